@@ -1,0 +1,210 @@
+"""Every hook spectryn calls, in the order a sync calls them. A plugin author reads this file.
+
+Implement a hook by decorating a function of the same name with
+:data:`spectryn_core.hookimpl` in a module named by an entry point of the ``spectryn`` group.
+Declare only the arguments you use; pluggy passes them by name.
+
+Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
+
+    config_sections, add_options        every plugin, at start-up
+    tracker_name                        every plugin, to find the one called NAME
+    parse_spec                          first parser that answers
+    map_status, map_priority            per story/subtask with a status/priority
+    open_tracker                        the chosen tracker only (as for every hook below)
+    read_items                          once: the tracker's current items
+    render_item                         per item: the fields it should have
+    read_extras                         per existing item with comments/attachments/PRs and no state
+    --- dry-run stops here and prints the plan ---
+    create_item / update_item           parents before children, in parallel within a level
+    add_comment, upload_attachment, link_pull_request    per pending extra
+    render_item, update_item            again for items whose content names new children (#13)
+
+``spectryn check --tracker NAME`` calls ``open_tracker`` then ``check_tracker``.
+
+Hooks marked *first result* stop at the first implementation returning something other than None.
+Only the tracker plugin the user chose (``--tracker`` or ``sync.tracker``) takes part in the tracker
+hooks, and only the mapper named in config (``sync.mapper``, default ``default``) in the mapper hooks
+- so two tracker plugins can be installed side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from spectryn_core.config import Config, ConfigSection
+    from spectryn_core.items import Connection, Item, Rendered, RemoteItem
+    from spectryn_core.model import Attachment, Comment, Spec
+
+hookspec = pluggy.HookspecMarker("spectryn")
+
+
+# --- start-up -------------------------------------------------------------------------------
+
+
+@hookspec
+def config_sections() -> list[ConfigSection]:
+    """Declare the config sections this plugin reads.
+
+    Return a list of :class:`spectryn_core.config.ConfigSection`: the section's name (the YAML/TOML
+    table, e.g. ``"bitbucket"``), a marshmallow ``Schema`` class validating it, the environment
+    variables that set its keys (``{"username": "BITBUCKET_USERNAME"}``) and which keys are secrets
+    (never printed, logged or stored). Called for every plugin; sections are merged by name.
+    """
+
+
+@hookspec
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Add command-line flags, the way ``pytest_addoption`` does.
+
+    ``parser`` is the argument group of the sync command. Give every flag ``dest="section.key"``
+    (``parser.add_argument("--bitbucket-repo", dest="bitbucket.repo")``) and ``default=None``:
+    a flag that is set overrides that config key (flags beat environment beat files).
+    """
+
+
+@hookspec
+def tracker_name() -> str | None:
+    """Return the name users pass to ``--tracker`` for the tracker this plugin implements
+    (``"bitbucket"``), or None if the plugin is not a tracker. Called for every plugin."""
+
+
+# --- parse ----------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def parse_spec(path: Path, config: Config) -> Spec | None:
+    """Read the spec file at ``path`` into a :class:`~spectryn_core.model.Spec`. *First result.*
+
+    Return None if this parser does not handle the file (check the suffix), so another may.
+    Never raise for problems in the file: put every one in ``Spec.errors`` as a
+    :class:`~spectryn_core.model.SpecProblem` with its line, so the user sees all of them at once.
+    Normalise statuses and priorities to :data:`~spectryn_core.model.STATUSES` /
+    :data:`~spectryn_core.model.PRIORITIES`, plus any key of the config's ``status_mapping`` /
+    ``priority_mapping``; anything else is an error that lists the accepted values.
+    """
+
+
+# --- map ------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def map_status(status: str, tracker: str, config: Config) -> str | None:
+    """Translate a spec status (``"in progress"``) into the tracker's state (``"open"``).
+    *First result.*
+
+    ``tracker`` is the chosen tracker's name, so one mapper can serve several trackers. Return
+    None for a status this mapper does not know; the next mapper (finally the built-in
+    ``default`` one) answers. A ``status_mapping`` in config is consulted before any mapper.
+    """
+
+
+@hookspec(firstresult=True)
+def map_priority(priority: str, tracker: str, config: Config) -> str | None:
+    """Translate a spec priority (``"high"``) into the tracker's (``"critical"``). *First result.*
+
+    Same rules as :func:`map_status`; ``priority_mapping`` in config wins over every mapper.
+    """
+
+
+# --- tracker --------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def open_tracker(config: Config) -> Connection | None:
+    """Open a connection to the tracker the user chose. *First result.*
+
+    Return a :class:`~spectryn_core.items.Connection` subclass carrying the HTTP session and
+    whatever the other hooks need, with ``target`` naming the repository or project. Validate
+    credentials here and raise :class:`~spectryn_core.errors.ConfigError` (exit 2) for a missing
+    key. Do not make network requests yet: a dry-run of a bad file must send nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def check_tracker(connection: Connection) -> list[str] | None:
+    """``spectryn check``: authenticate, check the target exists and is usable, and return
+    lines describing it (milestones, components, ...). Raise
+    :class:`~spectryn_core.errors.TrackerError` with a hint when something is wrong.
+    *First result.*"""
+
+
+@hookspec(firstresult=True)
+def read_items(connection: Connection, items: list[Item]) -> list[RemoteItem] | None:
+    """Return the tracker's current items that belong to this spec, in as few requests as the
+    API allows. *First result.*
+
+    ``items`` are the items the spec wants; return every remote item whose key is one of theirs
+    *and* every remote item whose key is a subtask key of one of these stories (``US-001.7``),
+    so removed subtasks are reported as orphans. Each ``RemoteItem.fields`` holds the values
+    :func:`render_item` compares against.
+    """
+
+
+@hookspec(firstresult=True)
+def render_item(
+    connection: Connection, item: Item, refs: dict[str, RemoteItem]
+) -> Rendered | None:
+    """Return the fields ``item`` should have in the tracker. *First result.*
+
+    ``refs`` maps keys to the remote items known so far (read, or created in this run), so
+    content can name related items by their tracker ids (``Parent: #12``); a reference not in
+    ``refs`` yet is rendered without its id, and the engine renders again once it exists.
+    Put only the fields this tracker keeps in ``Rendered.fields``, and problems the user should
+    fix (an unknown milestone) in ``Rendered.warnings``. Return ``Rendered(fields={}, skip=True)``
+    for an item this tracker does not keep as an item (an epic, when epics are milestones).
+    Must not make requests: a dry-run renders every item.
+    """
+
+
+@hookspec(firstresult=True)
+def create_item(connection: Connection, item: Item, fields: dict[str, Any]) -> RemoteItem | None:
+    """Create ``item`` with the rendered ``fields`` and return it as the tracker now holds it.
+    *First result.*
+
+    Creating is not idempotent: after a timeout or server error the request may have been
+    applied, so look the item up by key before sending it again, and never create two. Raise
+    :class:`~spectryn_core.errors.ItemError` when this item alone failed.
+    """
+
+
+@hookspec(firstresult=True)
+def update_item(
+    connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any]
+) -> RemoteItem | None:
+    """Send only ``changes`` (field name -> new value) to the existing ``remote`` item and
+    return it as the tracker now holds it. *First result.*"""
+
+
+@hookspec(firstresult=True)
+def read_extras(connection: Connection, item: Item, remote: RemoteItem) -> set[str] | None:
+    """Return the idents (:attr:`spectryn_core.items.Extra.ident`) of the comments, attachments
+    and pull-request links of ``item`` that ``remote`` already has. *First result.*
+
+    Called only when the sync state does not know (first run on this machine, lost state), so
+    re-discovery never duplicates a comment.
+    """
+
+
+@hookspec(firstresult=True)
+def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment: Comment) -> bool | None:
+    """Add ``comment`` to ``remote``. Return True once done. *First result.*"""
+
+
+@hookspec(firstresult=True)
+def upload_attachment(
+    connection: Connection, item: Item, remote: RemoteItem, attachment: Attachment
+) -> bool | None:
+    """Upload (or replace, same name) ``attachment`` on ``remote``; never delete attachments.
+    Return True once done. *First result.*"""
+
+
+@hookspec(firstresult=True)
+def link_pull_request(connection: Connection, item: Item, remote: RemoteItem, number: int) -> bool | None:
+    """Cross-reference pull request ``number`` with ``remote`` (check it exists, comment on it
+    once). Return True once done; raise :class:`~spectryn_core.errors.ItemError` if the pull
+    request does not exist. *First result.*"""

@@ -1,0 +1,131 @@
+"""What the sync engine exchanges with a tracker plugin.
+
+The engine flattens a :class:`~spectryn_core.model.Spec` into :class:`Item` objects (one per epic,
+story and subtask), asks the tracker for its current :class:`RemoteItem` objects, and compares the
+:class:`Rendered` fields of each item with the remote ones, field by field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
+
+ItemKind = Literal["epic", "story", "subtask"]
+
+
+@dataclass
+class Item:
+    """One thing of the spec that becomes one tracker item.
+
+    ``state`` and ``priority`` are already mapped to the tracker's vocabulary by the mapper
+    hooks (None when the spec says nothing). ``source`` is the model object the item came from;
+    a tracker renders its content from it. ``children`` are the keys of the items that name this
+    one as ``parent`` (the subtasks of a story, the stories of an epic).
+    """
+
+    kind: ItemKind
+    key: str
+    title: str
+    source: Epic | Story | Subtask
+    spec: Spec
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)
+    state: str | None = None
+    priority: str | None = None
+
+    def extras(self) -> list[Extra]:
+        """The add-once things attached to this item: comments, attachments, pull requests."""
+        source = self.source
+        if not isinstance(source, Story):
+            return []
+        extras = [Extra.for_comment(c) for c in source.comments]
+        extras += [Extra.for_attachment(a) for a in source.attachments]
+        extras += [Extra.for_pull_request(n) for n in source.pull_requests]
+        return extras
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Something added to a tracker item once and never removed: a comment, an attachment or a
+    pull-request link.
+
+    ``ident`` is stable within the item (``comment:<hash>``, ``attachment:<name>``, ``pr:456``);
+    ``digest`` is a content hash, and a changed digest means "send again" (attachments only: a
+    comment's ident already covers its whole text).
+    """
+
+    kind: Literal["comment", "attachment", "pull_request"]
+    ident: str
+    digest: str
+    payload: Comment | Attachment | int
+
+    @classmethod
+    def for_comment(cls, comment: Comment) -> Extra:
+        text = f"{comment.author or ''}\n{comment.date or ''}\n{comment.body}"
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return cls("comment", f"comment:{digest}", digest, comment)
+
+    @classmethod
+    def for_attachment(cls, attachment: Attachment) -> Extra:
+        try:
+            digest = hashlib.sha256(attachment.path.read_bytes()).hexdigest()[:16]
+        except OSError:
+            digest = "missing"
+        return cls("attachment", f"attachment:{attachment.name}", digest, attachment)
+
+    @classmethod
+    def for_pull_request(cls, number: int) -> Extra:
+        return cls("pull_request", f"pr:{number}", str(number), number)
+
+
+@dataclass
+class RemoteItem:
+    """A tracker item as the tracker holds it now.
+
+    ``key`` is the spec key found in the item (trackers keep it in the title, ``US-001: Login``),
+    ``id`` the tracker's own identifier (an issue number), ``fields`` the tracker's current values
+    of the fields that :func:`render_item` produces, with the same names and value types.
+    """
+
+    key: str
+    id: str
+    url: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rendered:
+    """The tracker fields an item should have (``{"title": ..., "content": ..., "state": ...}``)
+    and warnings to show in the plan (e.g. a milestone that does not exist yet). ``skip`` means
+    the tracker does not keep this item at all (an epic when epics are milestones)."""
+
+    fields: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    skip: bool = False
+
+
+class Connection:
+    """Base class for what ``open_tracker`` returns: one open connection to one target.
+
+    ``target`` names what is synced to (``"bitbucket.org/acme/backend-api"``); state files and the
+    run lock are kept per (tracker, target, spec file). A tracker plugin subclasses this and keeps
+    its HTTP session and caches on it; the engine passes it back to every tracker hook.
+    """
+
+    tracker: str = ""
+    target: str = ""
+
+    def close(self) -> None:
+        """Release network resources. Called once at the end of a run."""
+
+    def request_count(self) -> dict[str, int]:
+        """Requests made so far, by kind (``{"read": n, "write": m}``); shown with --verbose."""
+        return {}
+
+
+def value_digest(value: Any) -> str:
+    """A short stable hash of a field value, as stored in the sync state."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]

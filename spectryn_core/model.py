@@ -1,0 +1,151 @@
+"""The domain model: what a spec says, independent of markdown and of any tracker.
+
+A :class:`Spec` holds :class:`Epic` objects (Aha!: releases); an epic holds :class:`Story`
+objects (Aha!: features); a story holds :class:`Subtask` objects (Aha!: requirements) and the
+comments, attachments, links, commits and pull-request references written next to it.
+
+Parser plugins build these objects; tracker plugins read them. Status and priority are kept as the
+spec's *normalised* words (``"in progress"``, ``"high"``); the mapper hooks turn them into a
+tracker's vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Status words every mapper must understand (parsers normalise aliases onto these).
+STATUSES: tuple[str, ...] = ("open", "in progress", "in review", "done", "closed", "blocked")
+#: Priority words every mapper must understand.
+PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One acceptance criterion (a checklist line) and whether it is ticked."""
+
+    text: str
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment written in the spec; added to the tracker once, never edited or deleted."""
+
+    body: str
+    author: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A local file attached to a story. ``path`` is resolved (absolute) by the parser."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relation to another item, e.g. ``Link("blocks", "US-002")``."""
+
+    type: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit related to a story."""
+
+    sha: str
+    message: str = ""
+
+
+@dataclass
+class Subtask:
+    """A subtask of a story (Aha!: a requirement). It becomes a tracker item of its own.
+
+    ``number`` is the author's number from the ``#`` column, or the 1-based position in the
+    table when there is none; the subtask's key is derived from it, so it stays stable.
+    """
+
+    number: int
+    title: str
+    description: str = ""
+    story_points: float | None = None
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    line: int = 0
+    parent_key: str = ""
+
+    @property
+    def key(self) -> str:
+        """The subtask's own key: the parent story's key, a dot and its number (``US-001.2``)."""
+        return f"{self.parent_key}.{self.number}"
+
+
+@dataclass
+class Story:
+    """A user story (Aha!: a feature)."""
+
+    key: str
+    title: str
+    line: int = 0
+    description: str = ""
+    acceptance_criteria: list[Criterion] = field(default_factory=list)
+    technical_notes: str = ""
+    story_points: float | None = None
+    priority: str | None = None
+    status: str | None = None
+    milestone: str | None = None
+    component: str | None = None
+    version: str | None = None
+    assignee: str | None = None
+    labels: list[str] = field(default_factory=list)
+    kind: str | None = None
+    subtasks: list[Subtask] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    commits: list[Commit] = field(default_factory=list)
+    pull_requests: list[int] = field(default_factory=list)
+    epic_key: str | None = None
+
+
+@dataclass
+class Epic:
+    """An epic (Aha!: a release). ``key`` is None for an epic written without one."""
+
+    title: str
+    key: str | None = None
+    line: int = 0
+    milestone: str | None = None
+    status: str | None = None
+    description: str = ""
+    stories: list[Story] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """A problem found while reading a spec, reported as ``file:line: message``."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class Spec:
+    """A parsed spec file. ``errors`` is empty when the file can be synced."""
+
+    path: Path
+    epics: list[Epic] = field(default_factory=list)
+    errors: list[SpecProblem] = field(default_factory=list)
+
+    def stories(self) -> list[Story]:
+        """Every story of every epic, in file order."""
+        return [story for epic in self.epics for story in epic.stories]
