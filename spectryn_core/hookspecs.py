@@ -68,6 +68,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 @hookspec
+def add_commands(subparsers: Any) -> None:
+    """Add subcommands to ``spectryn`` (``spectryn bitbucket repos``).
+
+    ``subparsers`` is argparse's ``_SubParsersAction``: call ``subparsers.add_parser(...)`` and
+    ``set_defaults(func=run)`` where ``run(args, app) -> int`` returns the exit code. ``app`` is a
+    :class:`spectryn_core.cli.App`: ``app.load_config(args, tracker=...)`` gives the merged
+    :class:`~spectryn_core.config.Config`, ``app.pm`` the plugin manager.
+    """
+
+
+@hookspec
 def tracker_name() -> str | None:
     """Return the name users pass to ``--tracker`` for the tracker this plugin implements
     (``"bitbucket"``), or None if the plugin is not a tracker. Called for every plugin."""
