@@ -1,0 +1,412 @@
+"""Configuration: find the config files, merge every layer, validate each section.
+
+Precedence, highest first: CLI flags > environment > project file > user file > defaults.
+
+- Project file: ``--config FILE``, else the first of ``.spectryn.yaml`` / ``.spectryn.yml`` /
+  ``.spectryn.toml`` in the working directory, else ``[tool.spectryn]`` in ``pyproject.toml``.
+- User file: ``config.yaml`` / ``config.yml`` / ``config.toml`` in the platformdirs config folder
+  (``SPECTRYN_CONFIG_DIR`` overrides the folder).
+
+Each plugin declares its sections (:class:`ConfigSection`); a key takes its value from the highest
+layer that sets it, then the section is validated by its marshmallow schema. Every problem is
+collected and raised as one :class:`~spectryn_core.errors.ConfigError`. Secret values never appear in
+messages, warnings, ``repr`` or :meth:`Config.redacted`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from spectryn_core.errors import ConfigError
+
+PROJECT_FILES = (".spectryn.yaml", ".spectryn.yml", ".spectryn.toml")
+USER_FILES = ("config.yaml", "config.yml", "config.toml")
+REDACTED = "********"
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class ConfigSection:
+    """One config section a plugin reads: its name, schema, environment variables and secrets."""
+
+    name: str
+    schema: type[Schema]
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()
+
+
+class _WholeNumber(fields.Integer):
+    """An integer that refuses ``4.5`` instead of silently truncating it (``"8"`` is fine)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _mapping_field() -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class SyncSchema(Schema):
+    """The ``sync`` section: how a sync runs."""
+
+    class Meta:
+        unknown = RAISE
+
+    execute = fields.Boolean(load_default=False)
+    verbose = fields.Boolean(load_default=False)
+    tracker = fields.String(load_default=None, allow_none=True)
+    mapper = fields.String(load_default="default")
+    workers = _WholeNumber(load_default=4, validate=validate.Range(min=1, max=32))
+    output = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
+    force = fields.Boolean(load_default=False)
+    status_mapping = _mapping_field()
+    priority_mapping = _mapping_field()
+    state_dir = fields.String(load_default=None, allow_none=True)
+    log_dir = fields.String(load_default=None, allow_none=True)
+
+
+class PluginsSchema(Schema):
+    """The ``plugins`` section: which installed plugins not to load."""
+
+    class Meta:
+        unknown = RAISE
+
+    disable = fields.List(fields.String(), load_default=list)
+
+
+def core_sections() -> list[ConfigSection]:
+    """The core's own sections: `sync` and `plugins`."""
+    return [
+        ConfigSection(
+            "sync",
+            SyncSchema,
+            env={
+                "tracker": "SPECTRYN_TRACKER",
+                "workers": "SPECTRYN_WORKERS",
+                "state_dir": "SPECTRYN_STATE_DIR",
+                "log_dir": "SPECTRYN_LOG_DIR",
+            },
+        ),
+        ConfigSection("plugins", PluginsSchema, env={"disable": "SPECTRYN_DISABLE_PLUGINS"}),
+    ]
+
+
+@dataclass
+class _Layer:
+    """One source of raw values: ``data[section][key]``, each key labelled by where it came from."""
+
+    data: dict[str, Any]
+    label: Any  # str, or a function (section, key) -> str for layers with one label per key
+    path: Path | None = None
+
+    def source(self, section: str, key: str) -> str:
+        return self.label(section, key) if callable(self.label) else self.label
+
+
+def _flag_name(section: str, key: str) -> str:
+    """The CLI flag that sets ``section.key``: core sync flags are unprefixed (``--execute``)."""
+    name = key if section == "sync" else f"{section}-{key}"
+    return "--" + name.replace("_", "-")
+
+
+class Config:
+    """The merged, validated configuration of one run."""
+
+    def __init__(
+        self,
+        sections: Mapping[str, ConfigSection],
+        layers: list[_Layer],
+        tracker_arg: str | None,
+        warnings: list[str],
+    ) -> None:
+        self._sections = dict(sections)
+        self._layers = layers  # lowest precedence first
+        self._tracker_arg = tracker_arg
+        self.files: list[Path] = [layer.path for layer in reversed(layers) if layer.path]
+        self._given_warnings = list(warnings)
+        self.warnings: list[str] = list(warnings)
+        self._values: dict[str, dict[str, Any]] = {}
+        self._sources: dict[str, str] = {}
+        self._validate()
+        self.tracker: str | None = tracker_arg or self._values["sync"].get("tracker")
+
+    def _validate(self) -> None:
+        raw: dict[str, dict[str, Any]] = {}
+        problems: list[str] = []
+        for layer in self._layers:
+            for name, section in layer.data.items():
+                if name not in self._sections:
+                    if isinstance(layer.label, str):
+                        self.warnings.append(
+                            f"{layer.label}: section [{name}] is not used by any installed plugin"
+                            " (is its plugin installed?); ignored"
+                        )
+                    continue
+                if section is None:  # a YAML section with every key commented out
+                    continue
+                if not isinstance(section, Mapping):
+                    problems.append(f"{layer.source(name, '')}: {name}: must be a table of keys, "
+                                    f"not {type(section).__name__}")
+                    continue
+                for key, value in section.items():
+                    raw.setdefault(name, {})[key] = value
+                    self._sources[f"{name}.{key}"] = layer.source(name, str(key))
+        for name, spec in self._sections.items():
+            schema = spec.schema()
+            accepted = {f.data_key or attr: attr for attr, f in schema.load_fields.items()}
+            data = {}
+            for key, value in raw.get(name, {}).items():
+                if key in accepted:
+                    data[key] = value
+                else:
+                    problems.append(self._unknown_key(name, key, sorted(accepted)))
+            try:
+                self._values[name] = schema.load(data)
+            except ValidationError as exc:
+                self._values[name] = {}
+                problems.extend(self._describe(name, exc.messages))
+        if problems:
+            raise self._error(problems)
+
+    def _unknown_key(self, section: str, key: Any, accepted: list[str]) -> str:
+        close = difflib.get_close_matches(str(key), accepted, n=1)
+        hint = f" - did you mean {close[0]}?" if close else ""
+        return (f"{self._sources[f'{section}.{key}']}: {section}.{key}: unknown key{hint} "
+                f"Accepted keys: {', '.join(accepted)}.")
+
+    def _describe(self, section: str, messages: Any, path: str = "") -> list[str]:
+        """Flatten marshmallow's nested error messages into ``source: section.key: problem``."""
+        if isinstance(messages, Mapping):
+            return [line for key, sub in messages.items()
+                    for line in self._describe(section, sub, f"{path}.{key}" if path else str(key))]
+        if isinstance(messages, list | tuple):
+            return [line for sub in messages for line in self._describe(section, sub, path)]
+        top = path.split(".", 1)[0]
+        where = section if top == "_schema" else f"{section}.{path}"
+        return [f"{self._sources.get(f'{section}.{top}', DEFAULT)}: {where}: {messages}"]
+
+    def _error(self, problems: list[str]) -> ConfigError:
+        text = self._scrub("\n".join(problems))
+        return ConfigError(text, "fix each key above in the file or variable named before it")
+
+    def _scrub(self, text: str) -> str:
+        """Replace every secret value found in any layer, even one that failed validation."""
+        raw_secrets = {
+            str(layer.data.get(s.name, {}).get(key))
+            for layer in self._layers
+            for s in self._sections.values()
+            if isinstance(layer.data.get(s.name), Mapping)
+            for key in s.secrets
+            if layer.data[s.name].get(key) not in (None, "")
+        }
+        for secret in sorted(raw_secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The validated values of a section, defaults included; ``{}`` for an unknown section."""
+        return dict(self._values.get(name, {}))
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """One value by ``section.key`` (``"bitbucket.repo"``); ``default`` if it is not set."""
+        name, _, key = dotted.partition(".")
+        return self._values.get(name, {}).get(key, default)
+
+    def source_of(self, dotted: str) -> str:
+        """Where ``section.key`` came from: a flag, ``environment VAR``, a file, or ``default``."""
+        return self._sources.get(dotted, DEFAULT)
+
+    def mapping(self, kind: Literal["status", "priority"]) -> dict[str, str]:
+        """``sync.<kind>_mapping`` overlaid by the tracker section's own, keys normalised."""
+        merged: dict[str, str] = {}
+        sections = ["sync"] + ([self.tracker] if self.tracker else [])
+        for name in sections:
+            table = self._values.get(name, {}).get(f"{kind}_mapping") or {}
+            for key, value in table.items():
+                merged[" ".join(str(key).lower().split())] = value
+        return merged
+
+    def secret_values(self) -> list[str]:
+        """Every non-empty secret value in effect, for redaction and leak scans."""
+        return [
+            str(self._values[name][key])
+            for name, spec in self._sections.items()
+            for key in sorted(spec.secrets)
+            if self._values.get(name, {}).get(key) not in (None, "")
+        ]
+
+    def redacted(self) -> dict[str, dict[str, Any]]:
+        """All sections with their values, secrets replaced by ``********`` (safe to print)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, spec in self._sections.items():
+            values = self.section(name)
+            for key in spec.secrets:
+                if values.get(key) not in (None, ""):
+                    values[key] = REDACTED
+            out[name] = values
+        return out
+
+    def with_overrides(self, cli: Mapping[str, Any]) -> Config:
+        """A new Config with ``cli`` (dotted keys) on top of every layer, validated again."""
+        return Config(self._sections, [*self._layers, _cli_layer(cli)], self._tracker_arg,
+                      self._given_warnings)
+
+    def __repr__(self) -> str:
+        return (f"Config(tracker={self.tracker!r}, sections={sorted(self._sections)!r}, "
+                f"files={[str(p) for p in self.files]!r})")
+
+
+def load_config(
+    sections: Sequence[ConfigSection],
+    *,
+    cli: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    user_config_dir: Path | None = None,
+    tracker: str | None = None,
+) -> Config:
+    """cli: {"bitbucket.repo": "x", "sync.execute": True} - dotted keys, None values ignored.
+    env defaults to os.environ, cwd to Path.cwd(). `tracker` is the chosen tracker name (or None).
+
+    The core sections are added if ``sections`` lacks them. Keys of ``cli`` without a dot (other
+    argparse destinations) are ignored. Raises ConfigError for unreadable files and bad values.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    declared: dict[str, ConfigSection] = {}
+    warnings: list[str] = []
+    for spec in [*sections, *core_sections()]:
+        if spec.name in declared:
+            if spec not in core_sections() and spec != declared[spec.name]:
+                warnings.append(f"section [{spec.name}] is declared twice; the first one is used")
+            continue
+        declared[spec.name] = spec
+    layers: list[_Layer] = []
+    if user_config_dir is None:
+        user_config_dir = Path(env.get("SPECTRYN_CONFIG_DIR")
+                               or platformdirs.user_config_dir("spectryn"))
+    user_file = next((user_config_dir / n for n in USER_FILES if (user_config_dir / n).is_file()),
+                     None)
+    if user_file:
+        layers.append(_Layer(_read_file(user_file), f"user config {user_file}", user_file))
+    layers.extend(_project_layer(config_file, cwd))
+    layers.append(_env_layer(declared, env))
+    layers.append(_cli_layer(cli or {}))
+    for layer in layers:
+        if layer.path:
+            warnings.extend(_readable_secret_warnings(layer, declared))
+    return Config(declared, layers, tracker, warnings)
+
+
+def _project_layer(config_file: Path | None, cwd: Path) -> list[_Layer]:
+    if config_file is not None:
+        path = (cwd / config_file).resolve()
+        if not path.is_file():
+            raise ConfigError(f"{config_file}: config file not found",
+                              "check the path given to --config")
+        return [_Layer(_read_file(path), str(path), path)]
+    for name in PROJECT_FILES:
+        path = (cwd / name).resolve()
+        if path.is_file():
+            return [_Layer(_read_file(path), str(path), path)]
+    pyproject = (cwd / "pyproject.toml").resolve()
+    if pyproject.is_file():
+        table = _read_file(pyproject).get("tool", {})
+        if isinstance(table, dict) and isinstance(table.get("spectryn"), dict):
+            return [_Layer(table["spectryn"], f"{pyproject} [tool.spectryn]", pyproject)]
+    return []
+
+
+def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) -> _Layer:
+    data: dict[str, dict[str, Any]] = {}
+    names: dict[tuple[str, str], str] = {}
+    for spec in sections.values():
+        list_keys = {f.data_key or a for a, f in spec.schema().load_fields.items()
+                     if isinstance(f, fields.List)}
+        for key, var in spec.env.items():
+            value = env.get(var, "")
+            if not value.strip():
+                continue
+            if key in list_keys:  # comma-separated, e.g. SPECTRYN_DISABLE_PLUGINS=a,b
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            data.setdefault(spec.name, {})[key] = value
+            names[(spec.name, key)] = var
+    return _Layer(data, lambda s, k: f"environment {names[(s, k)]}")
+
+
+def _cli_layer(cli: Mapping[str, Any]) -> _Layer:
+    data: dict[str, dict[str, Any]] = {}
+    for dotted, value in cli.items():
+        section, dot, key = dotted.partition(".")
+        if dot and value is not None:
+            data.setdefault(section, {})[key] = value
+    return _Layer(data, _flag_name)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML or TOML file into its top-level mapping; ConfigError with file:line if bad."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", "check the file's permissions")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})", "save the file as UTF-8")
+    try:
+        if path.suffix == ".toml":
+            return tomllib.loads(text)
+        if path.suffix not in (".yaml", ".yml"):
+            raise ConfigError(f"{path}: unknown config format {path.suffix!r}",
+                              "use a .yaml, .yml or .toml file")
+        data = yaml.safe_load(text)
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{path}:{at.group(1)}" if at else str(path)
+        problem = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        raise ConfigError(f"{where}: invalid TOML: {problem}", "fix the TOML syntax at that line")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the YAML syntax at that line")
+    except ValueError as exc:  # PyYAML builds dates with datetime(): 2024-13-01 fails here
+        raise ConfigError(f"{path}: invalid value: {exc}", "fix or quote that value")
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply", "a config file is a table of sections")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a table of sections "
+                          f"(such as sync: or bitbucket:), not {type(data).__name__}",
+                          "start the file with a section name followed by its keys")
+    return {str(name): section for name, section in data.items()}
+
+
+def _readable_secret_warnings(layer: _Layer, sections: Mapping[str, ConfigSection]) -> list[str]:
+    """Warn when a file holding a secret can be read by group or others (POSIX only)."""
+    if os.name != "posix" or layer.path is None:
+        return []
+    held = [
+        f"{spec.name}.{key}"
+        for spec in sections.values()
+        if isinstance(layer.data.get(spec.name), Mapping)
+        for key in sorted(spec.secrets)
+        if layer.data[spec.name].get(key) not in (None, "")
+    ]
+    if not held or not layer.path.stat().st_mode & 0o077:
+        return []
+    return [f"{layer.path} holds a secret ({', '.join(held)}) and other users can read it: "
+            f"chmod 600 {layer.path}"]
