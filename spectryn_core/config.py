@@ -15,6 +15,7 @@ messages, warnings, ``repr`` or :meth:`Config.redacted`.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import re
@@ -123,7 +124,12 @@ def _flag_name(section: str, key: str) -> str:
 
 
 class Config:
-    """The merged, validated configuration of one run."""
+    """The merged, validated configuration of one run; build it with :func:`load_config`.
+
+    ``tracker`` is the chosen tracker (the ``tracker`` argument, else ``sync.tracker``), ``files``
+    the files read, highest precedence first, and ``warnings`` what the CLI should print (never
+    containing a secret).
+    """
 
     def __init__(
         self,
@@ -218,7 +224,7 @@ class Config:
 
     def section(self, name: str) -> dict[str, Any]:
         """The validated values of a section, defaults included; ``{}`` for an unknown section."""
-        return dict(self._values.get(name, {}))
+        return copy.deepcopy(self._values.get(name, {}))
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """One value by ``section.key`` (``"bitbucket.repo"``); ``default`` if it is not set."""

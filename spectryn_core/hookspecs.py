@@ -149,9 +149,10 @@ def read_items(connection: Connection, items: list[Item]) -> list[RemoteItem] | 
     """Return the tracker's current items that belong to this spec, in as few requests as the
     API allows. *First result.*
 
-    ``items`` are the items the spec wants; return every remote item whose key is one of theirs
-    *and* every remote item whose key is a subtask key of one of these stories (``US-001.7``),
-    so removed subtasks are reported as orphans. Each ``RemoteItem.fields`` holds the values
+    ``items`` are the items the spec wants; return at least every remote item whose key is one
+    of theirs, every one whose key is a subtask key of one of these stories (``US-001.7``, so a
+    removed subtask is reported as an orphan), and any other keyed item you fetched anyway (the
+    engine ignores keys that are not this spec's, and uses them to find removed stories). Each ``RemoteItem.fields`` holds the values
     :func:`render_item` compares against.
     """
 

@@ -1,0 +1,239 @@
+"""Applying a plan: parents before children, bounded parallel writes, state saved after each one.
+
+Work happens in three passes:
+
+1. items, level by level (epics, stories, subtasks); each item is rendered again just before it is
+   sent, so a subtask created after its story already names the story's new id;
+2. the add-once extras (comments, attachments, pull-request links);
+3. a fix-up pass that renders every item again with every id now known and updates the few whose
+   content names children created in this run (``#13`` in a story's subtask list).
+
+Writes run on a thread pool (``workers``); recording results in the state happens on the calling
+thread, right after each write returns, so a killed run loses at most the writes in flight - and
+those are found again by key on the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from spectryn_core.desired import LEVELS
+from spectryn_core.errors import ItemError, TrackerError
+from spectryn_core.items import Connection, Extra, RemoteItem, value_digest
+from spectryn_core.plan import Change, Plan, plan_item
+from spectryn_core.state import ItemState, SyncState
+
+log = logging.getLogger("spectryn.apply")
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Applier:
+    """Applies one plan through the chosen tracker's hooks."""
+
+    hooks: Any
+    connection: Connection
+    state: SyncState
+    refs: dict[str, RemoteItem]
+    state_items: dict[str, ItemState]
+    extras_done: dict[str, dict[str, str]]
+    workers: int = 4
+    force: bool = False
+    progress: Progress | None = None
+    writes: int = 0
+    _failed: set[str] = field(default_factory=set)
+    _total: int = 0
+
+    def apply(self, plan: Plan) -> None:
+        active = [c for c in plan.changes if c.item is not None and c.action != "conflict"]
+        self._total = sum(1 for c in active if c.pending)
+        for level in LEVELS:
+            self._write_items([c for c in active if c.kind == level and c.pending])
+        self._send_extras([c for c in active if c.status != "failed" and c.extras])
+        self._fix_up([c for c in active if c.status != "failed"])
+        self._record_baselines([c for c in active if c.action == "unchanged"])
+
+    # --- passes -----------------------------------------------------------------------------
+
+    def _write_items(self, changes: list[Change], *, fixing: bool = False) -> None:
+        tasks: list[tuple[Change, Callable[[], Any], Callable[[Change, Any], None]]] = []
+        for change in changes:
+            item = change.item
+            assert item is not None
+            if item.parent in self._failed:
+                change.status = "skipped"
+                change.error = f"not sent: its parent {item.parent} failed"
+                self._failed.add(change.key)
+                continue
+            rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
+            remote = self.refs.get(change.key)
+            fresh = plan_item(
+                item, rendered, remote, self.state_items.get(change.key), {}, force=self.force
+            )
+            if fresh.action == "conflict":
+                # changed in the tracker while we were running: leave it for the user
+                change.action, change.fields = "conflict", fresh.fields
+                continue
+            if remote is None:
+                fields = dict(rendered.fields)
+                call = _bind(self.hooks.create_item, connection=self.connection, item=item,
+                             fields=fields)
+            elif fresh.fields:
+                fields = {name: rendered.fields[name] for name in fresh.fields}
+                call = _bind(self.hooks.update_item, connection=self.connection, item=item,
+                             remote=remote, changes=fields)
+                if fixing:
+                    change.fields = sorted(set(change.fields) | set(fresh.fields))
+            else:
+                if not fixing and change.status == "planned" and not change.extras:
+                    change.status = "done"
+                continue
+            if fixing and change.action == "unchanged":
+                change.action = "update"
+            tasks.append((change, call, self._item_recorder(rendered.fields, set(fields), remote)))
+        self._run(tasks)
+
+    def _send_extras(self, changes: list[Change]) -> None:
+        tasks = []
+        for change in changes:
+            remote = self.refs.get(change.key)
+            if remote is None:
+                continue
+            for extra in change.extras:
+                call = self._extra_call(change, remote, extra)
+                tasks.append((change, call, self._extra_recorder(extra)))
+        self._run(tasks)
+
+    def _fix_up(self, changes: list[Change]) -> None:
+        for level in LEVELS:
+            self._write_items(
+                [c for c in changes if c.kind == level and c.key in self.refs], fixing=True
+            )
+
+    def _record_baselines(self, changes: list[Change]) -> None:
+        """Unchanged items with no state yet (lost state, first run here): remember them now,
+        so the next run can tell an edit in the tracker from an edit in the file."""
+        for change in changes:
+            remote = self.refs.get(change.key)
+            if remote is None or change.key in self.state_items or change.item is None:
+                continue
+            rendered = self.hooks.render_item(connection=self.connection, item=change.item,
+                                              refs=self.refs)
+            self._record(change.key, rendered.fields, set(), remote, remote)
+
+    # --- recording --------------------------------------------------------------------------
+
+    def _item_recorder(
+        self, rendered: dict[str, Any], sent: set[str], before: RemoteItem | None
+    ) -> Callable[[Change, Any], None]:
+        def record(change: Change, result: RemoteItem) -> None:
+            if result is None:
+                raise ItemError(f"{change.key}: the tracker plugin returned nothing")
+            self._record(change.key, rendered, sent, result, before)
+            self.refs[change.key] = result
+            change.remote = result
+            change.status = "done"
+
+        return record
+
+    def _record(
+        self,
+        key: str,
+        rendered: dict[str, Any],
+        sent: set[str],
+        result: RemoteItem,
+        before: RemoteItem | None,
+    ) -> None:
+        pairs: dict[str, tuple[str, str]] = {}
+        previous = before.fields if before else {}
+        for name, wanted in rendered.items():
+            have = result.fields.get(name, previous.get(name))
+            if name in sent:
+                pairs[name] = (value_digest(wanted), value_digest(have))
+            elif value_digest(wanted) == value_digest(have):
+                pairs[name] = (value_digest(wanted), value_digest(have))
+        self.state.record_item(key, result.id, result.url, pairs)
+        known = self.state_items.setdefault(key, ItemState(key, result.id, result.url))
+        known.remote_id, known.url = result.id, result.url
+        known.fields.update(pairs)
+
+    def _extra_recorder(self, extra: Extra) -> Callable[[Change, Any], None]:
+        def record(change: Change, _result: Any) -> None:
+            self.state.record_extra(change.key, extra.ident, extra.digest)
+            self.extras_done.setdefault(change.key, {})[extra.ident] = extra.digest
+            if change.status == "planned":
+                change.status = "done"
+
+        return record
+
+    def _extra_call(self, change: Change, remote: RemoteItem, extra: Extra) -> Callable[[], Any]:
+        common = {"connection": self.connection, "item": change.item, "remote": remote}
+        if extra.kind == "comment":
+            return _bind(self.hooks.add_comment, comment=extra.payload, **common)
+        if extra.kind == "attachment":
+            return _bind(self.hooks.upload_attachment, attachment=extra.payload, **common)
+        return _bind(self.hooks.link_pull_request, number=extra.payload, **common)
+
+    # --- running ----------------------------------------------------------------------------
+
+    def _run(self, tasks: list[tuple[Change, Callable[[], Any], Callable[[Change, Any], None]]]) -> None:
+        if not tasks:
+            return
+        abort: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            futures: dict[Future[Any], tuple[Change, Callable[[Change, Any], None]]] = {
+                pool.submit(call): (change, on_done) for change, call, on_done in tasks
+            }
+            try:
+                for future in as_completed(futures):
+                    change, on_done = futures.pop(future)
+                    abort = self._finish(change, future, on_done) or abort
+                    if abort is not None:
+                        for pending in futures:
+                            pending.cancel()
+            except BaseException:  # Ctrl-C: keep what finished, then stop
+                pool.shutdown(wait=True, cancel_futures=True)
+                for future, (change, on_done) in futures.items():
+                    if future.done() and not future.cancelled():
+                        self._finish(change, future, on_done)
+                raise
+        if abort is not None:
+            raise abort
+
+    def _finish(
+        self, change: Change, future: Future[Any], on_done: Callable[[Change, Any], None]
+    ) -> BaseException | None:
+        if future.cancelled():
+            change.status = "skipped"
+            change.error = "not sent: the run stopped on an earlier error"
+            return None
+        try:
+            on_done(change, future.result())
+        except ItemError as error:
+            self._fail(change, error.message)
+        except TrackerError as error:
+            self._fail(change, error.message)
+            return error
+        except Exception as error:  # a plugin bug must not lose the results of the others
+            log.exception("unexpected error while writing %s", change.key)
+            self._fail(change, f"{type(error).__name__}: {error}")
+        else:
+            self.writes += 1
+            if self.progress is not None:
+                self.progress(self.writes, self._total, change.key)
+        return None
+
+    def _fail(self, change: Change, message: str) -> None:
+        change.status = "failed"
+        change.error = message
+        self._failed.add(change.key)
+        log.error("%s: %s", change.key, message)
+
+
+def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[], Any]:
+    return lambda: func(**kwargs)

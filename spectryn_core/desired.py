@@ -1,0 +1,111 @@
+"""Turning a parsed Spec into the flat list of items a tracker should hold.
+
+Epics, stories and subtasks each become an :class:`~spectryn_core.items.Item`, parents before
+children; statuses and priorities are mapped to the tracker's vocabulary here, and anything that
+maps to nothing is a spec error (nothing is sent).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from spectryn_core.errors import SpecError, UsageError
+from spectryn_core.items import Item
+from spectryn_core.mappers import resolve_priority, resolve_status
+from spectryn_core.model import Spec, SpecProblem
+
+if TYPE_CHECKING:
+    from spectryn_core.config import Config
+
+LEVELS = ("epic", "story", "subtask")
+
+
+def build_items(
+    spec: Spec, *, tracker: str, config: Config, mappers: Any, only: str | None = None
+) -> list[Item]:
+    """Every item of ``spec`` (or of the story ``only`` names, with its subtasks), parents first.
+
+    Raises :class:`SpecError` listing every status or priority no mapper can translate.
+    """
+    items: list[Item] = []
+    problems: list[SpecProblem] = []
+    file = str(spec.path)
+
+    def mapped(kind: str, value: str | None, line: int) -> str | None:
+        resolve = resolve_status if kind == "status" else resolve_priority
+        result = resolve(mappers, value, tracker, config)
+        if value is not None and result is None:
+            problems.append(
+                SpecProblem(
+                    file,
+                    line,
+                    f"{kind} '{value}' maps to no {tracker} {kind}; add it to "
+                    f"{tracker}.{kind}_mapping in your config",
+                )
+            )
+        return result
+
+    for epic in spec.epics:
+        if epic.key:
+            items.append(
+                Item(
+                    "epic",
+                    epic.key,
+                    epic.title,
+                    epic,
+                    spec,
+                    children=[s.key for s in epic.stories],
+                    state=mapped("status", epic.status, epic.line),
+                )
+            )
+        for story in epic.stories:
+            items.append(
+                Item(
+                    "story",
+                    story.key,
+                    story.title,
+                    story,
+                    spec,
+                    parent=epic.key,
+                    children=[t.key for t in story.subtasks],
+                    state=mapped("status", story.status, story.line),
+                    priority=mapped("priority", story.priority, story.line),
+                )
+            )
+            for subtask in story.subtasks:
+                items.append(
+                    Item(
+                        "subtask",
+                        subtask.key,
+                        subtask.title,
+                        subtask,
+                        spec,
+                        parent=story.key,
+                        state=mapped("status", subtask.status, subtask.line),
+                        priority=mapped("priority", subtask.priority, subtask.line),
+                    )
+                )
+    if problems:
+        raise SpecError(problems)
+    items.sort(key=lambda item: LEVELS.index(item.kind))
+    return select(items, only) if only else items
+
+
+def select(items: list[Item], only: str) -> list[Item]:
+    """The items ``--only KEY`` names: a story and its subtasks, one subtask, or an epic's
+    stories with their subtasks."""
+    by_key = {item.key: item for item in items}
+    if only not in by_key:
+        raise UsageError(
+            f"--only {only}: no story, subtask or epic with that key in the spec",
+            "keys look like US-001 (a story), US-001.2 (its second subtask) or EPIC-001",
+        )
+    wanted = {only}
+    frontier = [only]
+    while frontier:
+        key = frontier.pop()
+        for child in by_key[key].children:
+            if child in by_key and child not in wanted:
+                wanted.add(child)
+                frontier.append(child)
+    return [item for item in items if item.key in wanted]

@@ -1,0 +1,65 @@
+"""The built-in ``default`` mapper plugin: the seed guide's status and priority tables.
+
+It is registered like any other plugin and runs ``trylast``, so a mapper plugin named in config
+(``sync.mapper: acme``) answers first and this one fills in what that one does not know.
+``status_mapping`` / ``priority_mapping`` in config win over every mapper (see
+:func:`resolve_status`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from spectryn_core.config import Config
+
+hookimpl = pluggy.HookimplMarker("spectryn")
+
+#: Spec status -> tracker state (Bitbucket's vocabulary, which the seed documents).
+DEFAULT_STATUS: dict[str, str] = {
+    "open": "open",
+    "in progress": "open",
+    "in review": "open",
+    "done": "resolved",
+    "closed": "closed",
+    "blocked": "on hold",
+}
+#: Spec priority -> tracker priority.
+DEFAULT_PRIORITY: dict[str, str] = {
+    "low": "minor",
+    "medium": "major",
+    "high": "critical",
+    "critical": "blocker",
+}
+
+
+@hookimpl(trylast=True)
+def map_status(status: str) -> str | None:
+    return DEFAULT_STATUS.get(status)
+
+
+@hookimpl(trylast=True)
+def map_priority(priority: str) -> str | None:
+    return DEFAULT_PRIORITY.get(priority)
+
+
+def resolve_status(hooks: Any, status: str | None, tracker: str, config: Config) -> str | None:
+    """The tracker state for a spec status: config's ``status_mapping`` first, then the mappers."""
+    if status is None:
+        return None
+    configured = config.mapping("status").get(status)
+    if configured is not None:
+        return configured
+    return hooks.map_status(status=status, tracker=tracker, config=config)
+
+
+def resolve_priority(hooks: Any, priority: str | None, tracker: str, config: Config) -> str | None:
+    """The tracker priority for a spec priority: ``priority_mapping`` first, then the mappers."""
+    if priority is None:
+        return None
+    configured = config.mapping("priority").get(priority)
+    if configured is not None:
+        return configured
+    return hooks.map_priority(priority=priority, tracker=tracker, config=config)

@@ -1,0 +1,174 @@
+"""The sync state: what was last sent to, and seen in, the tracker - and the run lock.
+
+One SQLite file per (tracker, target, spec file) in the platformdirs state folder. Every write to
+the tracker is committed here right after it succeeds, so a run killed at any moment (Ctrl-C,
+``kill -9``, network loss) resumes without sending anything twice. SQLite gives the atomicity; WAL
+with ``synchronous=NORMAL`` survives a killed process (not a power cut, which only costs a
+re-discovery: identity never depends on this file, items are found again by key).
+
+Only digests of field values are stored - never values, never secrets.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spectryn_core.errors import TrackerError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ItemState:
+    """What the last sync knew of one item: its tracker id and, per field, the digest of the
+    value it sent and the digest of the value the tracker answered with."""
+
+    key: str
+    remote_id: str
+    url: str = ""
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _slug(text: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:60]
+    return f"{safe}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+
+def state_file(state_dir: Path, tracker: str, target: str, spec_path: Path) -> Path:
+    """Where the state of syncing ``spec_path`` to ``target`` lives."""
+    spec_id = _slug(str(spec_path.resolve()))
+    return state_dir / tracker / _slug(target) / f"{spec_id}.sqlite"
+
+
+class SyncState:
+    """The state store of one (tracker, target, spec file). Use from one thread only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.warnings: list[str] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as error:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(f"{path}{suffix}")
+                if src.exists():
+                    os.replace(src, Path(f"{aside}{suffix}"))
+            self.warnings.append(
+                f"the sync state {path} was unreadable ({error}); moved it to {aside.name} and "
+                "re-discovering items by key (nothing will be duplicated)"
+            )
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, remote_id TEXT NOT NULL,"
+                " url TEXT NOT NULL DEFAULT '', fields TEXT NOT NULL DEFAULT '{}')"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS extras (key TEXT NOT NULL, ident TEXT NOT NULL,"
+                " digest TEXT NOT NULL, PRIMARY KEY (key, ident))"
+            )
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+            )
+            db.execute("SELECT count(*) FROM items").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        if os.name == "posix":
+            os.chmod(path, 0o600)
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- items ------------------------------------------------------------------------------
+
+    def items(self) -> dict[str, ItemState]:
+        """Every item this spec has synced, by key."""
+        rows = self._db.execute("SELECT key, remote_id, url, fields FROM items").fetchall()
+        return {
+            key: ItemState(key, rid, url, {f: tuple(v) for f, v in json.loads(fields).items()})
+            for key, rid, url, fields in rows
+        }
+
+    def record_item(
+        self, key: str, remote_id: str, url: str, fields: dict[str, tuple[str, str]]
+    ) -> None:
+        """Merge ``fields`` (name -> (sent digest, seen digest)) into the item's state; commit."""
+        row = self._db.execute("SELECT fields FROM items WHERE key = ?", (key,)).fetchone()
+        merged = json.loads(row[0]) if row else {}
+        merged.update({name: list(pair) for name, pair in fields.items()})
+        self._db.execute(
+            "INSERT INTO items (key, remote_id, url, fields) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET remote_id = excluded.remote_id,"
+            " url = excluded.url, fields = excluded.fields",
+            (key, remote_id, url, json.dumps(merged, sort_keys=True)),
+        )
+
+    # --- extras -----------------------------------------------------------------------------
+
+    def extras(self) -> dict[str, dict[str, str]]:
+        """Item key -> {extra ident -> digest sent}."""
+        found: dict[str, dict[str, str]] = {}
+        for key, ident, digest in self._db.execute("SELECT key, ident, digest FROM extras"):
+            found.setdefault(key, {})[ident] = digest
+        return found
+
+    def record_extra(self, key: str, ident: str, digest: str) -> None:
+        self._db.execute(
+            "INSERT INTO extras (key, ident, digest) VALUES (?, ?, ?)"
+            " ON CONFLICT(key, ident) DO UPDATE SET digest = excluded.digest",
+            (key, ident, digest),
+        )
+
+
+class RunLock:
+    """An exclusive lock per (tracker, target): two runs cannot write to one target at once.
+
+    The second run refuses at once with a message naming the holder's pid, instead of
+    interleaving writes. The lock is released by the OS if the holder dies (``kill -9``).
+    """
+
+    def __init__(self, state_dir: Path, tracker: str, target: str) -> None:
+        self.path = state_dir / tracker / f"{_slug(target)}.lock"
+        self.target = target
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise TrackerError(
+                f"another spectryn run (pid {holder}) is syncing {self.target}",
+                "wait for it to finish and run again; runs on one target never interleave",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,211 @@
+"""One sync, end to end: parse -> read -> plan -> (with ``execute``) apply.
+
+This is the engine's entry point; the CLI builds a :class:`SyncRequest` from flags and config,
+calls :func:`run_sync` and renders the :class:`SyncResult`. Each step is a function of its inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spectryn_core.apply import Applier, Progress
+from spectryn_core.desired import build_items
+from spectryn_core.errors import SpecError, TrackerError, UsageError
+from spectryn_core.items import Connection, Item, RemoteItem
+from spectryn_core.model import Spec
+from spectryn_core.plan import Change, Plan, orphans, plan_item
+from spectryn_core.plugins import Plugins
+from spectryn_core.state import RunLock, SyncState, state_file
+
+if TYPE_CHECKING:
+    from spectryn_core.config import Config
+
+log = logging.getLogger("spectryn.sync")
+
+EXTRA_HOOKS = {"comment": "add_comment", "attachment": "upload_attachment",
+               "pull_request": "link_pull_request"}
+
+
+@dataclass
+class SyncRequest:
+    """What the user asked for."""
+
+    spec_path: Path
+    tracker: str
+    state_dir: Path
+    execute: bool = False
+    only: str | None = None
+    force: bool = False
+    workers: int = 4
+
+
+@dataclass
+class SyncResult:
+    """The plan, and after ``execute`` how each change went."""
+
+    plan: Plan
+    executed: bool
+    tracker: str
+    target: str
+    spec_path: Path
+    state_path: Path
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Change]:
+        return [c for c in self.plan.changes if c.status in ("failed", "skipped")]
+
+
+def parse(plugins: Plugins, path: Path, config: Config) -> Spec:
+    """Parse ``path`` with the first parser plugin that takes it; raise on any spec problem."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file", "give the path of your spec, e.g. --markdown EPIC.md")
+    spec = plugins.hook.parse_spec(path=path, config=config)
+    if spec is None:
+        hint = "pip install 'spectryn[markdown]'"
+        for info in plugins.infos:
+            if info.name == "markdown" and info.error:
+                hint = info.hint
+        raise UsageError(f"{path}: no installed parser reads this file", hint)
+    if spec.errors:
+        raise SpecError(spec.errors)
+    return spec
+
+
+def run_sync(
+    plugins: Plugins, config: Config, request: SyncRequest, progress: Progress | None = None
+) -> SyncResult:
+    """Plan the sync of ``request.spec_path`` and, with ``request.execute``, apply it."""
+    spec = parse(plugins, request.spec_path, config)
+    hooks = plugins.tracker_hooks(request.tracker)
+    mappers = plugins.mapper_hooks(config.get("sync.mapper") or "default")
+    all_items = build_items(spec, tracker=request.tracker, config=config, mappers=mappers)
+    items = build_items(
+        spec, tracker=request.tracker, config=config, mappers=mappers, only=request.only
+    ) if request.only else all_items
+
+    connection: Connection | None = hooks.open_tracker(config=config)
+    if connection is None:
+        raise UsageError(f"the '{request.tracker}' plugin did not open a connection")
+    try:
+        path = state_file(request.state_dir, request.tracker, connection.target, spec.path)
+        lock = RunLock(request.state_dir, request.tracker, connection.target)
+        if request.execute:
+            with lock:
+                return _sync(hooks, connection, request, items, all_items, path, progress)
+        return _sync(hooks, connection, request, items, all_items, path, progress)
+    finally:
+        connection.close()
+
+
+def _sync(
+    hooks: Any,
+    connection: Connection,
+    request: SyncRequest,
+    items: list[Item],
+    all_items: list[Item],
+    path: Path,
+    progress: Progress | None,
+) -> SyncResult:
+    state = SyncState(path)
+    try:
+        state_items = state.items()
+        extras_state = state.extras()
+        remote = _read(hooks, connection, all_items, set(state_items))
+        plan, discovered = make_plan(
+            hooks, connection, items, all_items, remote, state_items, extras_state,
+            force=request.force,
+        )
+        plan.warnings[:0] = state.warnings
+        result = SyncResult(plan, request.execute, request.tracker, connection.target,
+                            request.spec_path, path)
+        if request.execute:
+            for key, found in discovered.items():
+                for ident, digest in found.items():
+                    state.record_extra(key, ident, digest)
+                extras_state.setdefault(key, {}).update(found)
+            applier = Applier(
+                hooks, connection, state, dict(remote), state_items, extras_state,
+                workers=request.workers, force=request.force, progress=progress,
+            )
+            applier.apply(plan)
+        result.requests = connection.request_count()
+        return result
+    finally:
+        state.close()
+
+
+def _read(
+    hooks: Any, connection: Connection, items: list[Item], state_keys: set[str]
+) -> dict[str, RemoteItem]:
+    """The tracker's items that belong to this spec, by key."""
+    found = hooks.read_items(connection=connection, items=items)
+    if found is None:
+        raise TrackerError("the tracker plugin does not implement read_items")
+    wanted = {item.key for item in items} | state_keys
+    stories = {item.key for item in items if item.kind == "story"}
+    remote: dict[str, RemoteItem] = {}
+    for item in found:
+        parent = item.key.rsplit(".", 1)[0]
+        if item.key in wanted or parent in stories:
+            remote.setdefault(item.key, item)
+    return remote
+
+
+def make_plan(
+    hooks: Any,
+    connection: Connection,
+    items: list[Item],
+    all_items: list[Item],
+    remote: dict[str, RemoteItem],
+    state_items: dict[str, Any],
+    extras_state: dict[str, dict[str, str]],
+    *,
+    force: bool = False,
+) -> tuple[Plan, dict[str, dict[str, str]]]:
+    """The plan for ``items``; also the extras found on the tracker for items without state."""
+    plan = Plan([])
+    discovered: dict[str, dict[str, str]] = {}
+    unsupported = {
+        kind for kind, hook in EXTRA_HOOKS.items() if not getattr(hooks, hook).get_hookimpls()
+    }
+    for item in items:
+        rendered = hooks.render_item(connection=connection, item=item, refs=remote)
+        if rendered is None:
+            raise TrackerError(f"the tracker plugin cannot render {item.kind} {item.key}")
+        _add_warnings(plan, rendered.warnings)
+        if rendered.skip:
+            continue
+        existing = remote.get(item.key)
+        done = dict(extras_state.get(item.key, {}))
+        extras = item.extras()
+        if existing is not None and item.key not in state_items and extras:
+            present = hooks.read_extras(connection=connection, item=item, remote=existing) or set()
+            found = {e.ident: e.digest for e in extras if e.ident in present}
+            if found:
+                discovered[item.key] = found
+                done.update(found)
+        change = plan_item(item, rendered, existing, state_items.get(item.key), done, force=force)
+        skipped = [e for e in change.extras if e.kind in unsupported]
+        if skipped:
+            change.extras = [e for e in change.extras if e.kind not in unsupported]
+            if change.action == "update" and not change.fields and not change.extras:
+                change.action = "unchanged"
+            kinds = sorted({e.kind.replace("_", " ") for e in skipped})
+            _add_warnings(plan, [f"this tracker does not support {', '.join(kinds)}s; not sent"])
+        plan.changes.append(change)
+    selected = {item.key for item in items}
+    for change in orphans(all_items, remote, set(state_items)):
+        parent = change.key.rsplit(".", 1)[0]
+        if len(selected) == len(all_items) or parent in selected:
+            plan.changes.append(change)
+    return plan, discovered
+
+
+def _add_warnings(plan: Plan, warnings: list[str]) -> None:
+    for warning in warnings:
+        if warning not in plan.warnings:
+            plan.warnings.append(warning)
