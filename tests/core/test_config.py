@@ -416,3 +416,10 @@ def test_config_like_text_loads_or_raises_config_error(text):
                 load_config([DEMO], cwd=cwd, env={}, user_config_dir=cwd / "none")
             except ConfigError:
                 pass
+
+
+def test_section_returns_a_copy(dirs):
+    write(dirs[0] / ".spectryn.yaml", "sync: {status_mapping: {done: resolved}}\n")
+    config = load(dirs)
+    config.section("sync")["status_mapping"]["done"] = "changed"
+    assert config.mapping("status") == {"done": "resolved"}
