@@ -1,0 +1,333 @@
+"""The HTTP client: one ``requests.Session`` per run with auth, TLS, timeouts, retries, the
+client-side rate limit, pagination and the mapping of HTTP failures to spectryn errors.
+
+Retries, in two layers:
+
+- transport: urllib3's ``Retry`` mounted on the session's ``HTTPAdapter`` retries connection
+  failures of every method (nothing was sent) and read failures and 500/502/503/504 answers of
+  the idempotent methods (GET, PUT, DELETE), with exponential backoff and jitter;
+- 429: handled here for every method (the request was refused, not applied): wait for
+  ``Retry-After`` (or back off), say so on the ``spectryn.bitbucket`` logger, send again.
+
+A POST that timed out or got a 5xx may have been applied. :meth:`BitbucketClient.create` never
+re-sends it blindly: it asks a ``lookup`` callback first and returns what it finds.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from spectryn_bitbucket import errors
+from spectryn_bitbucket.config import BitbucketSettings
+from spectryn_bitbucket.ratelimit import TokenBucket
+from spectryn_core.errors import TrackerError
+
+log = logging.getLogger("spectryn.bitbucket")
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+PAGELEN = 100
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <token>`` (access tokens, Server personal access tokens)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(***)"
+
+
+def error_detail(response: requests.Response) -> str:
+    """The ``error.message`` (and ``detail``) of a Bitbucket error body, or ''."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    err = body.get("error") or {}
+    if isinstance(err, dict):
+        parts = [str(err[k]) for k in ("message", "detail") if err.get(k)]
+        return " - ".join(parts)
+    errs = body.get("errors")  # Server's shape: {"errors": [{"message": ...}]}
+    if isinstance(errs, list):
+        return "; ".join(str(e.get("message", "")) for e in errs if isinstance(e, dict))
+    return ""
+
+
+class BitbucketClient:
+    """HTTP access to one Bitbucket repository (Cloud 2.0 or Server REST 1.0).
+
+    ``sleep`` and ``backoff`` are injectable so tests do not wait.
+    """
+
+    def __init__(
+        self,
+        settings: BitbucketSettings,
+        *,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.backoff = backoff
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.counts = {"read": 0, "write": 0}
+        self.bucket = TokenBucket(settings.rate_limit)
+        self.session = self._make_session(pool_size or max(10, (settings.workers or 8) + 2))
+
+    # --- session -------------------------------------------------------------------------
+
+    def _make_session(self, pool_size: int) -> requests.Session:
+        session = requests.Session()
+        kind, value = self.settings.auth
+        session.auth = BearerAuth(value) if kind == "bearer" else requests.auth.HTTPBasicAuth(*value)
+        session.headers.update({"Accept": "application/json", "User-Agent": "spectryn-bitbucket"})
+        session.verify = self.settings.verify
+        if self.settings.verify is False:
+            log.warning(
+                "TLS certificate verification is off for %s (BITBUCKET_SSL_VERIFY=false); "
+                "use bitbucket.ca_bundle instead in production", self.settings.host,
+            )
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        retries = self.settings.retries
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            allowed_methods=IDEMPOTENT,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.backoff,
+            backoff_jitter=self.backoff,
+            backoff_max=30,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.session.close()
+
+    def request_count(self) -> dict[str, int]:
+        """Requests sent so far: ``{"read": GETs, "write": POST/PUT/DELETE}``."""
+        with self._lock:
+            return dict(self.counts)
+
+    # --- URLs ----------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path (``/repositories/...``); absolute URLs pass through."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.settings.base_url + path
+
+    def repo_path(self, suffix: str = "") -> str:
+        """Cloud path of the repository: ``/repositories/{workspace}/{repo}{suffix}``."""
+        return f"/repositories/{self.settings.workspace}/{self.settings.repo}{suffix}"
+
+    def server_url(self, suffix: str = "") -> str:
+        """Server REST 1.0 URL of the repository (``.../projects/KEY/repos/slug{suffix}``)."""
+        s = self.settings
+        return f"{s.server_root}/rest/api/1.0/projects/{s.workspace}/repos/{s.repo}{suffix}"
+
+    # --- sending -------------------------------------------------------------------------
+
+    def _retry_after(self, response: requests.Response, attempt: int) -> tuple[float, str]:
+        header = response.headers.get("Retry-After", "")
+        try:
+            return max(0.0, float(header)), "Retry-After"
+        except ValueError:
+            delay = min(60.0, self.backoff * (2**attempt) + random.uniform(0, self.backoff))
+            return max(delay, 1.0 if self.backoff else 0.0), "backoff"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        make_body: Callable[[], tuple[Any, dict[str, str]]] | None = None,
+    ) -> requests.Response:
+        """Send one request (waiting out 429s) and return the response, whatever its status.
+
+        ``make_body`` builds a fresh streamed body and its headers for every attempt (a
+        multipart upload cannot be rewound).
+
+        Raises :class:`requests.ConnectionError` / :class:`requests.Timeout` for a POST whose
+        fate is unknown (the caller decides), and ``Cannot reach <host>`` for everything else.
+        """
+        url = self.url(path)
+        shown = urlsplit(url).path
+        kind = "read" if method in ("GET", "HEAD") else "write"
+        attempt = 0
+        while True:
+            self.bucket.acquire()
+            if make_body is not None:
+                data, extra = make_body()
+                headers = {**(headers or {}), **extra}
+            started = time.monotonic()
+            with self._lock:
+                self.counts[kind] += 1
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, data=data, headers=headers,
+                    timeout=self.settings.timeout,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise errors.cannot_reach(self.settings.host, _reason(exc), tls=True) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                log.debug("%s %s -> %s", method, shown, type(exc).__name__)
+                if method in IDEMPOTENT:
+                    raise errors.cannot_reach(self.settings.host, _reason(exc), tls=False) from None
+                raise
+            elapsed = (time.monotonic() - started) * 1000
+            log.debug("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
+            if response.status_code != 429:
+                return response
+            if attempt >= self.settings.retries:
+                raise errors.rate_limit_exceeded(attempt)
+            delay, why = self._retry_after(response, attempt)
+            log.warning("rate limited by Bitbucket; waiting %.0fs (%s)", delay, why)
+            self._sleep(delay)
+            attempt += 1
+
+    def raise_for(
+        self,
+        response: requests.Response,
+        what: str,
+        not_found: Callable[[], TrackerError] | None = None,
+    ) -> None:
+        """Turn a failed response into the matching :mod:`spectryn_bitbucket.errors` value."""
+        status = response.status_code
+        if status < 400:
+            return
+        detail = error_detail(response)
+        if status == 401:
+            raise errors.authentication_failed(self.settings.auth_kind, self.settings.mode)
+        if status == 403:
+            raise errors.permission_denied(what)
+        if status == 404:
+            if not_found is not None:
+                raise not_found()
+            raise TrackerError(f"Not found: {what}", detail or "check workspace, repo and issue numbers")
+        if status in (400, 409, 422):
+            raise errors.bad_request(what, detail)
+        method = response.request.method if response.request is not None else "?"
+        raise errors.server_error(status, str(method), urlsplit(response.url).path, detail)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        not_found: Callable[[], TrackerError] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """:meth:`request` + :meth:`raise_for`; returns the decoded JSON body (None if empty)."""
+        try:
+            response = self.request(method, path, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise errors.cannot_reach(self.settings.host, _reason(exc), tls=False) from None
+        self.raise_for(response, what, not_found)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def get(self, path: str, what: str, **kwargs: Any) -> Any:
+        """GET ``path`` and return its JSON."""
+        return self.call("GET", path, what, **kwargs)
+
+    def paginate(
+        self,
+        path: str,
+        what: str,
+        params: dict[str, Any] | None = None,
+        not_found: Callable[[], TrackerError] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every value of a Cloud collection, following ``next`` (``pagelen=100``)."""
+        query: dict[str, Any] | None = {"pagelen": PAGELEN, **(params or {})}
+        url: str | None = path
+        while url:
+            page = self.get(url, what, params=query, not_found=not_found) or {}
+            yield from page.get("values", [])
+            url = page.get("next")
+            query = None  # ``next`` is absolute and carries the query already
+
+    def create(
+        self,
+        path: str,
+        what: str,
+        *,
+        lookup: Callable[[], Any],
+        not_found: Callable[[], TrackerError] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """POST something that must not be created twice.
+
+        After a timeout, a broken connection or a 5xx the POST may have been applied: ``lookup()``
+        is asked first, and whatever it finds is returned; only when it finds nothing is the POST
+        sent again (up to ``retries`` times, with backoff).
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self.request("POST", path, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                outcome = type(exc).__name__
+            else:
+                if response.status_code < 500:
+                    self.raise_for(response, what, not_found)
+                    return response.json() if response.content else None
+                outcome = f"HTTP {response.status_code}"
+            found = lookup()
+            if found is not None:
+                log.info("%s: the create was applied despite %s; using it", what, outcome)
+                return found
+            if attempt >= self.settings.retries:
+                if outcome.startswith("HTTP "):
+                    raise errors.server_error(int(outcome[5:]), "POST", urlsplit(self.url(path)).path, "")
+                raise errors.cannot_reach(self.settings.host, outcome, tls=False)
+            delay = self.backoff * (2**attempt) + random.uniform(0, self.backoff)
+            log.warning("%s failed (%s) and was not applied; sending again in %.1fs", what, outcome, delay)
+            self._sleep(delay)
+            attempt += 1
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for a transport failure (no URL query, no headers)."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip("()'\" ")[:200] or type(exc).__name__

@@ -1,0 +1,236 @@
+"""The ``bitbucket`` config section: its marshmallow schema, environment variables, CLI flags,
+and :class:`BitbucketSettings`, the validated view the client and the tracker work from.
+
+Precedence (flags > environment > files > defaults) is applied by the core; this module declares
+the names and checks that what it receives is enough to connect.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, fields, validate
+
+from spectryn_core.errors import ConfigError
+
+CLOUD_API = "https://api.bitbucket.org/2.0"
+
+SECTION = "bitbucket"
+
+#: Keys whose values are never printed, logged or stored.
+SECRET_KEYS = frozenset({"app_password", "api_token", "access_token"})
+
+#: Config key -> environment variable.
+ENV_VARS: dict[str, str] = {
+    "username": "BITBUCKET_USERNAME",
+    "app_password": "BITBUCKET_APP_PASSWORD",
+    "workspace": "BITBUCKET_WORKSPACE",
+    "repo": "BITBUCKET_REPO",
+    "base_url": "BITBUCKET_BASE_URL",
+    "ssl_verify": "BITBUCKET_SSL_VERIFY",
+    "ca_bundle": "BITBUCKET_CA_BUNDLE",
+    "email": "BITBUCKET_EMAIL",
+    "api_token": "BITBUCKET_API_TOKEN",
+    "access_token": "BITBUCKET_ACCESS_TOKEN",
+    "epic_mode": "BITBUCKET_EPIC_MODE",
+    "rate_limit": "BITBUCKET_RATE_LIMIT",
+}
+
+
+class BitbucketSchema(Schema):
+    """Validates the ``bitbucket`` section of ``.spectryn.yaml`` / ``.spectryn.toml``."""
+
+    username = fields.String(load_default=None, allow_none=True)
+    app_password = fields.String(load_default=None, allow_none=True)
+    email = fields.String(load_default=None, allow_none=True)
+    api_token = fields.String(load_default=None, allow_none=True)
+    access_token = fields.String(load_default=None, allow_none=True)
+    workspace = fields.String(load_default=None, allow_none=True)
+    repo = fields.String(load_default=None, allow_none=True)
+    base_url = fields.Url(load_default=CLOUD_API, require_tld=False, schemes={"http", "https"})
+    mode = fields.String(load_default="auto", validate=validate.OneOf(["auto", "cloud", "server"]))
+    ssl_verify = fields.Boolean(load_default=True)
+    ca_bundle = fields.String(load_default=None, allow_none=True)
+    timeout = fields.Float(load_default=30.0, validate=validate.Range(min=0, min_inclusive=False))
+    epic_mode = fields.String(load_default="milestone", validate=validate.OneOf(["milestone", "issue"]))
+    epic_label = fields.String(load_default="epic")
+    story_label = fields.String(load_default="story")
+    subtask_label = fields.String(load_default="subtask")
+    status_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    priority_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    rate_limit = fields.Integer(load_default=1000, validate=validate.Range(min=0))
+    workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    retries = fields.Integer(load_default=5, validate=validate.Range(min=0))
+
+
+def config_section() -> Any:
+    """The :class:`spectryn_core.config.ConfigSection` of this plugin."""
+    from spectryn_core.config import ConfigSection
+
+    return ConfigSection(SECTION, BitbucketSchema, env=dict(ENV_VARS), secrets=SECRET_KEYS)
+
+
+def add_options(parser: argparse.ArgumentParser | Any) -> None:
+    """Add the ``--bitbucket-*`` flags (dest ``bitbucket.<key>``, default None)."""
+    plain = [
+        ("--bitbucket-username", "username", "Bitbucket username (with --bitbucket-app-password)"),
+        ("--bitbucket-app-password", "app_password", "app password (removed by Atlassian in 2026) or Server PAT"),
+        ("--bitbucket-workspace", "workspace", "workspace slug (Cloud) or project key (Server)"),
+        ("--bitbucket-repo", "repo", "repository slug"),
+        ("--bitbucket-base-url", "base_url", f"API base URL (default {CLOUD_API})"),
+        ("--bitbucket-email", "email", "Atlassian account email (with --bitbucket-api-token)"),
+        ("--bitbucket-api-token", "api_token", "Atlassian API token (HTTP Basic with the email)"),
+        ("--bitbucket-access-token", "access_token", "repository/workspace access token or Server PAT (Bearer)"),
+        ("--bitbucket-epic-mode", "epic_mode", "epics become milestones (default) or issues"),
+        ("--bitbucket-ca-bundle", "ca_bundle", "CA bundle file for TLS verification"),
+    ]
+    for flag, key, text in plain:
+        kwargs: dict[str, Any] = {"dest": f"{SECTION}.{key}", "default": None, "help": text}
+        if key == "epic_mode":
+            kwargs["choices"] = ["milestone", "issue"]
+        parser.add_argument(flag, **kwargs)
+    parser.add_argument(
+        "--bitbucket-rate-limit", dest=f"{SECTION}.rate_limit", type=int, default=None,
+        help="client-side request budget per hour (default 1000; 0 = unlimited)",
+    )
+    parser.add_argument(
+        "--bitbucket-no-ssl-verify", dest=f"{SECTION}.ssl_verify", action="store_const",
+        const=False, default=None, help="do not verify TLS certificates (self-signed servers)",
+    )
+
+
+@dataclass(frozen=True)
+class BitbucketSettings:
+    """Everything the client and tracker need, checked: which mode, which auth, which repository.
+
+    ``auth`` is ``("bearer", token)`` or ``("basic", (user, secret))``; ``auth_kind`` names where
+    it came from (``access_token``, ``api_token``, ``app_password``, ``server_pat``) for messages.
+    ``repr`` never shows a secret.
+    """
+
+    base_url: str
+    mode: str
+    workspace: str
+    repo: str
+    auth_kind: str
+    auth: tuple[str, Any] = field(repr=False)
+    verify: bool | str = True
+    timeout: float = 30.0
+    retries: int = 5
+    rate_limit: int = 1000
+    workers: int | None = None
+    epic_mode: str = "milestone"
+    epic_label: str = "epic"
+    story_label: str = "story"
+    subtask_label: str = "subtask"
+
+    @property
+    def host(self) -> str:
+        """Host name of the API (``api.bitbucket.org``)."""
+        return urlsplit(self.base_url).hostname or self.base_url
+
+    @property
+    def web_host(self) -> str:
+        """The host users know: ``bitbucket.org`` for Cloud, the server's host otherwise."""
+        return "bitbucket.org" if self.host == "api.bitbucket.org" else self.host
+
+    @property
+    def full_name(self) -> str:
+        """``workspace/repo``."""
+        return f"{self.workspace}/{self.repo}"
+
+    @property
+    def server_root(self) -> str:
+        """Server mode: the URL before ``/rest/`` (REST 1.0 endpoints hang below it)."""
+        url = self.base_url.rstrip("/")
+        return url.split("/rest/", 1)[0] if "/rest/" in url + "/" else url
+
+
+def detect_mode(base_url: str, mode: str = "auto") -> str:
+    """``cloud`` or ``server``: auto means server when the URL is not api.bitbucket.org and has
+    a ``/rest/`` path (``https://bitbucket.company.com/rest/api/2.0``)."""
+    if mode in ("cloud", "server"):
+        return mode
+    host = urlsplit(base_url).hostname or ""
+    return "server" if host != "api.bitbucket.org" and "/rest/" in base_url + "/" else "cloud"
+
+
+def _missing(keys: list[str]) -> str:
+    return ", ".join(f"{SECTION}.{k} ({ENV_VARS.get(k, '')})" for k in keys)
+
+
+def settings_from_section(values: dict[str, Any], workers: int | None = None) -> BitbucketSettings:
+    """Check a validated ``bitbucket`` section and resolve auth and mode.
+
+    Raises :class:`~spectryn_core.errors.ConfigError` naming the missing keys and their
+    environment variables - before any request is made.
+    """
+    get = values.get
+    base_url = (get("base_url") or CLOUD_API).rstrip("/")
+    mode = detect_mode(base_url, get("mode") or "auto")
+    missing = [k for k in ("workspace", "repo") if not get(k)]
+    if missing:
+        raise ConfigError(
+            f"Bitbucket {' and '.join(missing)} not set: {_missing(missing)}",
+            "set them in .spectryn.yaml under 'bitbucket:', in the environment, or with "
+            "--bitbucket-workspace / --bitbucket-repo",
+        )
+    if mode == "server":
+        token = get("access_token") or get("app_password")
+        if not token:
+            raise ConfigError(
+                f"no Bitbucket Server personal access token: set {_missing(['access_token'])} "
+                f"or {_missing(['app_password'])}",
+                "create one in Bitbucket Server: Personal settings -> HTTP access tokens",
+            )
+        auth_kind, auth = "server_pat", ("bearer", token)
+    elif get("access_token"):
+        auth_kind, auth = "access_token", ("bearer", get("access_token"))
+    elif get("email") and get("api_token"):
+        auth_kind, auth = "api_token", ("basic", (get("email"), get("api_token")))
+    elif get("username") and get("app_password"):
+        auth_kind, auth = "app_password", ("basic", (get("username"), get("app_password")))
+    else:
+        raise ConfigError(
+            "no Bitbucket credentials: set "
+            f"{_missing(['email', 'api_token'])}, or {_missing(['access_token'])}"
+            f" (or the older {_missing(['username', 'app_password'])})",
+            "create an API token at https://id.atlassian.com/manage-profile/security/api-tokens "
+            "with scopes: issues read+write, repository read, pull requests read",
+        )
+    verify: bool | str = True
+    if get("ca_bundle"):
+        verify = str(get("ca_bundle"))
+    if get("ssl_verify") is False:
+        verify = False
+    return BitbucketSettings(
+        base_url=base_url,
+        mode=mode,
+        workspace=str(get("workspace")),
+        repo=str(get("repo")),
+        auth_kind=auth_kind,
+        auth=auth,
+        verify=verify,
+        timeout=float(get("timeout") or 30.0),
+        retries=int(get("retries") if get("retries") is not None else 5),
+        rate_limit=int(get("rate_limit") if get("rate_limit") is not None else 1000),
+        workers=get("workers") or workers,
+        epic_mode=get("epic_mode") or "milestone",
+        epic_label=get("epic_label") or "epic",
+        story_label=get("story_label") or "story",
+        subtask_label=get("subtask_label") or "subtask",
+    )
+
+
+def settings_from_config(config: Any) -> BitbucketSettings:
+    """:func:`settings_from_section` for a :class:`spectryn_core.config.Config`."""
+    values = dict(config.section(SECTION) or {})
+    workers = None
+    try:
+        workers = config.get("sync.workers")
+    except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
+        workers = None
+    return settings_from_section(values, workers=workers)

@@ -1,0 +1,320 @@
+"""Items -> Bitbucket issue fields, and Bitbucket issues -> the same fields. Pure functions.
+
+The round trip is the point: for an unchanged item, :func:`render` and :func:`remote_fields`
+(applied to what Bitbucket returns) give equal values, so a re-sync sends nothing.
+
+Choices a user can see:
+
+- Title ``KEY: Title``; the key (``US-001``, a subtask ``US-001.2``, an epic ``EPIC-001``) is how
+  a sync finds its issues again without local state.
+- Labels: Bitbucket issues have none, so the content ends with a line ``Labels: story, frontend``
+  (the configured ``story_label`` / ``subtask_label`` / ``epic_label``, then the spec's labels).
+  It is visible in the issue, searchable (``content ~ "Labels: story"``) and read back as text.
+- The spec is the source of truth for what it says: ``state``, ``priority``, ``milestone``,
+  ``component`` and ``version`` are rendered only when the spec (or its epic) names them, so a
+  value set by hand in Bitbucket for something the spec leaves open is kept.
+- Links name their targets by key (``blocks: US-002``), not by issue number, so the content does
+  not change once the target exists; subtasks and ``Parent:`` use ``#id`` (Bitbucket links them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from spectryn_core.items import Item, RemoteItem, Rendered
+from spectryn_core.model import Comment, Epic, Story, Subtask
+
+#: ``fields=`` of an issue listing: only what :func:`remote_fields` reads.
+ISSUE_LIST_FIELDS = ",".join(
+    ["next"]
+    + [
+        f"values.{f}"
+        for f in (
+            "id", "title", "content.raw", "state", "kind", "priority", "milestone.name",
+            "component.name", "version.name", "links.html.href",
+        )
+    ]
+)
+KINDS = ("bug", "enhancement", "proposal", "task")
+TITLE_RE = re.compile(r"^\s*(?P<key>[A-Z][A-Z0-9]*-\d+(?:\.\d+)?)\s*:\s?(?P<title>.*)$", re.S)
+RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version")
+
+
+@dataclass
+class RenderContext:
+    """What rendering needs beyond the item: config and the repository's named things.
+
+    ``milestones`` etc. are the names known to exist; ``*_complete`` says the whole list was read
+    (only then is a name outside it reported missing).
+    """
+
+    full_name: str
+    epic_mode: str = "milestone"
+    epic_label: str = "epic"
+    story_label: str = "story"
+    subtask_label: str = "subtask"
+    milestones: set[str] = field(default_factory=set)
+    components: set[str] = field(default_factory=set)
+    versions: set[str] = field(default_factory=set)
+    milestones_complete: bool = False
+    components_complete: bool = False
+    versions_complete: bool = False
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def parse_title(title: str) -> tuple[str, str] | None:
+    """``"US-001: Login"`` -> ``("US-001", "Login")``; None when the title carries no key."""
+    match = TITLE_RE.match(title or "")
+    return (match["key"], match["title"]) if match else None
+
+
+def normalise_content(text: str | None) -> str:
+    """Content as compared: LF line ends, no trailing spaces, no leading/trailing blank lines."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def _name(value: Any) -> str | None:
+    return value.get("name") if isinstance(value, dict) else None
+
+
+def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:
+    """The rendered-field values of a Bitbucket issue object (full or ``fields=``-trimmed)."""
+    content = issue.get("content") or {}
+    return {
+        "title": issue.get("title") or "",
+        "content": normalise_content(content.get("raw") if isinstance(content, dict) else content),
+        "state": issue.get("state"),
+        "priority": issue.get("priority"),
+        "kind": issue.get("kind"),
+        "milestone": _name(issue.get("milestone")),
+        "component": _name(issue.get("component")),
+        "version": _name(issue.get("version")),
+    }
+
+
+def remote_item(issue: dict[str, Any], key: str | None = None) -> RemoteItem:
+    """A :class:`RemoteItem` from a Bitbucket issue object."""
+    if key is None:
+        parsed = parse_title(issue.get("title") or "")
+        key = parsed[0] if parsed else ""
+    url = ((issue.get("links") or {}).get("html") or {}).get("href") or ""
+    return RemoteItem(key=key, id=str(issue.get("id")), url=url, fields=remote_fields(issue))
+
+
+def issue_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """Rendered fields -> the JSON body of a POST/PUT on ``/issues``."""
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "content":
+            body["content"] = {"raw": value, "markup": "markdown"}
+        elif name in ("milestone", "component", "version"):
+            body[name] = {"name": value} if value is not None else None
+        elif name in RENDERED_FIELDS:
+            body[name] = value
+    return body
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def render_comment(comment: Comment) -> str:
+    """A spec comment as posted: ``**@alice** (2025-01-15):`` then the body."""
+    head = ""
+    if comment.author:
+        head = f"**@{comment.author.lstrip('@')}**"
+    if comment.date:
+        head = f"{head} ({comment.date})".strip()
+    body = normalise_content(comment.body)
+    return f"{head}:\n\n{body}" if head else body
+
+
+def _points(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"**Story Points:** {int(value) if float(value).is_integer() else value}"
+
+
+def _ref(key: str, refs: dict[str, RemoteItem]) -> str:
+    remote = refs.get(key)
+    return f"#{remote.id}" if remote is not None and remote.id else ""
+
+
+def _labels(first: str, extra: list[str]) -> str:
+    seen: list[str] = []
+    for label in [first, *extra]:
+        label = label.strip()
+        if label and label not in seen:
+            seen.append(label)
+    return "Labels: " + ", ".join(seen)
+
+
+def _epic_of(item: Item) -> Epic | None:
+    story = _story_of(item)
+    for epic in item.spec.epics:
+        if any(s is story for s in epic.stories):
+            return epic
+    return None
+
+
+def _story_of(item: Item) -> Story | None:
+    if isinstance(item.source, Story):
+        return item.source
+    if isinstance(item.source, Subtask):
+        for story in item.spec.stories():
+            if story.key == item.parent or any(s is item.source for s in story.subtasks):
+                return story
+    return None
+
+
+def _check(kind: str, name: str | None, known: set[str], complete: bool, ctx: RenderContext,
+           warnings: list[str], where: str) -> str | None:
+    if name is None or name in known or not complete:
+        return name
+    warnings.append(
+        f"{kind} '{name}' does not exist in {ctx.full_name}; create it in Repository settings -> "
+        f"Issue tracker -> {where}, then sync again"
+    )
+    return None
+
+
+def story_milestone(item: Item) -> str | None:
+    """The milestone a story or subtask belongs to: its story's own, else its epic's."""
+    story = _story_of(item)
+    if story is not None and story.milestone:
+        return story.milestone
+    epic = _epic_of(item)
+    return epic.milestone if epic is not None and epic.milestone else None
+
+
+def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+    parts: list[str] = []
+    if story.description.strip():
+        parts.append(story.description.strip())
+    if story.acceptance_criteria:
+        lines = [f"- [{'x' if c.done else ' '}] {c.text}" for c in story.acceptance_criteria]
+        parts.append("## Acceptance Criteria\n\n" + "\n".join(lines))
+    if story.technical_notes.strip():
+        parts.append("## Technical Notes\n\n" + story.technical_notes.strip())
+    if story.story_points is not None:
+        parts.append(_points(story.story_points))
+    if story.subtasks:
+        lines = []
+        for sub in story.subtasks:
+            key = f"{story.key}.{sub.number}"
+            ref = _ref(key, refs)
+            lines.append(f"- {ref + ' ' if ref else ''}{key}: {sub.title}")
+        parts.append("## Subtasks\n\n" + "\n".join(lines))
+    if story.links:
+        parts.append("## Links\n\n" + "\n".join(f"- {link.type}: {link.target}" for link in story.links))
+    if story.commits:
+        lines = [f"- `{c.sha}`{' ' + c.message if c.message else ''}" for c in story.commits]
+        parts.append("## Related Commits\n\n" + "\n".join(lines))
+    if story.pull_requests:
+        parts.append("## Pull Requests\n\n" + "\n".join(f"- pull request #{n}" for n in story.pull_requests))
+    if ctx.epic_mode == "issue" and item.parent:
+        ref = _ref(item.parent, refs)
+        parts.append(f"Epic: {ref + ' ' if ref else ''}{item.parent}")
+    parts.append(_labels(ctx.story_label, list(story.labels)))
+    return normalise_content("\n\n".join(parts))
+
+
+def _subtask_content(item: Item, sub: Subtask, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+    parts: list[str] = []
+    if sub.description.strip():
+        parts.append(sub.description.strip())
+    if sub.story_points is not None:
+        parts.append(_points(sub.story_points))
+    if item.parent:
+        ref = _ref(item.parent, refs)
+        parts.append(f"Parent: {ref + ' ' if ref else ''}{item.parent}")
+    parts.append(_labels(ctx.subtask_label, []))
+    return normalise_content("\n\n".join(parts))
+
+
+def _epic_content(item: Item, epic: Epic, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+    parts: list[str] = []
+    if epic.description.strip():
+        parts.append(epic.description.strip())
+    if epic.stories:
+        lines = []
+        for story in epic.stories:
+            ref = _ref(story.key, refs)
+            lines.append(f"- {ref + ' ' if ref else ''}{story.key}: {story.title}")
+        parts.append("## Stories\n\n" + "\n".join(lines))
+    parts.append(_labels(ctx.epic_label, []))
+    return normalise_content("\n\n".join(parts))
+
+
+def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rendered:
+    """The fields ``item`` should have in Bitbucket, and warnings to show in the plan."""
+    warnings: list[str] = []
+    source = item.source
+    if isinstance(source, Epic):
+        if ctx.epic_mode == "milestone":
+            return Rendered({}, skip=True)
+        fields: dict[str, Any] = {
+            "title": f"{item.key}: {item.title}",
+            "content": _epic_content(item, source, refs, ctx),
+            "kind": "enhancement",
+        }
+        if source.milestone:
+            fields["milestone"] = _check("milestone", source.milestone, ctx.milestones,
+                                         ctx.milestones_complete, ctx, warnings, "Milestones")
+    elif isinstance(source, Story):
+        kind = (source.kind or "enhancement").lower()
+        if kind not in KINDS:
+            warnings.append(f"kind '{source.kind}' is not a Bitbucket kind ({', '.join(KINDS)}); "
+                            "using 'enhancement'")
+            kind = "enhancement"
+        fields = {
+            "title": f"{item.key}: {item.title}",
+            "content": _story_content(item, source, refs, ctx),
+            "kind": kind,
+        }
+        if source.component:
+            fields["component"] = _check("component", source.component, ctx.components,
+                                         ctx.components_complete, ctx, warnings, "Components")
+        if source.version:
+            fields["version"] = _check("version", source.version, ctx.versions,
+                                       ctx.versions_complete, ctx, warnings, "Versions")
+    else:
+        fields = {
+            "title": f"{item.key}: {item.title}",
+            "content": _subtask_content(item, source, refs, ctx),
+            "kind": "task",
+        }
+    if not isinstance(source, Epic):
+        milestone = story_milestone(item)
+        if milestone:
+            fields["milestone"] = _check("milestone", milestone, ctx.milestones,
+                                         ctx.milestones_complete, ctx, warnings, "Milestones")
+    if item.state:
+        fields["state"] = item.state
+    if item.priority:
+        fields["priority"] = item.priority
+    return Rendered(fields, warnings)
+
+
+def needed_names(items: list[Item], ctx: RenderContext) -> dict[str, set[str]]:
+    """The milestone, component and version names these items will render."""
+    names: dict[str, set[str]] = {"milestone": set(), "component": set(), "version": set()}
+    for item in items:
+        source = item.source
+        if isinstance(source, Epic):
+            if ctx.epic_mode == "issue" and source.milestone:
+                names["milestone"].add(source.milestone)
+            continue
+        milestone = story_milestone(item)
+        if milestone:
+            names["milestone"].add(milestone)
+        if isinstance(source, Story):
+            if source.component:
+                names["component"].add(source.component)
+            if source.version:
+                names["version"].add(source.version)
+    return names

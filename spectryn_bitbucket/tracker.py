@@ -1,0 +1,404 @@
+"""The Bitbucket connection and what each tracker hook does with it.
+
+Request budget of a sync (issue 7): ``read_items`` makes one GET of the repository, then
+``ceil(issues / 100)`` GETs of issues (or one BBQL query when the spec has few keys), then a GET
+of the milestones / components / versions list only if the spec names one that no issue carries
+yet. A no-op re-sync therefore costs ``ceil(N / 100) + 1`` reads and no writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from requests_toolbelt import MultipartEncoder
+
+from spectryn_bitbucket import errors
+from spectryn_bitbucket.client import BitbucketClient
+from spectryn_bitbucket.config import BitbucketSettings
+from spectryn_bitbucket.render import (
+    ISSUE_LIST_FIELDS,
+    RenderContext,
+    issue_body,
+    needed_names,
+    normalise_content,
+    parse_title,
+    remote_item,
+    render,
+    render_comment,
+)
+from spectryn_core.errors import ItemError, TrackerError
+from spectryn_core.items import Connection, Item, RemoteItem, Rendered
+from spectryn_core.model import Attachment, Comment
+
+log = logging.getLogger("spectryn.bitbucket")
+
+#: Up to this many story/epic keys, issues are found with one BBQL query instead of a full listing.
+BBQL_MAX_KEYS = 20
+PR_MARKER = "linked by spectryn"
+LIST_PATHS = {"milestone": "/milestones", "component": "/components", "version": "/versions"}
+
+
+class BitbucketConnection(Connection):
+    """One open connection to one repository: the client, and the caches the hooks share."""
+
+    tracker = "bitbucket"
+
+    def __init__(self, settings: BitbucketSettings, client: BitbucketClient | None = None) -> None:
+        self.settings = settings
+        self.target = f"{settings.web_host}/{settings.workspace}/{settings.repo}"
+        self._client = client
+        self.repository: dict[str, Any] | None = None
+        self.context = RenderContext(
+            full_name=settings.full_name,
+            epic_mode=settings.epic_mode,
+            epic_label=settings.epic_label,
+            story_label=settings.story_label,
+            subtask_label=settings.subtask_label,
+        )
+
+    @property
+    def client(self) -> BitbucketClient:
+        """The HTTP client, created on first use (opening a connection sends nothing)."""
+        if self._client is None:
+            self._client = BitbucketClient(self.settings)
+        return self._client
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        if self._client is not None:
+            self._client.close()
+
+    def request_count(self) -> dict[str, int]:
+        """Requests sent so far, ``{"read": n, "write": m}``."""
+        return self._client.request_count() if self._client is not None else {"read": 0, "write": 0}
+
+    # --- repository ------------------------------------------------------------------------
+
+    def issues_path(self, suffix: str = "") -> str:
+        """Path of the repository's issues (Cloud shape, also tried on a server)."""
+        return self.client.repo_path("/issues" + suffix)
+
+    def _repo_not_found(self) -> TrackerError:
+        """Tell a missing workspace from a missing repository (one more GET)."""
+        s = self.settings
+        if s.mode == "server":
+            url = f"{s.server_root}/rest/api/1.0/projects/{s.workspace}"
+        else:
+            url = f"/workspaces/{s.workspace}"
+        response = self.client.request("GET", url)
+        if response.status_code == 404:
+            return errors.workspace_not_found(s.workspace, s.mode)
+        return errors.repository_not_found(s.full_name)
+
+    def ensure_repository(self) -> dict[str, Any]:
+        """GET the repository once: exists, reachable, issue tracker on."""
+        if self.repository is not None:
+            return self.repository
+        s = self.settings
+        if s.mode == "server":
+            repo = self.client.get(self.client.server_url(), f"repository {s.full_name}",
+                                   not_found=self._repo_not_found) or {}
+        else:
+            repo = self.client.get(
+                self.client.repo_path(), f"repository {s.full_name}",
+                params={"fields": "full_name,name,has_issues,links.html.href"},
+                not_found=self._repo_not_found,
+            ) or {}
+            if repo.get("has_issues") is False:
+                raise errors.issue_tracker_disabled(s.full_name)
+        self.repository = repo
+        return repo
+
+    def issues_not_found(self) -> TrackerError:
+        """What a 404 on an issue endpoint of an existing repository means."""
+        if self.settings.mode == "server":
+            return errors.server_has_no_issue_tracker(self.settings.host)
+        return errors.issue_tracker_disabled(self.settings.full_name)
+
+    def load_names(self, kind: str) -> list[str]:
+        """Every milestone / component / version name of the repository (one listing)."""
+        values = self.client.paginate(
+            self.client.repo_path(LIST_PATHS[kind]), f"{kind}s of {self.settings.full_name}",
+            params={"fields": "values.name,values.id,next"}, not_found=self.issues_not_found,
+        )
+        names = [v.get("name") for v in values if v.get("name")]
+        getattr(self.context, f"{kind}s").update(names)
+        setattr(self.context, f"{kind}s_complete", True)
+        return names
+
+
+# --- read -----------------------------------------------------------------------------------
+
+
+def _query_keys(items: list[Item]) -> list[str]:
+    """Keys whose issues (and subtask issues) a sync needs: stories and epics."""
+    keys = {item.key for item in items if item.kind != "subtask"}
+    keys |= {item.parent for item in items if item.kind == "subtask" and item.parent}
+    return sorted(keys)
+
+
+def _wanted(key: str, keys: set[str]) -> bool:
+    return key in keys or key.split(".", 1)[0] in keys
+
+
+def read_items(conn: BitbucketConnection, items: list[Item]) -> list[RemoteItem]:
+    """The repository's issues whose title keys belong to ``items`` (stories, their subtasks
+    including removed ones, epics)."""
+    conn.ensure_repository()
+    if conn.settings.mode == "server":
+        # Data Center has no issue tracker: this answers 404 and becomes the clear error.
+        conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1},
+                        not_found=conn.issues_not_found)
+    keys = set(_query_keys(items))
+    params: dict[str, Any] = {"fields": ISSUE_LIST_FIELDS, "sort": "id"}
+    if keys and len(keys) <= BBQL_MAX_KEYS:
+        params["q"] = " OR ".join(f'title ~ "{k}"' for k in sorted(keys))
+    issues = conn.client.paginate(conn.issues_path(), f"issues of {conn.settings.full_name}",
+                                  params=params, not_found=conn.issues_not_found)
+    found: dict[str, dict[str, Any]] = {}
+    for issue in issues:
+        parsed = parse_title(issue.get("title") or "")
+        if parsed is None or not _wanted(parsed[0], keys):
+            continue
+        key = parsed[0]
+        other = found.get(key)
+        if other is not None:
+            keep, drop = sorted((other, issue), key=lambda i: int(i.get("id") or 0))
+            log.warning("two issues carry key %s (#%s and #%s); using #%s - close the other",
+                        key, keep.get("id"), drop.get("id"), keep.get("id"))
+            found[key] = keep
+        else:
+            found[key] = issue
+    remotes = [remote_item(issue, key) for key, issue in found.items()]
+    _learn_names(conn, items, remotes)
+    return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+
+
+def _learn_names(conn: BitbucketConnection, items: list[Item], remotes: list[RemoteItem]) -> None:
+    """Names seen on issues exist; list milestones / components / versions only for the rest."""
+    ctx = conn.context
+    for remote in remotes:
+        for kind in LIST_PATHS:
+            name = remote.fields.get(kind)
+            if name:
+                getattr(ctx, f"{kind}s").add(name)
+    for kind, names in needed_names(items, ctx).items():
+        known = getattr(ctx, f"{kind}s")
+        if names - known and not getattr(ctx, f"{kind}s_complete"):
+            conn.load_names(kind)
+
+
+# --- render / write -------------------------------------------------------------------------
+
+
+def render_item(conn: BitbucketConnection, item: Item, refs: dict[str, RemoteItem]) -> Rendered:
+    """The fields ``item`` should have; no request."""
+    return render(item, refs, conn.context)
+
+
+def find_issue(conn: BitbucketConnection, key: str) -> dict[str, Any] | None:
+    """The issue whose title starts with ``KEY:`` (lowest id), by BBQL; None if there is none."""
+    issues = conn.client.paginate(
+        conn.issues_path(), f"issue {key}",
+        params={"q": f'title ~ "{key}:"', "fields": ISSUE_LIST_FIELDS, "sort": "id"},
+        not_found=conn.issues_not_found,
+    )
+    matches = [i for i in issues if (parse_title(i.get("title") or "") or ("",))[0] == key]
+    return min(matches, key=lambda i: int(i.get("id") or 0)) if matches else None
+
+
+def create_item(conn: BitbucketConnection, item: Item, fields: dict[str, Any]) -> RemoteItem:
+    """POST the issue; after an ambiguous failure, look it up by key before sending again."""
+    body = issue_body({k: v for k, v in fields.items() if v is not None})
+    issue = conn.client.create(
+        conn.issues_path(), f"issue {item.key}", json=body,
+        lookup=lambda: find_issue(conn, item.key), not_found=conn.issues_not_found,
+    )
+    return remote_item(issue, item.key)
+
+
+def update_item(
+    conn: BitbucketConnection, item: Item, remote: RemoteItem, changes: dict[str, Any]
+) -> RemoteItem:
+    """PUT only the changed fields."""
+    issue = conn.client.call(
+        "PUT", conn.issues_path(f"/{remote.id}"), f"issue #{remote.id} ({item.key})",
+        json=issue_body(changes),
+        not_found=lambda: ItemError(f"issue #{remote.id} ({item.key}) no longer exists in "
+                                    f"{conn.settings.full_name}", "it was deleted in Bitbucket; "
+                                    "delete the sync state or re-create it by syncing again"),
+    )
+    return remote_item(issue or {}, item.key)
+
+
+# --- extras ---------------------------------------------------------------------------------
+
+
+def issue_comment_texts(conn: BitbucketConnection, issue_id: str) -> list[str]:
+    """The raw text of every comment of an issue, normalised."""
+    values = conn.client.paginate(
+        conn.issues_path(f"/{issue_id}/comments"), f"comments of issue #{issue_id}",
+        params={"fields": "values.id,values.content.raw,next"}, not_found=conn.issues_not_found,
+    )
+    return [normalise_content((v.get("content") or {}).get("raw")) for v in values]
+
+
+def issue_attachment_names(conn: BitbucketConnection, issue_id: str) -> list[str]:
+    """The names of an issue's attachments."""
+    values = conn.client.paginate(
+        conn.issues_path(f"/{issue_id}/attachments"), f"attachments of issue #{issue_id}",
+        params={"fields": "values.name,next"}, not_found=conn.issues_not_found,
+    )
+    return [v.get("name") for v in values if v.get("name")]
+
+
+def pr_marker(item: Item, remote: RemoteItem) -> str:
+    """The text by which a pull request's comment is recognised as spectryn's for this issue."""
+    return f"#{remote.id} ({item.key}) - {PR_MARKER}"
+
+
+def pr_comment_texts(conn: BitbucketConnection, number: int) -> list[str]:
+    """Raw texts of a pull request's comments (Cloud)."""
+    values = conn.client.paginate(
+        conn.client.repo_path(f"/pullrequests/{number}/comments"), f"comments of pull request #{number}",
+        params={"fields": "values.content.raw,next"},
+        not_found=lambda: ItemError(f"pull request #{number} not found in {conn.settings.full_name}"),
+    )
+    return [(v.get("content") or {}).get("raw") or "" for v in values]
+
+
+def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> set[str]:
+    """Which of the item's comments, attachments and PR links ``remote`` already has."""
+    extras = item.extras()
+    present: set[str] = set()
+    if any(e.kind == "comment" for e in extras):
+        texts = set(issue_comment_texts(conn, remote.id))
+        present |= {e.ident for e in extras if e.kind == "comment"
+                    and render_comment(e.payload) in texts}  # type: ignore[arg-type]
+    if any(e.kind == "attachment" for e in extras):
+        names = set(issue_attachment_names(conn, remote.id))
+        present |= {e.ident for e in extras if e.kind == "attachment"
+                    and e.payload.name in names}  # type: ignore[union-attr]
+    marker = pr_marker(item, remote)
+    for extra in extras:
+        if extra.kind == "pull_request":
+            try:
+                texts_pr = pr_comment_texts(conn, int(extra.payload))  # type: ignore[arg-type]
+            except ItemError:
+                continue  # a missing PR is reported when linking
+            if any(marker in text for text in texts_pr):
+                present.add(extra.ident)
+    return present
+
+
+def add_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comment: Comment) -> bool:
+    """Post a spec comment once; after an ambiguous failure, look for it before re-posting."""
+    text = render_comment(comment)
+    conn.client.create(
+        conn.issues_path(f"/{remote.id}/comments"), f"comment on issue #{remote.id} ({item.key})",
+        json={"content": {"raw": text, "markup": "markdown"}},
+        lookup=lambda: True if text in issue_comment_texts(conn, remote.id) else None,
+        not_found=conn.issues_not_found,
+    )
+    return True
+
+
+def multipart_body(path: Path, name: str) -> tuple[MultipartEncoder, dict[str, str], Any]:
+    """A streamed multipart body with the file in field ``files``; returns (body, headers, file)."""
+    handle = path.open("rb")
+    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    encoder = MultipartEncoder(fields={"files": (name, handle, mime)})
+    return encoder, {"Content-Type": encoder.content_type}, handle
+
+
+def upload_file(conn: BitbucketConnection, issue_id: str, path: Path, name: str, what: str) -> None:
+    """Upload one file to an issue, streamed from disk.
+
+    An upload with the same name replaces the attachment, so re-sending after an ambiguous
+    failure cannot duplicate it: the lookup is not needed.
+    """
+    if not path.is_file():
+        raise ItemError(f"{what}: file not found: {path}", "check the path in the spec's Attachments")
+    handles: list[Any] = []
+
+    def make_body() -> tuple[Any, dict[str, str]]:
+        encoder, headers, handle = multipart_body(path, name)
+        handles.append(handle)
+        return encoder, headers
+
+    try:
+        conn.client.create(
+            conn.issues_path(f"/{issue_id}/attachments"), what, make_body=make_body,
+            lookup=lambda: None, not_found=conn.issues_not_found,
+        )
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def upload_attachment(
+    conn: BitbucketConnection, item: Item, remote: RemoteItem, attachment: Attachment
+) -> bool:
+    """Upload (or replace, same name) a spec attachment; never delete one."""
+    upload_file(conn, remote.id, Path(attachment.path), attachment.name,
+                f"attachment {attachment.name} of issue #{remote.id} ({item.key})")
+    return True
+
+
+def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem, number: int) -> bool:
+    """Check the PR exists, then comment once on it naming the issue."""
+    full = conn.settings.full_name
+    not_found = lambda: ItemError(  # noqa: E731
+        f"pull request #{number} not found in {full}",
+        f"check the pull request number in {item.key} of the spec",
+    )
+    text = f"Related issue: {pr_marker(item, remote)}"
+    if conn.settings.mode == "server":
+        conn.client.get(conn.client.server_url(f"/pull-requests/{number}"), f"pull request #{number}",
+                        not_found=not_found)
+        conn.client.call("POST", conn.client.server_url(f"/pull-requests/{number}/comments"),
+                         f"comment on pull request #{number}", json={"text": text}, not_found=not_found)
+        return True
+    conn.client.get(conn.client.repo_path(f"/pullrequests/{number}"), f"pull request #{number}",
+                    params={"fields": "id,title,state"}, not_found=not_found)
+    marker = pr_marker(item, remote)
+    conn.client.create(
+        conn.client.repo_path(f"/pullrequests/{number}/comments"), f"comment on pull request #{number}",
+        json={"content": {"raw": text}},
+        lookup=lambda: True if any(marker in t for t in pr_comment_texts(conn, number)) else None,
+        not_found=not_found,
+    )
+    return True
+
+
+# --- check ----------------------------------------------------------------------------------
+
+
+def check_tracker(conn: BitbucketConnection) -> list[str]:
+    """``spectryn check``: who, which repository, tracker on, and its named things."""
+    s = conn.settings
+    lines: list[str] = []
+    if s.mode == "cloud":
+        who = conn.client.request("GET", "/user", params={"fields": "display_name,username,nickname"})
+        if who.status_code == 401:
+            conn.client.raise_for(who, "authentication")
+        if who.ok:
+            data = who.json() if who.content else {}
+            name = data.get("display_name") or data.get("nickname") or data.get("username") or "?"
+            lines.append(f"authenticated as {name} ({s.auth_kind.replace('_', ' ')})")
+        else:
+            lines.append(f"authenticated with {s.auth_kind.replace('_', ' ')} (no user: a repository/workspace token)")
+    repo = conn.ensure_repository()
+    name = repo.get("full_name") or s.full_name
+    lines.append(f"repository {name} ({conn.target})")
+    if s.mode == "server":
+        conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1}, not_found=conn.issues_not_found)
+        return lines
+    lines.append("issue tracker on")
+    for kind in LIST_PATHS:
+        names = conn.load_names(kind)
+        lines.append(f"{kind}s: {', '.join(names) if names else '(none; create them in Repository settings -> Issue tracker)'}")
+    return lines
