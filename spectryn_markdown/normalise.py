@@ -110,7 +110,8 @@ def parse_points(raw: str) -> tuple[float | None, str | None]:
     try:
         number = float(text)
     except ValueError:
-        number = None
+        # a single character with a numeric value: "½", "¾"
+        number = unicodedata.numeric(text, None) if len(text) == 1 else None
     if number is None or number != number or number in (float("inf"), float("-inf")) or number < 0:
         return None, f'story points "{raw.strip()}" is not a number; write a number such as 3 or 0.5'
     return number, None

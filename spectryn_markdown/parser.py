@@ -277,6 +277,7 @@ class _Reader:
                 story.technical_notes = _join([story.technical_notes, *self.sources(section.blocks)])
             elif section.name == "subtasks":
                 story.subtasks.extend(self.read_subtasks(story.key, section.blocks))
+                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
             elif section.name == "comments":
                 story.comments.extend(self.read_comments(section.blocks))
             elif section.name == "attachments":
@@ -287,6 +288,7 @@ class _Reader:
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
                 story.commits.extend(self.read_commits(section.blocks))
+                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
             else:
                 unknown.append(_join([source_of(self.lines, section.heading), *self.sources(section.blocks)]))
         story.description = _join(description + unknown)
@@ -294,12 +296,20 @@ class _Reader:
         if key_ok:
             epic.epic.stories.append(story)
 
+    def leftover(self, section: _Section, consumed: tuple[str, ...]) -> list[str]:
+        """Blocks a section reader did not use, kept in the description under the section heading."""
+        rest = [block for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
+        if not rest or section.heading is None:
+            return []
+        return [_join([source_of(self.lines, section.heading), *self.sources(rest)])]
+
     def sources(self, blocks: list[Block]) -> list[str]:
         return [source_of(self.lines, block) for block in blocks if block.kind != "hr"]
 
     def read_preamble(self, story: Story, blocks: list[Block]) -> list[str]:
         """The metadata table and the description written before the first H4."""
         chunks: list[str] = []
+        extra = ""  # metadata rows the model has no field for, kept after the author's text
         metadata_read = False
         for block in blocks:
             if block.kind == "table" and not metadata_read:
@@ -307,13 +317,11 @@ class _Reader:
                 if pairs is not None:
                     metadata_read = True
                     extra = self.apply_story_metadata(story, pairs)
-                    if extra:
-                        chunks.append(extra)
                     continue
             if block.kind == "hr":
                 continue
             chunks.append(source_of(self.lines, block))
-        return chunks
+        return chunks + [extra] if extra else chunks
 
     def apply_story_metadata(self, story: Story, pairs: list) -> str:
         extra: list[str] = []
@@ -476,8 +484,8 @@ class _Reader:
                     relative = unquote(target.split("#")[0].split("?")[0])
                     full = (folder / relative).resolve() if relative else folder.resolve()
                     if not relative or not full.is_file():
-                        self.problem(line, f'attachment "{relative or name}" not found at {full}; '
-                                           f"add the file or fix the link (paths are relative to {folder})")
+                        self.problem(line, f'attachment "{relative or name}" not found; add the file or fix '
+                                           f"the link (paths are relative to the spec file's folder)")
                         continue
                     story.attachments.append(Attachment(name=name or full.name, path=full))
             if not found and block.kind != "hr":
