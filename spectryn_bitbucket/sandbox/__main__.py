@@ -1,0 +1,7 @@
+"""``python -m spectryn_bitbucket.sandbox``."""
+
+import sys
+
+from .server import main
+
+sys.exit(main())

@@ -1,0 +1,318 @@
+"""Bitbucket Cloud 2.0 endpoints served under ``/2.0``."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from . import bbql, shapes
+from .errors import ApiError
+from .routing import Request, Response, Route
+from .store import CATALOGS
+
+REPO = "/2.0/repositories/{ws}/{repo}"
+READ_ONLY_DETAIL = ("{what} are read-only in the Bitbucket API: a repository admin creates them in "
+                    "Repository settings -> Issue tracker.")
+
+
+def _check_repo(req: Request, ws: str, repo: str | None = None) -> None:
+    ctx = req.ctx
+    if ws != ctx.workspace:
+        raise ApiError(404, f"Workspace {ws} not found",
+                       f"No workspace with identifier '{ws}' exists or you have no access to it.")
+    if repo is not None and repo != ctx.repo:
+        raise ApiError(404, f"Repository {ws}/{repo} not found",
+                       f"No repository '{repo}' exists in workspace '{ws}' or you have no access to it.")
+
+
+def _check_tracker(req: Request, ws: str, repo: str) -> None:
+    _check_repo(req, ws, repo)
+    if not req.ctx.has_issues:
+        raise ApiError(404, "Repository has no issue tracker.",
+                       "The issue tracker of this repository is disabled (Repository settings -> Issue tracker).")
+
+
+def _catalog_ids(req: Request) -> dict[str, dict[str, int]]:
+    return {catalog: {e["name"]: e["id"] for e in req.ctx.store.catalog(catalog)} for catalog in CATALOGS}
+
+
+def _light(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields BBQL and sort look at, without rendering the whole issue."""
+    def named(name: str | None) -> dict[str, str] | None:
+        return None if name is None else {"name": name}
+    return {
+        "id": record["id"], "title": record["title"], "state": record["state"], "kind": record["kind"],
+        "priority": record["priority"], "milestone": named(record["milestone"]),
+        "component": named(record["component"]), "version": named(record["version"]),
+        "content": {"raw": record["content_raw"]}, "created_on": record["created_on"],
+        "updated_on": record["updated_on"], "edited_on": record["edited_on"],
+    }
+
+
+def _filter_sort(items: list[Any], req: Request, view=lambda x: x) -> list[Any]:
+    """Apply ``q=`` and ``sort=`` to a list, looking at ``view(item)``."""
+    query = req.params.get("q")
+    if query:
+        predicate = bbql.parse(query)
+        items = [item for item in items if predicate(view(item))]
+    sort = req.params.get("sort")
+    if sort:
+        field = sort.lstrip("-")
+
+        def key(item: Any) -> tuple[bool, Any]:
+            value = bbql.resolve(view(item), field)
+            return (value is not None, value if value is not None else 0)
+        items = sorted(items, key=key, reverse=sort.startswith("-"))
+    return items
+
+
+def _url(req: Request) -> str:
+    return req.site.root + req.path.rstrip("/")
+
+
+def _page(req: Request, values: list[Any], render=lambda v: v) -> Response:
+    return Response(200, shapes.cloud_page(values, req.params, _url(req), render))
+
+
+# ----------------------------------------------------------------------------- user / workspace / repos
+def get_user(req: Request) -> Response:
+    """``GET /2.0/user``."""
+    return Response(200, shapes.user(req.site))
+
+
+def list_workspaces(req: Request) -> Response:
+    """``GET /2.0/workspaces``."""
+    return _page(req, [shapes.workspace(req.site)])
+
+
+def get_workspace(req: Request, ws: str) -> Response:
+    """``GET /2.0/workspaces/{ws}``."""
+    _check_repo(req, ws)
+    return Response(200, shapes.workspace(req.site))
+
+
+def list_repositories(req: Request, ws: str) -> Response:
+    """``GET /2.0/repositories/{ws}``."""
+    _check_repo(req, ws)
+    return _page(req, _filter_sort([shapes.repository(req.site)], req))
+
+
+def get_repository(req: Request, ws: str, repo: str) -> Response:
+    """``GET /2.0/repositories/{ws}/{repo}``."""
+    _check_repo(req, ws, repo)
+    return Response(200, shapes.repository(req.site))
+
+
+# ----------------------------------------------------------------------------- issues
+def list_issues(req: Request, ws: str, repo: str) -> Response:
+    """``GET .../issues`` with ``q``, ``sort``, ``page``, ``pagelen`` (``fields`` is applied by the handler)."""
+    _check_tracker(req, ws, repo)
+    records = sorted(req.ctx.store.issues(), key=lambda r: r["id"])
+    records = _filter_sort(records, req, view=_light)
+    catalogs = _catalog_ids(req)
+    return _page(req, records, lambda r: shapes.issue(req.site, r, catalogs))
+
+
+def create_issue(req: Request, ws: str, repo: str) -> Response:
+    """``POST .../issues``."""
+    _check_tracker(req, ws, repo)
+    record = req.ctx.store.create_issue(req.json(), shapes.USER_NAME)
+    document = shapes.issue(req.site, record, _catalog_ids(req))
+    return Response(201, document, {"Location": document["links"]["self"]["href"]})
+
+
+def get_issue(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../issues/{id}``."""
+    _check_tracker(req, ws, repo)
+    return Response(200, shapes.issue(req.site, req.ctx.store.issue(id), _catalog_ids(req)))
+
+
+def update_issue(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``PUT .../issues/{id}``: only the fields sent change."""
+    _check_tracker(req, ws, repo)
+    record = req.ctx.store.update_issue(id, req.json())
+    return Response(200, shapes.issue(req.site, record, _catalog_ids(req)))
+
+
+def delete_issue(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``DELETE .../issues/{id}``."""
+    _check_tracker(req, ws, repo)
+    req.ctx.store.delete_issue(id)
+    return Response(204)
+
+
+# ----------------------------------------------------------------------------- comments
+def list_comments(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../issues/{id}/comments``."""
+    _check_tracker(req, ws, repo)
+    issue = req.ctx.store.issue(id)
+    documents = [shapes.issue_comment(req.site, issue, c) for c in req.ctx.store.comments(id)]
+    return _page(req, _filter_sort(documents, req))
+
+
+def create_comment(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``POST .../issues/{id}/comments``."""
+    _check_tracker(req, ws, repo)
+    record = req.ctx.store.add_comment(id, req.json(), shapes.USER_NAME)
+    document = shapes.issue_comment(req.site, req.ctx.store.issue(id), record)
+    return Response(201, document, {"Location": document["links"]["self"]["href"]})
+
+
+def get_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
+    """``GET .../issues/{id}/comments/{cid}``."""
+    _check_tracker(req, ws, repo)
+    return Response(200, shapes.issue_comment(req.site, req.ctx.store.issue(id), req.ctx.store.comment(id, cid)))
+
+
+def update_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
+    """``PUT .../issues/{id}/comments/{cid}``."""
+    _check_tracker(req, ws, repo)
+    record = req.ctx.store.update_comment(id, cid, req.json())
+    return Response(200, shapes.issue_comment(req.site, req.ctx.store.issue(id), record))
+
+
+def delete_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
+    """``DELETE .../issues/{id}/comments/{cid}``."""
+    _check_tracker(req, ws, repo)
+    req.ctx.store.delete_comment(id, cid)
+    return Response(204)
+
+
+# ----------------------------------------------------------------------------- attachments
+def list_attachments(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../issues/{id}/attachments``."""
+    _check_tracker(req, ws, repo)
+    return _page(req, [shapes.attachment(req.site, id, m) for m in req.ctx.store.attachments(id)])
+
+
+def upload_attachments(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``POST .../issues/{id}/attachments`` (multipart/form-data, field ``files``, may repeat).
+
+    Like Bitbucket Cloud, answers 201 with an empty body and a ``Location`` header.
+    """
+    _check_tracker(req, ws, repo)
+    req.ctx.store.issue(id)
+    files = parse_multipart(req.headers.get("Content-Type", ""), req.body)
+    if not files:
+        raise ApiError(400, "No files were attached",
+                       "Send multipart/form-data with one or more file parts named 'files'.")
+    for name, content, content_type in files:
+        req.ctx.store.put_attachment(id, name, content, content_type)
+    return Response(201, None, {"Location": f"{req.site.repo_api}/issues/{id}/attachments"})
+
+
+def parse_multipart(content_type: str, body: bytes) -> list[tuple[str, bytes, str]]:
+    """The (filename, bytes, content type) of each file part of a multipart/form-data body."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ApiError(400, "Bad request", "Attachments must be sent as multipart/form-data.")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ApiError(400, "Bad request", "The multipart body could not be parsed.")
+    files = []
+    for part in message.iter_parts():
+        filename = part.get_filename()
+        if not filename:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        files.append((filename.replace("\\", "/").rsplit("/", 1)[-1], payload, part.get_content_type()))
+    return files
+
+
+def download_attachment(req: Request, ws: str, repo: str, id: int, name: str) -> Response:
+    """``GET .../issues/{id}/attachments/{name}``: the file's bytes."""
+    _check_tracker(req, ws, repo)
+    meta, content = req.ctx.store.attachment(id, name)
+    return Response(200, content, {"X-Content-SHA256": meta["sha256"]},
+                    content_type=meta.get("content_type") or "application/octet-stream")
+
+
+def delete_attachment(req: Request, ws: str, repo: str, id: int, name: str) -> Response:
+    """``DELETE .../issues/{id}/attachments/{name}``."""
+    _check_tracker(req, ws, repo)
+    req.ctx.store.delete_attachment(id, name)
+    return Response(204)
+
+
+# ----------------------------------------------------------------------------- milestones & co
+def _catalog_endpoints(catalog: str) -> tuple[Any, Any]:
+    def list_entries(req: Request, ws: str, repo: str) -> Response:
+        _check_tracker(req, ws, repo)
+        entries = [shapes.catalog_entry(req.site, catalog, e) for e in req.ctx.store.catalog(catalog)]
+        return _page(req, _filter_sort(entries, req))
+
+    def get_entry(req: Request, ws: str, repo: str, id: int) -> Response:
+        _check_tracker(req, ws, repo)
+        return Response(200, shapes.catalog_entry(req.site, catalog, req.ctx.store.catalog_entry_by_id(catalog, id)))
+
+    list_entries.__doc__ = f"``GET .../{catalog}``."
+    get_entry.__doc__ = f"``GET .../{catalog}/{{id}}``."
+    return list_entries, get_entry
+
+
+# ----------------------------------------------------------------------------- pull requests
+def list_pull_requests(req: Request, ws: str, repo: str) -> Response:
+    """``GET .../pullrequests`` (``state=`` may repeat, default OPEN; ``q``, ``sort``)."""
+    _check_repo(req, ws, repo)
+    states = {s.upper() for s in req.param_lists.get("state", ["OPEN"])}
+    documents = [shapes.pull_request(req.site, p, len(req.ctx.store.pr_comments(p["id"])))
+                 for p in req.ctx.store.pull_requests() if p["state"] in states]
+    return _page(req, _filter_sort(documents, req))
+
+
+def get_pull_request(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../pullrequests/{id}``."""
+    _check_repo(req, ws, repo)
+    record = req.ctx.store.pull_request(id)
+    return Response(200, shapes.pull_request(req.site, record, len(req.ctx.store.pr_comments(id))))
+
+
+def list_pr_comments(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../pullrequests/{id}/comments``."""
+    _check_repo(req, ws, repo)
+    pr = req.ctx.store.pull_request(id)
+    documents = [shapes.pr_comment(req.site, pr, c) for c in req.ctx.store.pr_comments(id)]
+    return _page(req, _filter_sort(documents, req))
+
+
+def create_pr_comment(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``POST .../pullrequests/{id}/comments``."""
+    _check_repo(req, ws, repo)
+    body = req.json()
+    content = body.get("content") if isinstance(body, dict) else None
+    raw = content.get("raw") if isinstance(content, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        raise ApiError(400, "content.raw: This field is required.", fields={"content.raw": ["This field is required."]})
+    pr = req.ctx.store.pull_request(id)
+    record = req.ctx.store.add_pr_comment(id, raw, shapes.USER_NAME)
+    document = shapes.pr_comment(req.site, pr, record)
+    return Response(201, document, {"Location": document["links"]["self"]["href"]})
+
+
+def routes() -> list[Route]:
+    """The Cloud route table."""
+    table = [
+        Route("/2.0/user", {"GET": get_user}),
+        Route("/2.0/workspaces", {"GET": list_workspaces}),
+        Route("/2.0/workspaces/{ws}", {"GET": get_workspace}),
+        Route("/2.0/repositories/{ws}", {"GET": list_repositories}),
+        Route(REPO, {"GET": get_repository}),
+        Route(REPO + "/issues", {"GET": list_issues, "POST": create_issue}),
+        Route(REPO + "/issues/{id:int}", {"GET": get_issue, "PUT": update_issue, "DELETE": delete_issue}),
+        Route(REPO + "/issues/{id:int}/comments", {"GET": list_comments, "POST": create_comment}),
+        Route(REPO + "/issues/{id:int}/comments/{cid:int}",
+              {"GET": get_comment, "PUT": update_comment, "DELETE": delete_comment}),
+        Route(REPO + "/issues/{id:int}/attachments", {"GET": list_attachments, "POST": upload_attachments}),
+        Route(REPO + "/issues/{id:int}/attachments/{name:path}",
+              {"GET": download_attachment, "DELETE": delete_attachment}),
+        Route(REPO + "/pullrequests", {"GET": list_pull_requests}),
+        Route(REPO + "/pullrequests/{id:int}", {"GET": get_pull_request}),
+        Route(REPO + "/pullrequests/{id:int}/comments", {"GET": list_pr_comments, "POST": create_pr_comment}),
+    ]
+    for catalog in CATALOGS:
+        list_entries, get_entry = _catalog_endpoints(catalog)
+        detail = READ_ONLY_DETAIL.format(what=catalog.capitalize())
+        table.append(Route(REPO + f"/{catalog}", {"GET": list_entries}, detail))
+        table.append(Route(REPO + f"/{catalog}/{{id:int}}", {"GET": get_entry}, detail))
+    return table

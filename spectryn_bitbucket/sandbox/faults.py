@@ -1,0 +1,123 @@
+"""Fault injection: latency, 5xx failures, dropped connections, ambiguous POSTs, rate limiting.
+
+All randomness comes from one seeded ``random.Random`` (guarded by a lock), so a run with a seed
+injects the same sequence of faults for the same sequence of requests.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+SETTINGS = ("fail_rate", "drop_rate", "ambiguous_rate", "latency_ms", "rate_limit", "rate_window", "retry_after")
+
+# What to do with one API request.
+PASS = "pass"                  # serve normally
+FAIL = "fail"                  # answer 500/502/503 without applying
+DROP = "drop"                  # close the connection without applying
+DROP_AFTER = "drop_after"      # apply, then close the connection without answering
+AMBIGUOUS = "ambiguous"        # apply, then answer 502
+RATE_LIMITED = "rate_limited"  # answer 429
+
+
+@dataclass
+class Decision:
+    """The fault chosen for one request (``status`` for FAIL, ``retry_after`` seconds for 429)."""
+
+    action: str = PASS
+    status: int = 0
+    retry_after: int | None = None
+
+
+class Faults:
+    """The current fault settings and the state they need (RNG, rate-limit window)."""
+
+    def __init__(self, *, latency_ms: float = 0, fail_rate: float = 0.0, drop_rate: float = 0.0,
+                 ambiguous_rate: float = 0.0, rate_limit: int | None = None, rate_window: float = 3600.0,
+                 retry_after: bool = True, seed: int | None = None):
+        self.lock = threading.Lock()
+        self.random = random.Random(seed)
+        self.latency_ms = latency_ms
+        self.fail_rate = fail_rate
+        self.drop_rate = drop_rate
+        self.ambiguous_rate = ambiguous_rate
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.retry_after = retry_after
+        self._window: deque[float] = deque()
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError when a setting is out of range."""
+        for name in ("fail_rate", "drop_rate", "ambiguous_rate"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+        if not isinstance(self.latency_ms, (int, float)) or self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be a number >= 0, got {self.latency_ms!r}")
+        if self.rate_limit is not None and (not isinstance(self.rate_limit, int) or self.rate_limit < 1):
+            raise ValueError(f"rate_limit must be a positive integer or null, got {self.rate_limit!r}")
+        if not isinstance(self.rate_window, (int, float)) or self.rate_window <= 0:
+            raise ValueError(f"rate_window must be a number of seconds > 0, got {self.rate_window!r}")
+
+    def settings(self) -> dict[str, Any]:
+        """The current settings as a JSON-able dict."""
+        return {name: getattr(self, name) for name in SETTINGS}
+
+    def update(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some settings (unknown names raise ValueError); returns the new settings."""
+        unknown = sorted(set(changes) - set(SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
+        with self.lock:
+            before = self.settings()
+            for name, value in changes.items():
+                setattr(self, name, value)
+            try:
+                self.validate()
+            except ValueError:
+                for name, value in before.items():
+                    setattr(self, name, value)
+                raise
+            if "rate_limit" in changes or "rate_window" in changes:
+                self._window.clear()
+            return self.settings()
+
+    def sleep(self) -> None:
+        """The per-request latency (in the handler thread, so concurrent requests overlap)."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+
+    def decide(self, method: str) -> Decision:
+        """Choose the fault for one API request."""
+        with self.lock:
+            limited = self._rate_limited()
+            if limited is not None:
+                return limited
+            if self.fail_rate and self.random.random() < self.fail_rate:
+                return Decision(FAIL, status=self.random.choice((500, 502, 503)))
+            if self.drop_rate and self.random.random() < self.drop_rate:
+                if method == "POST" and self.random.random() < 0.5:
+                    return Decision(DROP_AFTER)
+                return Decision(DROP)
+            if method == "POST" and self.ambiguous_rate and self.random.random() < self.ambiguous_rate:
+                return Decision(AMBIGUOUS)
+            return Decision(PASS)
+
+    def _rate_limited(self) -> Decision | None:
+        """A sliding window of ``rate_limit`` requests per ``rate_window`` seconds."""
+        if not self.rate_limit:
+            return None
+        now = time.monotonic()
+        while self._window and self._window[0] <= now - self.rate_window:
+            self._window.popleft()
+        if len(self._window) >= self.rate_limit:
+            wait = self._window[0] + self.rate_window - now
+            return Decision(RATE_LIMITED, retry_after=max(1, math.ceil(wait)) if self.retry_after else None)
+        self._window.append(now)
+        return None

@@ -1,0 +1,222 @@
+"""HTTP plumbing: parse a request, count it, inject faults, check auth, dispatch, answer.
+
+One ``SandboxHandler`` per connection (``ThreadingHTTPServer``); HTTP/1.1 with exact
+``Content-Length`` so clients keep connections alive. The server object carries the
+:class:`Context` (``server.ctx``) and the route tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import faults as fault_kinds
+from .errors import ApiError
+from .routing import Context, Request, Response, Route, find_route
+from .shapes import Site
+
+_DIGITS = re.compile(r"/\d+(?=/|$)")
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    """Serves the Bitbucket API subset, the control endpoints and the injected faults."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "spectryn-bitbucket-sandbox"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: no per-request line on stderr."""
+
+    def do_GET(self) -> None:
+        """Handle GET."""
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        """Handle HEAD (as GET, without the body)."""
+        self._handle()
+
+    def do_POST(self) -> None:
+        """Handle POST."""
+        self._handle()
+
+    def do_PUT(self) -> None:
+        """Handle PUT."""
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        """Handle DELETE."""
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        """Handle PATCH (no route allows it: 405 / 404)."""
+        self._handle()
+
+    # ------------------------------------------------------------------ request flow
+    @property
+    def ctx(self) -> Context:
+        return self.server.ctx  # type: ignore[attr-defined]
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except ValueError as exc:
+            self.close_connection = True
+            self._send(self._error_response(ApiError(400, "Bad request", str(exc))))
+            return
+        split = urlsplit(self.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        ctx = self.ctx
+        host = self.headers.get("Host") or "%s:%s" % self.server.server_address[:2]
+        site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues)
+        request = Request(self.command, split.path, {k: v[-1] for k, v in query.items()}, query,
+                          self.headers, body, site, ctx)
+
+        if split.path.startswith("/_sandbox/"):
+            self._send(self._dispatch(request, self.server.control_routes, cloud_errors=True))  # type: ignore[attr-defined]
+            return
+        self._handle_api(request)
+
+    def _handle_api(self, request: Request) -> None:
+        ctx = self.ctx
+        found = find_route(self.server.api_routes, request.path)  # type: ignore[attr-defined]
+        template = found[0].stats_template(found[1]) if found else _DIGITS.sub("/{id}", request.path)
+        ctx.stats.count(request.method, template)
+        ctx.faults.sleep()
+        decision = ctx.faults.decide(request.method)
+        if decision.action == fault_kinds.RATE_LIMITED:
+            ctx.stats.count_fault("rate_limited")
+            headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
+            detail = (f"Too many requests; retry after {decision.retry_after} s." if decision.retry_after
+                      else "Too many requests; slow down and retry later.")
+            self._send(self._error_response(ApiError(429, "Rate limit exceeded", detail, headers=headers)))
+            return
+        if decision.action == fault_kinds.FAIL:
+            ctx.stats.count_fault("failed")
+            self._send(self._error_response(ApiError(decision.status, "Something went wrong",
+                                                     "Injected sandbox failure; nothing was changed.")))
+            return
+        if decision.action == fault_kinds.DROP:
+            ctx.stats.count_fault("dropped")
+            self._drop()
+            return
+
+        response = self._authenticate(request) or self._dispatch(request, self.server.api_routes,  # type: ignore[attr-defined]
+                                                                 cloud_errors=not ctx.server_mode)
+        if decision.action == fault_kinds.DROP_AFTER:
+            ctx.stats.count_fault("dropped")
+            self._drop()
+            return
+        if decision.action == fault_kinds.AMBIGUOUS:
+            ctx.stats.count_fault("ambiguous")
+            response = self._error_response(ApiError(502, "Bad Gateway", "Injected sandbox failure after the request was applied."))
+        self._send(response)
+
+    def _authenticate(self, request: Request) -> Response | None:
+        """None when the credentials are good, else the 401 response."""
+        header = self.headers.get("Authorization", "")
+        token = self.ctx.token
+        scheme, _, value = header.partition(" ")
+        supplied = None
+        if scheme.lower() == "bearer":
+            supplied = value.strip()
+        elif scheme.lower() == "basic" and not self.ctx.server_mode:
+            try:
+                supplied = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                supplied = None
+        if supplied is not None and hmac.compare_digest(supplied.encode(), token.encode()):
+            return None
+        if self.ctx.server_mode:
+            error = ApiError(401, "Authentication failed. Please check your credentials and try again.",
+                             headers={"WWW-Authenticate": 'Bearer realm="Bitbucket"'})
+        else:
+            why = "No credentials were sent." if not header else "Token is invalid, expired, or not supported for this endpoint."
+            error = ApiError(401, "Unauthorized", why, headers={"WWW-Authenticate": 'Basic realm="Bitbucket.org HTTP"'})
+        return self._error_response(error, cloud=not self.ctx.server_mode)
+
+    def _dispatch(self, request: Request, routes: list[Route], cloud_errors: bool) -> Response:
+        found = find_route(routes, request.path)
+        try:
+            if found is None:
+                if cloud_errors:
+                    raise ApiError(404, "Resource not found", f"There is no API resource at {request.path}.")
+                raise ApiError(404, f"The requested resource {request.path} does not exist on this server "
+                                    "(Bitbucket Data Center has no issue tracker).")
+            route, params = found
+            method = "GET" if request.method == "HEAD" else request.method
+            endpoint = route.methods.get(method)
+            if endpoint is None:
+                allowed = ", ".join(sorted(route.methods))
+                raise ApiError(405, f"Method {request.method} not allowed", route.not_allowed_detail
+                               or f"This resource allows: {allowed}.", headers={"Allow": allowed})
+            response = endpoint(request, **params)
+            fields = request.params.get("fields")
+            if fields and isinstance(response.body, (dict, list)):
+                from .fields import trim
+                response.body = trim(response.body, fields)
+            return response
+        except ApiError as error:
+            return self._error_response(error, cloud=cloud_errors)
+
+    # ------------------------------------------------------------------ I/O
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
+                size = int(size_line or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        try:
+            size = int(length)
+        except ValueError:
+            raise ValueError(f"Invalid Content-Length: {length!r}") from None
+        return self.rfile.read(size) if size > 0 else b""
+
+    def _error_response(self, error: ApiError, cloud: bool | None = None) -> Response:
+        if cloud is None:
+            cloud = not self.ctx.server_mode
+        body = error.cloud_body() if cloud else error.server_body()
+        return Response(error.status, body, dict(error.headers))
+
+    def _send(self, response: Response) -> None:
+        if response.body is None:
+            payload = b""
+        elif isinstance(response.body, bytes):
+            payload = response.body
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+        self.send_response(response.status)
+        if payload or response.status not in (204, 304):
+            self.send_header("Content-Type", response.content_type)
+        if response.status != 204:
+            self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and payload:
+            self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        """Close the connection without sending anything."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(2)  # socket.SHUT_RDWR
+        except OSError:
+            pass

@@ -1,0 +1,263 @@
+"""The :class:`Sandbox` server object and its command line (``main``, ``add_sandbox_arguments``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import cloud, control, datacenter
+from .faults import Faults
+from .handler import SandboxHandler
+from .routing import Context
+from .stats import Stats
+from .store import Store
+
+SAVE_INTERVAL = 1.0  # seconds: save at most this often while there are unsaved changes
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hung up is not worth a traceback on stderr."""
+
+
+class Sandbox:
+    """A local Bitbucket Cloud (or Data Center, with ``server_mode``) API server for tests and demos.
+
+    Use as ``with Sandbox(milestones=["v1"]) as sb: requests.get(sb.base_url + "/user", ...)``.
+    ``url`` is ``http://127.0.0.1:PORT``; ``base_url`` is what a client is configured with
+    (Cloud: ``url + "/2.0"``; server mode: ``url + "/rest/api/2.0"``, whose issue paths answer 404 as
+    Data Center's would; ``server_api_url`` is the REST 1.0 root that server mode does serve).
+    """
+
+    def __init__(self, *, port: int = 0, data: Path | str | None = None, workspace: str = "sandbox",
+                 repo: str = "demo", token: str = "sandbox-token", milestones: Iterable[str] = (),
+                 components: Iterable[str] = (), versions: Iterable[str] = (),
+                 pull_requests: Iterable[int] = range(1, 11), latency_ms: float = 0, fail_rate: float = 0.0,
+                 drop_rate: float = 0.0, ambiguous_rate: float = 0.0, rate_limit: int | None = None,
+                 rate_window: float = 3600.0, retry_after: bool = True, server_mode: bool = False,
+                 has_issues: bool = True, seed: int | None = None):
+        self.port = port
+        self.data = Path(data) if data is not None else None
+        self.store = Store.load(self.data)
+        self.store.seed(milestones, components, versions, pull_requests)
+        self.faults = Faults(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
+                             ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, rate_window=rate_window,
+                             retry_after=retry_after, seed=seed)
+        self.stats_counter = Stats()
+        self.ctx = Context(self.store, self.faults, self.stats_counter, workspace, repo, token,
+                           has_issues, server_mode)
+        self.server_mode = server_mode
+        self._server: _Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "Sandbox":
+        """Bind 127.0.0.1:port and serve in background threads; returns self."""
+        server = _Server(("127.0.0.1", self.port), SandboxHandler)
+        server.ctx = self.ctx  # type: ignore[attr-defined]
+        server.api_routes = datacenter.routes() if self.server_mode else cloud.routes()  # type: ignore[attr-defined]
+        server.control_routes = control.routes()  # type: ignore[attr-defined]
+        self._server = server
+        self.port = server.server_address[1]
+        self._stopping.clear()
+        serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                 name="bitbucket-sandbox", daemon=True)
+        saver = threading.Thread(target=self._save_loop, name="bitbucket-sandbox-saver", daemon=True)
+        self._threads = [serve, saver]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and save the data file."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+        self.save()
+
+    def save(self) -> None:
+        """Write the data file now (when there is one)."""
+        if self.data is not None:
+            self.store.save(self.data)
+
+    def _save_loop(self) -> None:
+        while not self._stopping.wait(SAVE_INTERVAL):
+            if self.store.dirty:
+                try:
+                    self.save()
+                except OSError as exc:
+                    print(f"sandbox: cannot save {self.data}: {exc}", file=sys.stderr)
+
+    def __enter__(self) -> "Sandbox":
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL a client is configured with (Cloud ``/2.0``; server mode ``/rest/api/2.0``)."""
+        return self.url + ("/rest/api/2.0" if self.server_mode else "/2.0")
+
+    @property
+    def server_api_url(self) -> str:
+        """The Data Center REST 1.0 root (served in server mode)."""
+        return self.url + "/rest/api/1.0"
+
+    @property
+    def workspace(self) -> str:
+        """The workspace (project key in server mode)."""
+        return self.ctx.workspace
+
+    @property
+    def repo(self) -> str:
+        """The repository slug."""
+        return self.ctx.repo
+
+    @property
+    def token(self) -> str:
+        """The accepted token (Bearer, or the password of Basic auth)."""
+        return self.ctx.token
+
+    def stats(self) -> dict[str, Any]:
+        """The request counters (same document as ``GET /_sandbox/stats``)."""
+        return self.stats_counter.snapshot()
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        self.stats_counter.reset()
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Change fault settings while running (same as ``POST /_sandbox/faults``)."""
+        return self.faults.update(settings)
+
+    def add_milestone(self, name: str) -> None:
+        """Add a milestone, as an admin would in Repository settings."""
+        self.store.add_catalog_entry("milestones", name)
+
+    def banner(self) -> str:
+        """The lines printed at start: where it listens and the environment to use it."""
+        mode = "Bitbucket Data Center (server mode)" if self.server_mode else "Bitbucket Cloud"
+        kind = "project" if self.server_mode else "workspace"
+        return (f"sandbox listening on {self.base_url} ({mode}; {kind} {self.workspace}, repo {self.repo}, "
+                f"token {self.token})\n"
+                f"export BITBUCKET_BASE_URL={self.base_url} BITBUCKET_WORKSPACE={self.workspace} "
+                f"BITBUCKET_REPO={self.repo} BITBUCKET_ACCESS_TOKEN={self.token}")
+
+
+# ---------------------------------------------------------------------- command line
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _numbers(text: str) -> list[int]:
+    """``"1-10,42"`` -> [1, ..., 10, 42]."""
+    numbers: list[int] = []
+    try:
+        for part in _names(text):
+            low, _, high = part.partition("-")
+            numbers.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers and ranges like 1-10,42, got {text!r}") from None
+    return numbers
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text}")
+    return value
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the sandbox's options to ``parser`` (used by ``spectryn bitbucket sandbox``)."""
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--data", type=Path, default=None, help="JSON file keeping the sandbox's data across runs")
+    parser.add_argument("--workspace", default="sandbox", help="workspace (project key in server mode)")
+    parser.add_argument("--repo", default="demo", help="repository slug")
+    parser.add_argument("--token", default="sandbox-token", help="token to accept (Bearer, or Basic password)")
+    parser.add_argument("--milestones", type=_names, default=[], help="comma-separated milestone names")
+    parser.add_argument("--components", type=_names, default=[], help="comma-separated component names")
+    parser.add_argument("--versions", type=_names, default=[], help="comma-separated version names")
+    parser.add_argument("--pull-requests", type=_numbers, default=list(range(1, 11)),
+                        help="pull request ids that exist, e.g. 1-10,42 (default 1-10)")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    parser.add_argument("--fail-rate", type=_rate, default=0.0, help="fraction answered 500/502/503, not applied")
+    parser.add_argument("--drop-rate", type=_rate, default=0.0,
+                        help="fraction whose connection is closed without an answer (POSTs: applied half the time)")
+    parser.add_argument("--ambiguous-rate", type=_rate, default=0.0, help="fraction of POSTs applied but answered 502")
+    parser.add_argument("--rate-limit", type=int, default=None, help="at most N API requests per --rate-window")
+    parser.add_argument("--rate-window", type=float, default=3600.0, help="rate limit window in seconds (default 3600)")
+    parser.add_argument("--no-retry-after", dest="retry_after", action="store_false",
+                        help="answer 429 without a Retry-After header")
+    parser.add_argument("--server-mode", action="store_true",
+                        help="act as Bitbucket Data Center (REST 1.0 repos and pull requests; no issue tracker)")
+    parser.add_argument("--no-issues", dest="has_issues", action="store_false",
+                        help="the repository's issue tracker is disabled")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the fault injection's random numbers")
+    return parser
+
+
+def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
+    """A (not started) Sandbox configured from parsed arguments."""
+    return Sandbox(port=args.port, data=args.data, workspace=args.workspace, repo=args.repo, token=args.token,
+                   milestones=args.milestones, components=args.components, versions=args.versions,
+                   pull_requests=args.pull_requests, latency_ms=args.latency_ms, fail_rate=args.fail_rate,
+                   drop_rate=args.drop_rate, ambiguous_rate=args.ambiguous_rate, rate_limit=args.rate_limit,
+                   rate_window=args.rate_window, retry_after=args.retry_after, server_mode=args.server_mode,
+                   has_issues=args.has_issues, seed=args.seed)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Start a sandbox from parsed arguments, print where it listens, serve until Ctrl-C / SIGTERM."""
+    try:
+        sandbox = sandbox_from_args(args).start()
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(sandbox.banner(), flush=True)
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    where = f"; data saved to {sandbox.data}" if sandbox.data else ""
+    print(f"sandbox stopped{where}", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m spectryn_bitbucket.sandbox [options]``."""
+    parser = argparse.ArgumentParser(prog="spectryn bitbucket sandbox",
+                                     description="Run a local Bitbucket API sandbox server on 127.0.0.1.")
+    add_sandbox_arguments(parser)
+    return run_from_args(parser.parse_args(argv))

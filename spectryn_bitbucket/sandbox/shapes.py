@@ -1,0 +1,276 @@
+"""JSON shapes of the API: store records -> Bitbucket Cloud / Data Center documents, and pagination.
+
+Links are absolute and use the host the client called (``Site.root``), like Bitbucket's ``next``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import quote, urlencode
+
+from .errors import ApiError
+
+USER_NAME = "sandbox-user"
+USER_UUID = "{5a4db0c5-0000-4000-8000-5a4db0c50001}"
+REPO_UUID = "{5a4db0c5-0000-4000-8000-5a4db0c50002}"
+WORKSPACE_UUID = "{5a4db0c5-0000-4000-8000-5a4db0c50003}"
+
+CLOUD_PAGELEN_DEFAULT = 10
+CLOUD_PAGELEN_MAX = 100
+SERVER_LIMIT_DEFAULT = 25
+SERVER_LIMIT_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the documents live: the root URL the client called, workspace and repository."""
+
+    root: str  # e.g. "http://127.0.0.1:8080"
+    workspace: str
+    repo: str
+    has_issues: bool = True
+
+    @property
+    def repo_api(self) -> str:
+        """API URL of the repository."""
+        return f"{self.root}/2.0/repositories/{self.workspace}/{self.repo}"
+
+    @property
+    def repo_html(self) -> str:
+        """Web URL of the repository."""
+        return f"{self.root}/{self.workspace}/{self.repo}"
+
+
+def _href(url: str) -> dict[str, str]:
+    return {"href": url}
+
+
+def user(site: Site) -> dict[str, Any]:
+    """The authenticated (and only) user."""
+    return {
+        "type": "user", "display_name": "Sandbox User", "nickname": USER_NAME, "uuid": USER_UUID,
+        "account_id": "sandbox:0001",
+        "links": {"self": _href(f"{site.root}/2.0/users/{quote(USER_UUID)}"),
+                  "html": _href(f"{site.root}/{USER_NAME}/")},
+    }
+
+
+def workspace(site: Site) -> dict[str, Any]:
+    """The workspace document."""
+    return {
+        "type": "workspace", "slug": site.workspace, "name": site.workspace, "uuid": WORKSPACE_UUID,
+        "is_private": True,
+        "links": {"self": _href(f"{site.root}/2.0/workspaces/{site.workspace}"),
+                  "html": _href(f"{site.root}/{site.workspace}/"),
+                  "repositories": _href(f"{site.root}/2.0/repositories/{site.workspace}")},
+    }
+
+
+def repository(site: Site) -> dict[str, Any]:
+    """The repository document (``has_issues`` says whether the tracker is on)."""
+    return {
+        "type": "repository", "name": site.repo, "slug": site.repo,
+        "full_name": f"{site.workspace}/{site.repo}", "uuid": REPO_UUID, "is_private": True,
+        "scm": "git", "has_issues": site.has_issues, "has_wiki": False,
+        "mainbranch": {"type": "branch", "name": "main"},
+        "workspace": {"type": "workspace", "slug": site.workspace, "name": site.workspace, "uuid": WORKSPACE_UUID},
+        "links": {
+            "self": _href(site.repo_api), "html": _href(site.repo_html),
+            "issues": _href(f"{site.repo_api}/issues"), "pullrequests": _href(f"{site.repo_api}/pullrequests"),
+        },
+    }
+
+
+def _repository_ref(site: Site) -> dict[str, Any]:
+    return {"type": "repository", "name": site.repo, "full_name": f"{site.workspace}/{site.repo}",
+            "uuid": REPO_UUID, "links": {"self": _href(site.repo_api), "html": _href(site.repo_html)}}
+
+
+def content(raw: str, markup: str) -> dict[str, Any]:
+    """A rendered-content object; ``html`` is a minimal escaped rendering."""
+    paragraphs = [p for p in raw.split("\n\n") if p.strip()]
+    rendered = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return {"type": "rendered", "raw": raw, "markup": markup, "html": rendered}
+
+
+def catalog_entry(site: Site, catalog: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """A milestone / component / version document."""
+    return {"type": catalog[:-1], "id": entry["id"], "name": entry["name"],
+            "links": {"self": _href(f"{site.repo_api}/{catalog}/{entry['id']}")}}
+
+
+def issue(site: Site, record: dict[str, Any], catalogs: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """An issue document. ``catalogs`` maps catalog -> name -> id (for milestone/component/version)."""
+    issue_url = f"{site.repo_api}/issues/{record['id']}"
+    document: dict[str, Any] = {
+        "type": "issue", "id": record["id"], "title": record["title"],
+        "content": content(record["content_raw"], record["markup"]),
+        "state": record["state"], "kind": record["kind"], "priority": record["priority"],
+        "assignee": None, "reporter": user(site), "votes": 0, "watches": 1,
+        "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "edited_on": record["edited_on"], "repository": _repository_ref(site),
+        "links": {
+            "self": _href(issue_url), "html": _href(f"{site.repo_html}/issues/{record['id']}"),
+            "comments": _href(f"{issue_url}/comments"), "attachments": _href(f"{issue_url}/attachments"),
+            "watch": _href(f"{issue_url}/watch"), "vote": _href(f"{issue_url}/vote"),
+        },
+    }
+    for field, catalog in (("milestone", "milestones"), ("component", "components"), ("version", "versions")):
+        name = record[field]
+        if name is None:
+            document[field] = None
+        else:
+            entry_id = catalogs.get(catalog, {}).get(name, 0)
+            document[field] = catalog_entry(site, catalog, {"id": entry_id, "name": name})
+    return document
+
+
+def issue_comment(site: Site, issue_record: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """An issue comment document."""
+    issue_url = f"{site.repo_api}/issues/{issue_record['id']}"
+    return {
+        "type": "issue_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
+        "user": user(site), "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "issue": {"type": "issue", "id": issue_record["id"], "title": issue_record["title"],
+                  "repository": _repository_ref(site), "links": {"self": _href(issue_url)}},
+        "links": {"self": _href(f"{issue_url}/comments/{record['id']}"),
+                  "html": _href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
+    }
+
+
+def attachment(site: Site, issue_id: int, meta: dict[str, Any]) -> dict[str, Any]:
+    """An issue attachment document."""
+    return {"type": "issue_attachment", "name": meta["name"],
+            "links": {"self": _href(f"{site.repo_api}/issues/{issue_id}/attachments/{quote(meta['name'])}")}}
+
+
+def pull_request(site: Site, record: dict[str, Any], comment_count: int) -> dict[str, Any]:
+    """A Cloud pull request document."""
+    pr_url = f"{site.repo_api}/pullrequests/{record['id']}"
+    return {
+        "type": "pullrequest", "id": record["id"], "title": record["title"],
+        "description": record["description"], "state": record["state"], "author": user(site),
+        "source": {"branch": {"name": record["source_branch"]}, "repository": _repository_ref(site)},
+        "destination": {"branch": {"name": record["destination_branch"]}, "repository": _repository_ref(site)},
+        "comment_count": comment_count, "task_count": 0,
+        "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "links": {"self": _href(pr_url), "html": _href(f"{site.repo_html}/pull-requests/{record['id']}"),
+                  "comments": _href(f"{pr_url}/comments")},
+    }
+
+
+def pr_comment(site: Site, pr: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A Cloud pull request comment document."""
+    pr_url = f"{site.repo_api}/pullrequests/{pr['id']}"
+    return {
+        "type": "pullrequest_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
+        "user": user(site), "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "deleted": False, "pullrequest": {"type": "pullrequest", "id": pr["id"], "title": pr["title"]},
+        "links": {"self": _href(f"{pr_url}/comments/{record['id']}"),
+                  "html": _href(f"{site.repo_html}/pull-requests/{pr['id']}#comment-{record['id']}")},
+    }
+
+
+def _int_param(params: dict[str, str], name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"Invalid {name}: {raw!r} is not an integer") from None
+
+
+def cloud_page(values: list[Any], params: dict[str, str], base_url: str,
+               render: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
+    """One page of a Cloud collection (``page``, ``pagelen`` capped at 100, absolute ``next``).
+
+    ``base_url`` is the collection URL without query; the other query parameters are carried over.
+    """
+    pagelen = max(1, min(_int_param(params, "pagelen", CLOUD_PAGELEN_DEFAULT), CLOUD_PAGELEN_MAX))
+    page = _int_param(params, "page", 1)
+    if page < 1:
+        raise ApiError(400, f"Invalid page: {page}")
+    start = (page - 1) * pagelen
+    chunk = values[start:start + pagelen]
+    document: dict[str, Any] = {"pagelen": pagelen, "size": len(values), "page": page,
+                                "values": [render(v) for v in chunk]}
+
+    def link(to_page: int) -> str:
+        query = dict(params)
+        query["page"] = str(to_page)
+        if "pagelen" in params:
+            query["pagelen"] = str(pagelen)
+        return f"{base_url}?{urlencode(query)}"
+
+    if start + pagelen < len(values):
+        document["next"] = link(page + 1)
+    if page > 1:
+        document["previous"] = link(page - 1)
+    return document
+
+
+def server_page(values: list[Any], params: dict[str, str],
+                render: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
+    """One page of a Data Center collection (``start``, ``limit``, ``isLastPage``, ``nextPageStart``)."""
+    limit = max(1, min(_int_param(params, "limit", SERVER_LIMIT_DEFAULT), SERVER_LIMIT_MAX))
+    start = max(0, _int_param(params, "start", 0))
+    chunk = values[start:start + limit]
+    last = start + limit >= len(values)
+    document: dict[str, Any] = {"size": len(chunk), "limit": limit, "isLastPage": last,
+                                "values": [render(v) for v in chunk], "start": start}
+    if not last:
+        document["nextPageStart"] = start + limit
+    return document
+
+
+def epoch_ms(stamp: str) -> int:
+    """An ISO timestamp as Data Center's milliseconds since the epoch."""
+    return int(datetime.fromisoformat(stamp).timestamp() * 1000)
+
+
+def server_user(site: Site) -> dict[str, Any]:
+    """The Data Center user document."""
+    return {"name": USER_NAME, "emailAddress": "sandbox@example.invalid", "id": 1,
+            "displayName": "Sandbox User", "active": True, "slug": USER_NAME, "type": "NORMAL",
+            "links": {"self": [_href(f"{site.root}/users/{USER_NAME}")]}}
+
+
+def server_repository(site: Site) -> dict[str, Any]:
+    """The Data Center repository document (project key = workspace)."""
+    project = {"key": site.workspace, "id": 1, "name": site.workspace, "public": False, "type": "NORMAL",
+               "links": {"self": [_href(f"{site.root}/projects/{site.workspace}")]}}
+    return {"slug": site.repo, "id": 1, "name": site.repo, "hierarchyId": "5a4db0c5", "scmId": "git",
+            "state": "AVAILABLE", "statusMessage": "Available", "forkable": True, "project": project,
+            "public": False, "archived": False,
+            "links": {"self": [_href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/browse")],
+                      "clone": [{"href": f"{site.root}/scm/{site.workspace.lower()}/{site.repo}.git", "name": "http"}]}}
+
+
+def server_pull_request(site: Site, record: dict[str, Any]) -> dict[str, Any]:
+    """A Data Center pull request document."""
+    repo_ref = {"slug": site.repo, "name": site.repo, "project": {"key": site.workspace}}
+
+    def ref(branch: str) -> dict[str, Any]:
+        return {"id": f"refs/heads/{branch}", "displayId": branch, "latestCommit": "0" * 40, "repository": repo_ref}
+
+    return {
+        "id": record["id"], "version": 0, "title": record["title"], "description": record["description"],
+        "state": record["state"], "open": record["state"] == "OPEN", "closed": record["state"] != "OPEN",
+        "createdDate": epoch_ms(record["created_on"]), "updatedDate": epoch_ms(record["updated_on"]),
+        "fromRef": ref(record["source_branch"]), "toRef": ref(record["destination_branch"]), "locked": False,
+        "author": {"user": server_user(site), "role": "AUTHOR", "approved": False, "status": "UNAPPROVED"},
+        "reviewers": [], "participants": [],
+        "links": {"self": [_href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/pull-requests/{record['id']}")]},
+    }
+
+
+def server_comment(site: Site, record: dict[str, Any]) -> dict[str, Any]:
+    """A Data Center pull request comment document."""
+    updated = record["updated_on"] or record["created_on"]
+    return {"id": record["id"], "version": 0, "text": record["raw"], "author": server_user(site),
+            "createdDate": epoch_ms(record["created_on"]), "updatedDate": epoch_ms(updated),
+            "comments": [], "tasks": []}
