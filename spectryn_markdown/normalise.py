@@ -104,7 +104,7 @@ def normalise_priority(raw: str, extra: Iterable[str] = ()) -> tuple[str | None,
 
 def parse_points(raw: str) -> tuple[float | None, str | None]:
     """Read a story-points value (``5``, ``2.5``, ``3 SP``); empty or ``-`` gives ``(None, None)``."""
-    text = _POINT_UNITS.sub("", strip_decoration(raw)).strip().replace(",", ".")
+    text = _POINT_UNITS.sub("", strip_decoration(raw).strip("*_ ")).strip().replace(",", ".")
     if text in ("", "-", "—", "?", "n/a", "N/A", "tbd", "TBD"):
         return None, None
     try:
