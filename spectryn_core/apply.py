@@ -25,7 +25,7 @@ from spectryn_core.desired import LEVELS
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Extra, RemoteItem, value_digest
 from spectryn_core.plan import Change, Plan, plan_item
-from spectryn_core.state import ItemState, SyncState
+from spectryn_core.state import PENDING, ItemState, SyncState
 
 log = logging.getLogger("spectryn.apply")
 
@@ -105,6 +105,9 @@ class Applier:
             if remote is None:
                 continue
             for extra in change.extras:
+                # written before sending: if the run dies mid-request, the next run asks the
+                # tracker whether this extra arrived instead of sending it twice
+                self.state.record_extra(change.key, extra.ident, PENDING + extra.digest)
                 call = self._extra_call(change, remote, extra)
                 tasks.append((change, call, self._extra_recorder(extra)))
         self._run(tasks)

@@ -67,13 +67,31 @@ class Plugins:
     def hook(self) -> Any:
         return self.pm.hook
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[object, Any]]:
+        """Call a start-up hook on each plugin separately; a plugin that raises is marked broken
+        and unregistered, so one bad plugin cannot take the CLI down."""
+        results: list[tuple[object, Any]] = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            try:
+                results.append((impl.plugin, impl.function(**{a: kwargs[a] for a in impl.argnames})))
+            except Exception as error:
+                self._broken(impl.plugin_name, f"{hook_name} failed: {_describe_error(error)}")
+        return results
+
+    def _broken(self, name: str, error: str) -> None:
+        for info in self.infos:
+            if info.name == name and not info.error:
+                info.error = error
+                info.hint = "report it to the plugin's authors, or disable it (plugins.disable)"
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+
     def tracker_plugins(self) -> dict[str, object]:
         """Tracker name -> the plugin object implementing it."""
         found: dict[str, object] = {}
-        for impl in self.pm.hook.tracker_name.get_hookimpls():
-            name = impl.function()
+        for plugin, name in self.call_each("tracker_name"):
             if name:
-                found.setdefault(name, impl.plugin)
+                found.setdefault(name, plugin)
         return found
 
     def tracker_names(self) -> list[str]:
@@ -201,8 +219,25 @@ def load_plugins(disabled: Iterable[str] = ()) -> Plugins:
         except Exception as error:  # a broken plugin must not take the CLI down
             info.error = _describe_error(error)
             info.hint = install_hint(ep, error)
+    for module_name in _extra_modules():
+        if module_name in disabled or pm.get_plugin(module_name) is not None:
+            continue
+        info = PluginInfo(module_name, module_name, "", "")
+        infos.append(info)
+        try:
+            _register(pm, info, importlib.import_module(module_name))
+        except Exception as error:
+            info.error = _describe_error(error)
+            info.hint = f"check that '{module_name}' (SPECTRYN_PLUGINS) can be imported"
     _reject_unknown_hooks(pm, infos)
     return Plugins(pm, infos)
+
+
+def _extra_modules() -> list[str]:
+    """``SPECTRYN_PLUGINS=pkg.module,...`` registers plugin modules without an entry point,
+    like pytest's ``-p`` - for developing a plugin before packaging it."""
+    raw = os.environ.get("SPECTRYN_PLUGINS", "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
 
 
 def _reject_unknown_hooks(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> None:

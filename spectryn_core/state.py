@@ -23,6 +23,8 @@ from pathlib import Path
 from spectryn_core.errors import TrackerError
 
 SCHEMA_VERSION = 1
+#: Prefix of an extra's digest while it is being sent (see ``apply``).
+PENDING = "pending:"
 
 
 @dataclass

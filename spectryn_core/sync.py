@@ -18,7 +18,7 @@ from spectryn_core.items import Connection, Item, RemoteItem
 from spectryn_core.model import Spec
 from spectryn_core.plan import Change, Plan, orphans, plan_item
 from spectryn_core.plugins import Plugins
-from spectryn_core.state import RunLock, SyncState, state_file
+from spectryn_core.state import PENDING, RunLock, SyncState, state_file
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config
@@ -182,7 +182,8 @@ def make_plan(
         existing = remote.get(item.key)
         done = dict(extras_state.get(item.key, {}))
         extras = item.extras()
-        if existing is not None and item.key not in state_items and extras:
+        unsure = item.key not in state_items or any(d.startswith(PENDING) for d in done.values())
+        if existing is not None and unsure and extras:
             present = hooks.read_extras(connection=connection, item=item, remote=existing) or set()
             found = {e.ident: e.digest for e in extras if e.ident in present}
             if found:

@@ -1,0 +1,122 @@
+"""Showing a plan or a sync result: text for people, one JSON object for CI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spectryn_core.plan import SYMBOLS, Change
+from spectryn_core.sync import SyncResult
+
+COUNT_NAMES = {
+    "create": "created",
+    "update": "updated",
+    "unchanged": "unchanged",
+    "conflict": "conflicts",
+    "orphan": "orphans",
+}
+
+
+def counts(result: SyncResult) -> dict[str, int]:
+    """``created / updated / unchanged / conflicts / orphans / errors`` (planned, in a dry-run).
+
+    After ``--execute``, a change that failed or was skipped counts as an error, not as done.
+    """
+    out = {name: 0 for name in COUNT_NAMES.values()}
+    out["errors"] = 0
+    for change in result.plan.changes:
+        if result.executed and change.status in ("failed", "skipped"):
+            out["errors"] += 1
+        else:
+            out[COUNT_NAMES[change.action]] += 1
+    return out
+
+
+def to_json(result: SyncResult) -> dict[str, Any]:
+    """The plan or the results as one JSON-serialisable object."""
+    return {
+        "spec": str(result.spec_path),
+        "tracker": result.tracker,
+        "target": result.target,
+        "executed": result.executed,
+        "counts": counts(result),
+        "items": [_item_json(change, result.executed) for change in result.plan.changes],
+        "warnings": list(result.plan.warnings),
+        "requests": dict(result.requests),
+    }
+
+
+def _item_json(change: Change, executed: bool) -> dict[str, Any]:
+    remote = change.remote
+    return {
+        "key": change.key,
+        "kind": change.kind,
+        "title": change.title,
+        "action": change.action,
+        "fields": change.describe_fields(),
+        "kept_tracker_edits": list(change.kept),
+        "id": remote.id if remote else None,
+        "url": remote.url if remote else None,
+        "status": change.status if executed else "planned",
+        "error": change.error or None,
+    }
+
+
+def to_text(result: SyncResult, *, verbose: bool = False) -> str:
+    """The plan (dry-run) or what was done (execute), one line per change, then counts."""
+    lines: list[str] = []
+    verb = "Synced" if result.executed else "Plan for"
+    lines.append(f"{verb} {result.spec_path} -> {result.tracker} ({result.target})")
+    for change in result.plan.changes:
+        if change.action == "unchanged" and not verbose:
+            continue
+        lines.append("  " + _change_line(change, result.executed))
+    if result.plan.warnings:
+        lines.append("")
+        lines.extend(f"warning: {w}" for w in result.plan.warnings)
+    c = counts(result)
+    lines.append("")
+    if result.executed:
+        lines.append(
+            f"Done: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged, "
+            f"{c['conflicts']} conflicts, {c['orphans']} orphans, {c['errors']} errors"
+        )
+    else:
+        lines.append(
+            f"{c['created']} to create, {c['updated']} to update, {c['unchanged']} unchanged, "
+            f"{c['conflicts']} conflicts, {c['orphans']} orphans"
+        )
+        if result.plan.has_pending:
+            lines.append("Dry run: nothing was sent. Re-run with --execute to apply.")
+        else:
+            lines.append("Dry run: nothing to send; the tracker matches the spec.")
+    if c["conflicts"]:
+        lines.append(
+            "Conflicts were left alone: they changed in the tracker and in the file since the "
+            "last sync. Re-run with --force to overwrite the tracker's version."
+        )
+    return "\n".join(lines)
+
+
+def _change_line(change: Change, executed: bool) -> str:
+    symbol = SYMBOLS[change.action]
+    where = f" #{change.remote.id}" if change.remote is not None else ""
+    text = f"{symbol} {change.key:<12} {change.title}"
+    fields = change.describe_fields()
+    if change.action == "update" and fields:
+        text += f"  [{', '.join(fields)}]"
+    elif change.action == "conflict":
+        text += f"  [conflict: {', '.join(fields)}]"
+    elif change.action == "orphan":
+        text += f"  (issue{where} is gone from the spec; left alone)"
+    elif change.action == "create" and fields and len(fields) > len(change.fields):
+        text += f"  [+ {', '.join(fields[len(change.fields):])}]"
+    if change.kept:
+        text += f"  (kept tracker edits: {', '.join(change.kept)})"
+    if executed:
+        if change.status == "done":
+            text += f"  -> {where.strip() or 'done'}"
+            if change.remote is not None and change.remote.url:
+                text += f" {change.remote.url}"
+        elif change.status in ("failed", "skipped"):
+            text += f"  FAILED: {change.error}"
+    return text

@@ -1,0 +1,75 @@
+"""The per-run integration log, and what reaches stderr.
+
+Every run writes a detailed log (requests, decisions, errors) to the platformdirs log folder,
+``spectryn/runs/<time>-<pid>.log``; ``--verbose`` shows its path and the requests on stderr.
+A filter replaces every secret value in effect with ``********`` before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+KEEP_LOGS = 30
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the given secret values in every record's message."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "********")
+            record.msg, record.args = message, None
+        return True
+
+
+def start(log_dir: Path, *, verbose: bool, secrets: Iterable[str] = ()) -> Path | None:
+    """Send spectryn's logs to a new run log file and warnings (or everything, with
+    ``verbose``) to stderr. Returns the log file's path, or None if it cannot be written."""
+    logger = logging.getLogger("spectryn")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    redact = RedactSecrets(secrets)
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
+    console.addFilter(redact)
+    logger.addHandler(console)
+
+    path: Path | None = None
+    try:
+        runs = log_dir / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        path = runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+        os.chmod(path, 0o600)
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+        )
+        file_handler.addFilter(redact)
+        logger.addHandler(file_handler)
+        _prune(runs)
+    except OSError:
+        path = None
+    return path
+
+
+def _prune(runs: Path) -> None:
+    logs = sorted(runs.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    for old in logs[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,146 @@
+"""An in-memory tracker plugin for engine tests: keeps issues in a dict and counts writes.
+
+It renders like a real tracker does: the story's content lists its subtasks with their ids
+(``#3``), a subtask names its parent, so the engine's create-then-fix-up order is exercised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from spectryn_core import Connection, ItemError, RemoteItem, Rendered, TrackerError, hookimpl
+
+
+class MemoryConnection(Connection):
+    def __init__(self, store: MemoryTracker) -> None:
+        self.tracker = store.name
+        self.target = f"memory/{store.name}"
+        self.store = store
+
+    def request_count(self) -> dict[str, int]:
+        return {"read": self.store.reads, "write": self.store.writes}
+
+
+class MemoryTracker:
+    """A tracker plugin object; register it with ``plugins.pm.register(tracker, name=...)``."""
+
+    def __init__(self, name: str = "memory") -> None:
+        self.name = name
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[str]] = {}
+        self.attachments: dict[str, dict[str, bytes]] = {}
+        self.pr_links: dict[str, set[int]] = {}
+        self.reads = 0
+        self.writes = 0
+        self.write_log: list[tuple[str, str, tuple[str, ...]]] = []
+        self.fail_on: set[str] = set()  # keys whose create/update raise ItemError
+        self.crash_after: int | None = None  # raise KeyboardInterrupt after this many writes
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    # --- helpers for tests -------------------------------------------------------------------
+
+    def by_key(self) -> dict[str, dict[str, Any]]:
+        return {issue["title"].split(":", 1)[0]: issue for issue in self.issues.values()}
+
+    def _remote(self, issue_id: str) -> RemoteItem:
+        issue = self.issues[issue_id]
+        key = issue["title"].split(":", 1)[0]
+        return RemoteItem(key, issue_id, f"mem://{issue_id}", dict(issue))
+
+    def _count_write(self, what: str, key: str, fields: tuple[str, ...]) -> None:
+        with self._lock:
+            if self.crash_after is not None and self.writes >= self.crash_after:
+                raise KeyboardInterrupt
+            self.writes += 1
+            self.write_log.append((what, key, fields))
+
+    # --- hooks --------------------------------------------------------------------------------
+
+    @hookimpl
+    def tracker_name(self) -> str:
+        return self.name
+
+    @hookimpl
+    def open_tracker(self, config: Any) -> Connection:
+        return MemoryConnection(self)
+
+    @hookimpl
+    def check_tracker(self, connection: Connection) -> list[str]:
+        return [f"{len(self.issues)} issues"]
+
+    @hookimpl
+    def read_items(self, connection: Connection, items: list[Any]) -> list[RemoteItem]:
+        self.reads += 1
+        return [self._remote(issue_id) for issue_id in sorted(self.issues, key=int)]
+
+    @hookimpl
+    def render_item(self, connection: Connection, item: Any, refs: dict[str, RemoteItem]) -> Rendered:
+        if item.kind == "epic":
+            return Rendered({}, skip=True)
+        lines = [getattr(item.source, "description", "") or ""]
+        for child in item.children:
+            ref = refs.get(child)
+            lines.append(f"- {'#' + ref.id + ' ' if ref else ''}{child}")
+        if item.parent and item.kind == "subtask":
+            ref = refs.get(item.parent)
+            lines.append(f"Parent: {'#' + ref.id if ref else item.parent}")
+        return Rendered({
+            "title": f"{item.key}: {item.title}",
+            "content": "\n".join(lines).strip(),
+            "state": item.state,
+            "priority": item.priority,
+        })
+
+    @hookimpl
+    def create_item(self, connection: Connection, item: Any, fields: dict[str, Any]) -> RemoteItem:
+        if item.key in self.fail_on:
+            raise ItemError(f"{item.key}: refused by the test tracker")
+        self._count_write("create", item.key, tuple(sorted(fields)))
+        with self._lock:
+            issue_id = str(next(self._ids))
+            self.issues[issue_id] = dict(fields)
+        return self._remote(issue_id)
+
+    @hookimpl
+    def update_item(self, connection: Connection, item: Any, remote: RemoteItem,
+                    changes: dict[str, Any]) -> RemoteItem:
+        if item.key in self.fail_on:
+            raise ItemError(f"{item.key}: refused by the test tracker")
+        if remote.id not in self.issues:
+            raise TrackerError(f"issue {remote.id} vanished")
+        self._count_write("update", item.key, tuple(sorted(changes)))
+        self.issues[remote.id].update(changes)
+        return self._remote(remote.id)
+
+    @hookimpl
+    def read_extras(self, connection: Connection, item: Any, remote: RemoteItem) -> set[str]:
+        self.reads += 1
+        present = set(self.comments.get(remote.id, []))
+        present |= {f"attachment:{n}" for n in self.attachments.get(remote.id, {})}
+        present |= {f"pr:{n}" for n in self.pr_links.get(remote.id, set())}
+        return {e.ident for e in item.extras() if e.ident in present}
+
+    @hookimpl
+    def add_comment(self, connection: Connection, item: Any, remote: RemoteItem, comment: Any) -> bool:
+        from spectryn_core import Extra
+        self._count_write("comment", item.key, ())
+        self.comments.setdefault(remote.id, []).append(Extra.for_comment(comment).ident)
+        return True
+
+    @hookimpl
+    def upload_attachment(self, connection: Connection, item: Any, remote: RemoteItem,
+                          attachment: Any) -> bool:
+        self._count_write("attachment", item.key, (attachment.name,))
+        self.attachments.setdefault(remote.id, {})[attachment.name] = attachment.path.read_bytes()
+        return True
+
+    @hookimpl
+    def link_pull_request(self, connection: Connection, item: Any, remote: RemoteItem,
+                          number: int) -> bool:
+        self._count_write("pr", item.key, (str(number),))
+        self.pr_links.setdefault(remote.id, set()).add(number)
+        return True
+
