@@ -1,0 +1,220 @@
+"""The HTTP client: auth headers, secrets, pagination, retries, 429, POST lookups, errors."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from bb_helpers import REPO, SECRET, client, settings
+from spectryn_bitbucket.client import BitbucketClient
+from spectryn_bitbucket.ratelimit import TokenBucket
+from spectryn_core.errors import ItemError, TrackerError
+
+
+def _auth_of(c: BitbucketClient, requests_mock) -> str:
+    requests_mock.get(f"{REPO}", json={"full_name": "acme/backend-api"})
+    c.get(c.repo_path(), "repo")
+    return requests_mock.last_request.headers["Authorization"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"access_token": "tok"}, "Bearer tok"),
+        ({}, "Basic " + base64.b64encode(f"me@acme.test:{SECRET}".encode()).decode()),
+        ({"email": None, "api_token": None, "username": "bob", "app_password": "pw"},
+         "Basic " + base64.b64encode(b"bob:pw").decode()),
+    ],
+)
+def test_each_cloud_auth_mode_sends_its_header(overrides, expected, requests_mock) -> None:
+    assert _auth_of(client(**overrides), requests_mock) == expected
+
+
+def test_server_mode_sends_the_pat_as_bearer(requests_mock) -> None:
+    c = client(base_url="https://bb.corp.test/rest/api/2.0", email=None, api_token=None,
+               username="john", app_password="pat-123")
+    assert c.settings.mode == "server"
+    requests_mock.get("https://bb.corp.test/rest/api/1.0/projects/acme/repos/backend-api", json={})
+    c.get(c.server_url(), "repo")
+    assert requests_mock.last_request.headers["Authorization"] == "Bearer pat-123"
+
+
+def test_secrets_never_in_logs_or_errors(requests_mock, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="spectryn.bitbucket")
+    c = client()
+    requests_mock.get(REPO, status_code=401, json={"type": "error", "error": {"message": "Unauthorized"}})
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert "Authentication failed" in str(info.value)
+    text = str(info.value) + caplog.text + repr(c.settings)
+    assert SECRET not in text
+    assert base64.b64encode(f"me@acme.test:{SECRET}".encode()).decode() not in text
+    assert "GET /2.0/repositories/acme/backend-api -> 401" in caplog.text
+
+
+def test_app_password_401_explains_the_removal(requests_mock) -> None:
+    c = client(email=None, api_token=None, username="bob", app_password="pw")
+    requests_mock.get(REPO, status_code=401)
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert "2026-07-28" in info.value.hint and "BITBUCKET_API_TOKEN" in info.value.hint
+
+
+def test_pagination_follows_next_and_sends_pagelen_once(requests_mock) -> None:
+    c = client()
+    requests_mock.get(f"{REPO}/issues", json={"values": [{"id": 1}], "next": f"{REPO}/issues?page=2&pagelen=100"})
+    requests_mock.get(f"{REPO}/issues?page=2", json={"values": [{"id": 2}]})
+    ids = [v["id"] for v in c.paginate(c.repo_path("/issues"), "issues", params={"fields": "values.id,next"})]
+    assert ids == [1, 2]
+    first = requests_mock.request_history[0]
+    assert first.qs["pagelen"] == ["100"] and first.qs["fields"] == ["values.id,next"]
+    assert requests_mock.request_history[1].qs == {"page": ["2"], "pagelen": ["100"]}
+    assert c.request_count() == {"read": 2, "write": 0}
+
+
+def test_429_waits_retry_after_and_warns(requests_mock, caplog) -> None:
+    c = client()
+    requests_mock.get(REPO, [{"status_code": 429, "headers": {"Retry-After": "12"}},
+                             {"status_code": 200, "json": {"ok": 1}}])
+    assert c.get(c.repo_path(), "repo") == {"ok": 1}
+    assert c.slept == [12.0]
+    assert "rate limited by Bitbucket; waiting 12s (Retry-After)" in caplog.text
+
+
+def test_429_without_retry_after_backs_off_then_gives_up(requests_mock, caplog) -> None:
+    c = client()
+    requests_mock.get(REPO, status_code=429)
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert info.value.message.startswith("Rate limit exceeded")
+    assert len(c.slept) == c.settings.retries
+    assert "(backoff)" in caplog.text
+
+
+def test_post_is_not_resent_when_lookup_finds_it(requests_mock) -> None:
+    c = client()
+    requests_mock.post(f"{REPO}/issues", status_code=502)
+    found = {"id": 7}
+    assert c.create(c.repo_path("/issues"), "issue", json={}, lookup=lambda: found) is found
+    assert requests_mock.call_count == 1
+
+
+def test_post_is_resent_only_after_lookup_finds_nothing(requests_mock) -> None:
+    c = client()
+    requests_mock.post(f"{REPO}/issues", [{"exc": requests.exceptions.ReadTimeout},
+                                           {"status_code": 201, "json": {"id": 9}}])
+    lookups: list[int] = []
+    result = c.create(c.repo_path("/issues"), "issue", json={}, lookup=lambda: lookups.append(1))
+    assert result == {"id": 9} and lookups == [1]
+    assert requests_mock.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(403, "Permission denied"), (400, "Bitbucket refused"), (500, "Bitbucket failed")],
+)
+def test_error_mapping(status, message, requests_mock) -> None:
+    c = client()
+    requests_mock.put(f"{REPO}/issues/3", status_code=status,
+                      json={"type": "error", "error": {"message": "bad milestone"}})
+    with pytest.raises(TrackerError) as info:
+        c.call("PUT", c.repo_path("/issues/3"), "issue #3", json={})
+    assert info.value.message.startswith(message) and info.value.hint
+    assert isinstance(info.value, ItemError) == (status == 400)
+
+
+def test_connection_error_says_cannot_reach(requests_mock) -> None:
+    c = client()
+    requests_mock.get(REPO, exc=requests.exceptions.ConnectionError("Failed to establish a new connection: refused"))
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert info.value.message.startswith("Cannot reach api.bitbucket.org")
+    assert "BITBUCKET_BASE_URL" in info.value.hint or "base_url" in info.value.hint
+
+
+def test_tls_error_hints_at_ca_bundle(requests_mock) -> None:
+    c = client()
+    requests_mock.get(REPO, exc=requests.exceptions.SSLError("certificate verify failed"))
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert "BITBUCKET_SSL_VERIFY" in info.value.hint and "ca_bundle" in info.value.hint
+
+
+def test_ssl_settings_reach_the_session() -> None:
+    assert client(ssl_verify=False).session.verify is False
+    assert client(ca_bundle="/etc/ca.pem").session.verify == "/etc/ca.pem"
+    assert client().session.verify is True
+
+
+def test_token_bucket_allows_burst_then_waits() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(3600, capacity=2, clock=lambda: now[0], sleep=sleep)
+    assert bucket.acquire() == 0 and bucket.acquire() == 0
+    assert bucket.acquire() == pytest.approx(1.0)  # 3600/h = one token a second
+    assert slept == [pytest.approx(1.0)]
+    assert TokenBucket(0).acquire() == 0.0
+
+
+def test_token_bucket_default_burst_covers_a_first_sync() -> None:
+    bucket = TokenBucket(1000, clock=lambda: 0.0, sleep=lambda s: pytest.fail("slept"))
+    for _ in range(800):
+        bucket.acquire()
+    assert bucket.available() == pytest.approx(200)
+
+
+# --- real HTTP: urllib3's Retry mounted on the session -------------------------------------
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    plan: list[str] = []
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        step = self.plan.pop(0) if self.plan else "ok"
+        self.seen.append(step)
+        if step == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        code = 503 if step == "503" else 200
+        body = b'{"ok": true}'
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Flaky.seen = []
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("failure", ["503", "drop"])
+def test_get_is_retried_over_real_http(flaky, failure) -> None:
+    _Flaky.plan = [failure, failure, "ok"]
+    c = BitbucketClient(settings(base_url=f"http://127.0.0.1:{flaky.server_port}/2.0", retries=3),
+                        backoff=0, sleep=lambda s: None)
+    assert c.get("/repositories/acme/backend-api", "repo") == {"ok": True}
+    assert _Flaky.seen == [failure, failure, "ok"]
+
