@@ -54,8 +54,8 @@ class Applier:
         self._total = sum(1 for c in active if c.pending)
         for level in LEVELS:
             self._write_items([c for c in active if c.kind == level and c.pending])
-        self._send_extras([c for c in active if c.status != "failed" and c.extras])
-        self._fix_up([c for c in active if c.status != "failed"])
+        self._send_extras([c for c in active if c.key not in self._failed and c.extras])
+        self._fix_up([c for c in active if c.key not in self._failed])
         self._record_baselines([c for c in active if c.action == "unchanged"])
 
     # --- passes -----------------------------------------------------------------------------
@@ -140,7 +140,8 @@ class Applier:
             self._record(change.key, rendered, sent, result, before)
             self.refs[change.key] = result
             change.remote = result
-            change.status = "done"
+            if change.status != "failed":  # a failed extra of this item stays reported
+                change.status = "done"
 
         return record
 
@@ -209,7 +210,7 @@ class Applier:
             raise abort
 
     def _finish(
-        self, change: Change, future: Future[Any], on_done: Callable[[Change, Any], None]
+        self, change: Change, future: Future[Any], on_done: Callable[[Change, Any], None],
     ) -> BaseException | None:
         if future.cancelled():
             change.status = "skipped"
@@ -232,9 +233,12 @@ class Applier:
         return None
 
     def _fail(self, change: Change, message: str) -> None:
+        """Mark a change failed. An item that does not exist in the tracker yet also holds back
+        its children; a failed extra (the item exists) does not."""
         change.status = "failed"
-        change.error = message
-        self._failed.add(change.key)
+        change.error = f"{change.error}; {message}" if change.error else message
+        if change.key not in self.refs:
+            self._failed.add(change.key)
         log.error("%s: %s", change.key, message)
 
 

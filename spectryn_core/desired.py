@@ -23,7 +23,8 @@ LEVELS = ("epic", "story", "subtask")
 def build_items(
     spec: Spec, *, tracker: str, config: Config, mappers: Any, only: str | None = None
 ) -> list[Item]:
-    """Every item of ``spec`` (or of the story ``only`` names, with its subtasks), parents first.
+    """Every item of ``spec`` (or of the story ``only`` names, with its subtasks), in file order
+    (a parent always comes before its children).
 
     Raises :class:`SpecError` listing every status or priority no mapper can translate.
     """
@@ -87,7 +88,6 @@ def build_items(
                 )
     if problems:
         raise SpecError(problems)
-    items.sort(key=lambda item: LEVELS.index(item.kind))
     return select(items, only) if only else items
 
 
