@@ -28,7 +28,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
     """Serves the Bitbucket API subset, the control endpoints and the injected faults."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in one buffered write, and without Nagle's delay: otherwise every
+    # keep-alive request waits ~40 ms for a delayed ACK.
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server_version = "spectryn-bitbucket-sandbox"
+
+    def setup(self) -> None:
+        """Count the new connection (keep-alive makes this far lower than the request count)."""
+        super().setup()
+        self.server.ctx.stats.count_connection()  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: no per-request line on stderr."""

@@ -23,6 +23,12 @@ class Stats:
             self.requests: Counter[str] = Counter()
             self.by_method: Counter[str] = Counter()
             self.faults: Counter[str] = Counter({kind: 0 for kind in FAULT_KINDS})
+            self.connections = 0
+
+    def count_connection(self) -> None:
+        """Count one accepted TCP connection."""
+        with self.lock:
+            self.connections += 1
 
     def count(self, method: str, template: str) -> None:
         """Count one API request."""
@@ -47,4 +53,5 @@ class Stats:
                 "total": total,
                 "by_method": dict(sorted(self.by_method.items())),
                 "faults": dict(self.faults),
+                "connections": self.connections,
             }
