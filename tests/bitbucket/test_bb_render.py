@@ -1,0 +1,117 @@
+"""Rendering: deterministic, round-trips through what Bitbucket returns, warns about missing names."""
+
+from __future__ import annotations
+
+from bb_helpers import issue_json, items_of, sample_spec
+from spectryn_bitbucket.render import (
+    RenderContext,
+    issue_body,
+    parse_title,
+    remote_fields,
+    render,
+    render_comment,
+)
+from spectryn_core.items import RemoteItem
+from spectryn_core.model import Comment
+
+
+def ctx(**kw) -> RenderContext:
+    base = dict(full_name="acme/backend-api", milestones={"Q1 2024"}, components={"Frontend"},
+                milestones_complete=True, components_complete=True, versions_complete=True)
+    base.update(kw)
+    return RenderContext(**base)
+
+
+def by_key(items):
+    return {i.key: i for i in items}
+
+
+def test_parse_title() -> None:
+    assert parse_title("US-001: Login") == ("US-001", "Login")
+    assert parse_title("US-001.2: Form") == ("US-001.2", "Form")
+    assert parse_title("PROJ2-789:Thing") == ("PROJ2-789", "Thing")
+    assert parse_title("Login without key") is None
+    assert parse_title("us-001: lower case") is None
+
+
+def test_story_content_has_every_part_and_refs() -> None:
+    items = by_key(items_of(sample_spec()))
+    refs = {"US-001.1": RemoteItem("US-001.1", "13")}
+    fields = render(items["US-001"], refs, ctx()).fields
+    content = fields["content"]
+    assert fields["title"] == "US-001: Login Feature"
+    assert "- [ ] User can enter email\n- [x] Session expires" in content
+    assert "## Technical Notes\n\nUse JWT." in content
+    assert "**Story Points:** 5" in content
+    assert "- #13 US-001.1: Login form\n- US-001.2: Validation" in content
+    assert "- pull request #456" in content
+    assert content.endswith("Labels: story, frontend")
+    assert fields["milestone"] == "Q1 2024" and fields["component"] == "Frontend"
+    assert fields["state"] == "open" and fields["priority"] == "major" and fields["kind"] == "enhancement"
+
+
+def test_subtask_names_its_parent_and_inherits_the_milestone() -> None:
+    items = by_key(items_of(sample_spec()))
+    fields = render(items["US-001.1"], {"US-001": RemoteItem("US-001", "12")}, ctx()).fields
+    assert "Parent: #12 US-001" in fields["content"]
+    assert fields["content"].endswith("Labels: subtask")
+    assert fields["kind"] == "task" and fields["milestone"] == "Q1 2024"
+    assert "state" not in fields  # the spec says nothing: a state set in Bitbucket is kept
+
+
+def test_render_is_deterministic() -> None:
+    spec = sample_spec()
+    first = [render(i, {}, ctx()) for i in items_of(spec)]
+    second = [render(i, {}, ctx()) for i in items_of(spec)]
+    assert first == second
+
+
+def test_round_trip_compares_equal() -> None:
+    refs = {"US-001": RemoteItem("US-001", "12"), "US-001.1": RemoteItem("US-001.1", "13")}
+    for item in items_of(sample_spec()):
+        rendered = render(item, refs, ctx())
+        if rendered.skip:
+            continue
+        body = issue_body(rendered.fields)
+        # What Bitbucket returns: the body's values plus its own, content with CRLF and a trailing newline.
+        returned = issue_json(42, {**rendered.fields, "content": body["content"]["raw"].replace("\n", "\r\n") + "\n"})
+        back = remote_fields(returned)
+        assert {k: back[k] for k in rendered.fields} == rendered.fields, item.key
+
+
+def test_epic_is_skipped_in_milestone_mode_and_an_issue_in_issue_mode() -> None:
+    items = by_key(items_of(sample_spec()))
+    assert render(items["EPIC-001"], {}, ctx()).skip
+    fields = render(items["EPIC-001"], {"US-001": RemoteItem("US-001", "12")}, ctx(epic_mode="issue")).fields
+    assert fields["title"] == "EPIC-001: User Authentication"
+    assert "- #12 US-001: Login Feature\n- US-002: Logout" in fields["content"]
+    assert fields["content"].endswith("Labels: epic")
+    story = render(items["US-002"], {"EPIC-001": RemoteItem("EPIC-001", "5")}, ctx(epic_mode="issue")).fields
+    assert "Epic: #5 EPIC-001" in story["content"]
+
+
+def test_missing_milestone_and_component_warn_with_the_fix() -> None:
+    items = by_key(items_of(sample_spec(milestone="Q2 2024")))
+    rendered = render(items["US-001"], {}, ctx(components=set()))
+    assert rendered.fields["milestone"] is None and rendered.fields["component"] is None
+    text = "\n".join(rendered.warnings)
+    assert ("milestone 'Q2 2024' does not exist in acme/backend-api; create it in Repository settings "
+            "-> Issue tracker -> Milestones, then sync again") in text
+    assert "component 'Frontend' does not exist" in text and "-> Components" in text
+
+
+def test_unknown_names_are_not_reported_before_the_list_is_read() -> None:
+    items = by_key(items_of(sample_spec(milestone="Q2 2024")))
+    rendered = render(items["US-002"], {}, ctx(milestones=set(), milestones_complete=False))
+    assert rendered.fields["milestone"] == "Q2 2024" and not rendered.warnings
+
+
+def test_issue_body_shapes() -> None:
+    body = issue_body({"title": "T", "content": "C", "milestone": "M", "component": None})
+    assert body == {"title": "T", "content": {"raw": "C", "markup": "markdown"},
+                    "milestone": {"name": "M"}, "component": None}
+
+
+def test_comment_rendering() -> None:
+    assert render_comment(Comment("Looks good\n", "alice", "2025-01-15")) == "**@alice** (2025-01-15):\n\nLooks good"
+    assert render_comment(Comment("Plain")) == "Plain"

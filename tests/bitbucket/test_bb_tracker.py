@@ -1,0 +1,215 @@
+"""Tracker hooks over requests-mock: read budget, create without duplicates, extras, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import requests
+
+from bb_helpers import API, REPO, FakeConfig, connection, issue_json, items_of, sample_spec
+from spectryn_bitbucket import plugin, tracker
+from spectryn_core.errors import ConfigError, ItemError, TrackerError
+from spectryn_core.items import RemoteItem
+from spectryn_core.model import Attachment, Comment
+
+
+def mock_repo(m, has_issues=True):
+    m.get(REPO, json={"full_name": "acme/backend-api", "has_issues": has_issues})
+
+
+def test_open_tracker_checks_config_and_sends_nothing(requests_mock) -> None:
+    conn = plugin.open_tracker(FakeConfig({"workspace": "acme", "repo": "r", "access_token": "t"}))
+    assert conn.tracker == "bitbucket" and conn.target == "bitbucket.org/acme/r"
+    assert requests_mock.call_count == 0 and conn.request_count() == {"read": 0, "write": 0}
+    with pytest.raises(ConfigError) as info:
+        plugin.open_tracker(FakeConfig({"workspace": "acme", "repo": "r"}))
+    assert "BITBUCKET_API_TOKEN" in info.value.message and "BITBUCKET_ACCESS_TOKEN" in info.value.message
+    with pytest.raises(ConfigError) as info:
+        plugin.open_tracker(FakeConfig({"access_token": "t"}))
+    assert "BITBUCKET_WORKSPACE" in info.value.message and "BITBUCKET_REPO" in info.value.message
+
+
+def test_noop_read_budget_for_many_items(requests_mock) -> None:
+    """250 stories: the full listing (too many keys for BBQL); names seen on issues need no list."""
+    from pathlib import Path
+
+    from spectryn_core.items import Item
+    from spectryn_core.model import Epic, Spec, Story
+
+    spec = Spec(path=Path("E.md"))
+    stories = [Story(key=f"US-{n:03d}", title=f"S{n}") for n in range(1, 251)]
+    spec.epics.append(Epic(title="E", milestone="Q1 2024", stories=stories))
+    items = [Item("story", s.key, s.title, s, spec) for s in stories]
+    issues = [issue_json(n, {"title": f"US-{n:03d}: S{n}", "milestone": "Q1 2024"}) for n in range(1, 251)]
+    issues.append(issue_json(251, {"title": "unrelated bug"}))
+    mock_repo(requests_mock)
+    pages = [issues[i:i + 100] for i in range(0, len(issues), 100)]
+    for index, page in enumerate(pages):
+        body = {"values": page}
+        if index + 1 < len(pages):
+            body["next"] = f"{REPO}/issues?page={index + 2}"
+        requests_mock.get(f"{REPO}/issues" + (f"?page={index + 1}" if index else ""), json=body)
+    conn = connection()
+    remotes = tracker.read_items(conn, items)
+    assert len(remotes) == 250 and remotes[0].key == "US-001" and remotes[0].id == "1"
+    assert conn.request_count() == {"read": 1 + len(pages), "write": 0}
+    assert conn.request_count()["read"] <= math.ceil(len(items) / 100) + 3
+    first = requests_mock.request_history[1]
+    assert "q" not in first.qs and "values.content.raw" in first.qs["fields"][0]
+
+
+def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -> None:
+    items = items_of(sample_spec())
+    mock_repo(requests_mock)
+    requests_mock.get(f"{REPO}/issues", json={"values": [
+        issue_json(12, {"title": "US-001: Login Feature"}),
+        issue_json(13, {"title": "US-001.1: Login form"}),
+        issue_json(14, {"title": "US-001.9: Removed subtask"}),
+        issue_json(15, {"title": "US-0012: Other story"}),
+        issue_json(11, {"title": "US-001: Login Feature (older duplicate)"}),
+    ]})
+    requests_mock.get(f"{REPO}/milestones", json={"values": [{"name": "Q1 2024"}]})
+    requests_mock.get(f"{REPO}/components", json={"values": [{"name": "Backend"}]})
+    conn = connection()
+    remotes = {r.key: r for r in tracker.read_items(conn, items)}
+    assert set(remotes) == {"US-001", "US-001.1", "US-001.9"}
+    assert remotes["US-001"].id == "11"  # duplicate: lowest id wins
+    query = requests_mock.request_history[1].qs["q"][0]
+    assert 'title ~ "us-001"' in query and " or " in query  # (requests-mock lower-cases qs)
+    assert conn.context.milestones_complete and conn.context.components_complete
+    assert not conn.context.versions_complete
+    rendered = tracker.render_item(conn, {i.key: i for i in items}["US-001"], remotes)
+    assert rendered.fields["component"] is None and "component 'Frontend'" in rendered.warnings[0]
+
+
+def test_repository_errors_tell_workspace_from_repo(requests_mock) -> None:
+    requests_mock.get(REPO, status_code=404)
+    requests_mock.get(f"{API}/workspaces/acme", status_code=404)
+    with pytest.raises(TrackerError, match="Workspace not found: acme"):
+        tracker.read_items(connection(), [])
+    requests_mock.get(f"{API}/workspaces/acme", json={"slug": "acme"})
+    with pytest.raises(TrackerError, match="Repository not found: acme/backend-api"):
+        tracker.read_items(connection(), [])
+
+
+def test_disabled_issue_tracker(requests_mock) -> None:
+    mock_repo(requests_mock, has_issues=False)
+    with pytest.raises(TrackerError) as info:
+        tracker.read_items(connection(), [])
+    assert info.value.message == "Issue tracker disabled in acme/backend-api"
+    assert "Repository settings -> Issue tracker" in info.value.hint
+
+
+def test_server_mode_has_no_issue_tracker(requests_mock) -> None:
+    base = "https://bb.corp.test/rest/api/2.0"
+    requests_mock.get("https://bb.corp.test/rest/api/1.0/projects/acme/repos/backend-api", json={"slug": "backend-api"})
+    requests_mock.get(f"{base}/repositories/acme/backend-api/issues", status_code=404)
+    conn = connection(base_url=base, access_token="pat")
+    with pytest.raises(TrackerError) as info:
+        tracker.read_items(conn, items_of(sample_spec()))
+    assert info.value.message.startswith("This server has no issue tracker")
+
+
+def test_create_after_ambiguous_failure_finds_the_issue(requests_mock) -> None:
+    items = {i.key: i for i in items_of(sample_spec())}
+    requests_mock.post(f"{REPO}/issues", exc=requests.exceptions.ConnectionError("reset"))
+    requests_mock.get(f"{REPO}/issues", json={"values": [issue_json(21, {"title": "US-0010: Other"}),
+                                                          issue_json(20, {"title": "US-002: Logout"})]})
+    conn = connection()
+    remote = tracker.create_item(conn, items["US-002"], {"title": "US-002: Logout", "content": "x"})
+    assert remote.id == "20" and remote.key == "US-002"
+    assert requests_mock.request_history[-1].qs["q"] == ['title ~ "us-002:"']
+    assert [r.method for r in requests_mock.request_history].count("POST") == 1
+
+
+def test_create_sends_markdown_and_parses_the_response(requests_mock) -> None:
+    items = {i.key: i for i in items_of(sample_spec())}
+    requests_mock.post(f"{REPO}/issues", status_code=201,
+                       json=issue_json(30, {"title": "US-002: Logout", "content": "x", "milestone": "Q1 2024"}))
+    remote = tracker.create_item(connection(), items["US-002"],
+                                 {"title": "US-002: Logout", "content": "x", "milestone": "Q1 2024", "component": None})
+    sent = requests_mock.last_request.json()
+    assert sent["content"] == {"raw": "x", "markup": "markdown"} and sent["milestone"] == {"name": "Q1 2024"}
+    assert "component" not in sent
+    assert remote.id == "30" and remote.fields["milestone"] == "Q1 2024"
+    assert remote.url.endswith("/issues/30")
+
+
+def test_update_puts_only_the_changes(requests_mock) -> None:
+    items = {i.key: i for i in items_of(sample_spec())}
+    requests_mock.put(f"{REPO}/issues/12", json=issue_json(12, {"title": "US-001: New"}))
+    remote = tracker.update_item(connection(), items["US-001"], RemoteItem("US-001", "12"), {"title": "US-001: New"})
+    assert requests_mock.last_request.json() == {"title": "US-001: New"}
+    assert remote.fields["title"] == "US-001: New"
+
+
+def test_read_extras_matches_comments_attachments_and_pr_marker(requests_mock, tmp_path) -> None:
+    spec = sample_spec()
+    story = spec.epics[0].stories[0]
+    (tmp_path / "a.png").write_bytes(b"png")
+    story.comments = [Comment("Done", "alice", "2025-01-15"), Comment("New one", "bob")]
+    story.attachments = [Attachment("a.png", tmp_path / "a.png"), Attachment("b.pdf", tmp_path / "b.pdf")]
+    item = {i.key: i for i in items_of(spec)}["US-001"]
+    remote = RemoteItem("US-001", "12")
+    requests_mock.get(f"{REPO}/issues/12/comments", json={"values": [{"content": {"raw": "**@alice** (2025-01-15):\n\nDone\n"}}]})
+    requests_mock.get(f"{REPO}/issues/12/attachments", json={"values": [{"name": "a.png"}]})
+    requests_mock.get(f"{REPO}/pullrequests/456/comments",
+                      json={"values": [{"content": {"raw": f"Related issue: {tracker.pr_marker(item, remote)}"}}]})
+    present = tracker.read_extras(connection(), item, remote)
+    extras = {e.ident: e for e in item.extras()}
+    assert present == {i for i, e in extras.items() if e.payload in (story.comments[0], story.attachments[0], 456)}
+
+
+def test_add_comment_looks_before_reposting(requests_mock) -> None:
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    requests_mock.post(f"{REPO}/issues/12/comments", status_code=503)
+    requests_mock.get(f"{REPO}/issues/12/comments", json={"values": [{"content": {"raw": "**@alice**:\n\nHi"}}]})
+    assert tracker.add_comment(connection(), item, RemoteItem("US-001", "12"), Comment("Hi", "alice"))
+    assert [r.method for r in requests_mock.request_history] == ["POST", "GET"]
+
+
+def test_upload_streams_multipart_files_field(requests_mock, tmp_path) -> None:
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    path = tmp_path / "mockup.png"
+    path.write_bytes(b"\x89PNG-data")
+    bodies: list[bytes] = []
+    headers: list[str] = []
+
+    def accept(request, context):
+        bodies.append(request.body.read())  # the streamed MultipartEncoder, read while open
+        headers.append(request.headers["Content-Type"])
+        context.status_code = 201 if len(bodies) > 1 else 429
+        context.headers["Retry-After"] = "0"
+        return ""
+
+    requests_mock.post(f"{REPO}/issues/12/attachments", text=accept)
+    assert tracker.upload_attachment(connection(), item, RemoteItem("US-001", "12"), Attachment("mockup.png", path))
+    assert len(bodies) == 2 and all(b"\x89PNG-data" in b for b in bodies)  # rebuilt after the 429
+    assert headers[-1].startswith("multipart/form-data; boundary=")
+    assert b'name="files"; filename="mockup.png"' in bodies[-1] and b"\x89PNG-data" in bodies[-1]
+
+
+def test_link_pull_request_missing_is_an_item_error(requests_mock) -> None:
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    requests_mock.get(f"{REPO}/pullrequests/456", status_code=404)
+    with pytest.raises(ItemError, match=r"pull request #456 not found in acme/backend-api"):
+        tracker.link_pull_request(connection(), item, RemoteItem("US-001", "12"), 456)
+
+
+def test_link_pull_request_comments_once(requests_mock) -> None:
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    requests_mock.get(f"{REPO}/pullrequests/456", json={"id": 456})
+    requests_mock.post(f"{REPO}/pullrequests/456/comments", status_code=201, json={"id": 1})
+    assert tracker.link_pull_request(connection(), item, RemoteItem("US-001", "12"), 456)
+    assert "#12 (US-001)" in requests_mock.last_request.json()["content"]["raw"]
+
+
+def test_check_tracker_lines(requests_mock) -> None:
+    requests_mock.get(f"{API}/user", json={"display_name": "Ada"})
+    mock_repo(requests_mock)
+    for kind, names in (("milestones", ["Q1 2024"]), ("components", []), ("versions", ["v1.0"])):
+        requests_mock.get(f"{REPO}/{kind}", json={"values": [{"name": n} for n in names]})
+    lines = tracker.check_tracker(connection())
+    assert lines[0].startswith("authenticated as Ada")
+    assert "issue tracker on" in lines and "milestones: Q1 2024" in lines and "versions: v1.0" in lines
