@@ -1,0 +1,96 @@
+"""The tracker hooks over real HTTP against the sandbox (no CLI: the lead's e2e tests do that)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bb_helpers import items_of, sample_spec
+from spectryn_bitbucket import tracker
+from spectryn_bitbucket.client import BitbucketClient
+from spectryn_bitbucket.config import settings_from_section
+from spectryn_core.errors import TrackerError
+
+sandbox_mod = pytest.importorskip("spectryn_bitbucket.sandbox")
+
+
+@pytest.fixture
+def start(tmp_path):
+    started = []
+
+    def factory(**options):
+        sb = sandbox_mod.Sandbox(data=tmp_path / f"sb{len(started)}.json", **options).start()
+        started.append(sb)
+        return sb
+
+    yield factory
+    for sb in started:
+        sb.stop()
+
+
+def connect(sb, **extra) -> tracker.BitbucketConnection:
+    settings = settings_from_section({"workspace": "sandbox", "repo": "demo", "access_token": "sandbox-token",
+                                      "base_url": sb.base_url, "rate_limit": 0, "retries": 5, **extra})
+    return tracker.BitbucketConnection(settings, BitbucketClient(settings, backoff=0.01))
+
+
+def sync(conn) -> dict[str, int]:
+    """A minimal engine: read, create missing parents first, update what differs; returns writes."""
+    items = items_of(sample_spec())
+    refs = {r.key: r for r in tracker.read_items(conn, items)}
+    for item in items:
+        rendered = tracker.render_item(conn, item, refs)
+        if rendered.skip:
+            continue
+        remote = refs.get(item.key)
+        if remote is None:
+            refs[item.key] = tracker.create_item(conn, item, rendered.fields)
+            continue
+        changes = {k: v for k, v in rendered.fields.items() if remote.fields.get(k) != v}
+        if changes:
+            refs[item.key] = tracker.update_item(conn, item, remote, changes)
+    for item in items:  # parents name children created after them
+        rendered = tracker.render_item(conn, item, refs)
+        if not rendered.skip:
+            changes = {k: v for k, v in rendered.fields.items() if refs[item.key].fields.get(k) != v}
+            if changes:
+                refs[item.key] = tracker.update_item(conn, item, refs[item.key], changes)
+    return conn.request_count()
+
+
+def test_first_sync_then_noop(start) -> None:
+    sb = start(milestones=["Q1 2024"], components=["Frontend"])
+    first = sync(connect(sb))
+    assert first["write"] == 4 + 1  # 2 stories + 2 subtasks, then US-001 lists its subtasks' ids
+    conn = connect(sb)
+    again = sync(conn)
+    assert again["write"] == 0
+    assert again["read"] <= math.ceil(4 / 100) + 3
+    remotes = {r.key: r for r in tracker.read_items(connect(sb), items_of(sample_spec()))}
+    assert remotes["US-001"].fields["milestone"] == "Q1 2024"
+    assert "#%s US-001.1" % remotes["US-001.1"].id in remotes["US-001"].fields["content"]
+
+
+def test_ambiguous_creates_do_not_duplicate(start) -> None:
+    sb = start(milestones=["Q1 2024"], components=["Frontend"], ambiguous_rate=0.5, seed=7)
+    sync(connect(sb))
+    remotes = tracker.read_items(connect(sb), items_of(sample_spec()))
+    keys = [r.key for r in remotes]
+    assert sorted(keys) == ["US-001", "US-001.1", "US-001.2", "US-002"]
+
+
+def test_missing_milestone_is_warned_then_assigned(start, tmp_path) -> None:
+    sb = start(components=["Frontend"])
+    conn = connect(sb)
+    items = items_of(sample_spec())
+    tracker.read_items(conn, items)
+    rendered = tracker.render_item(conn, {i.key: i for i in items}["US-002"], {})
+    assert rendered.fields["milestone"] is None
+    assert "milestone 'Q1 2024' does not exist in sandbox/demo" in rendered.warnings[0]
+
+
+def test_server_mode_says_no_issue_tracker(start) -> None:
+    sb = start(server_mode=True)
+    with pytest.raises(TrackerError, match="This server has no issue tracker"):
+        tracker.read_items(connect(sb), items_of(sample_spec()))
