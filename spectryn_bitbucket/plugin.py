@@ -1,21 +1,34 @@
-"""The Bitbucket tracker plugin's hook implementations (thin: the work is in the other modules)."""
+"""The Bitbucket tracker plugin's hook implementations (thin: the work is in the other modules).
+
+The core calls these hooks only when the user chose ``--tracker bitbucket``. The HTTP modules
+(requests) are imported on first use, so ``spectryn plugins`` and ``--help`` stay fast; this
+module still refuses to load when the ``[bitbucket]`` extra is missing, so the plugin listing says
+which ``pip install`` fixes it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+from types import ModuleType
 from typing import Any
 
 from spectryn_bitbucket import config as bb_config
-from spectryn_bitbucket import tracker
 from spectryn_core import hookimpl
 from spectryn_core.items import Connection, Item, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
 
 NAME = "bitbucket"
 
+for _dependency in ("requests", "requests_toolbelt"):
+    if importlib.util.find_spec(_dependency) is None:
+        raise ModuleNotFoundError(f"No module named '{_dependency}'", name=_dependency)
 
-def _ours(connection: Connection) -> bool:
-    return isinstance(connection, tracker.BitbucketConnection)
+
+def _tracker() -> ModuleType:
+    from spectryn_bitbucket import tracker
+
+    return tracker
 
 
 @hookimpl
@@ -47,31 +60,31 @@ def tracker_name() -> str:
 @hookimpl
 def open_tracker(config: Any) -> Connection:
     """Check the config and return a connection; sends nothing."""
-    return tracker.BitbucketConnection(bb_config.settings_from_config(config))
+    return _tracker().BitbucketConnection(bb_config.settings_from_config(config))
 
 
 @hookimpl
 def check_tracker(connection: Connection) -> list[str] | None:
     """``spectryn check --tracker bitbucket``."""
-    return tracker.check_tracker(connection) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().check_tracker(connection)
 
 
 @hookimpl
 def read_items(connection: Connection, items: list[Item]) -> list[RemoteItem] | None:
     """The repository's issues for this spec."""
-    return tracker.read_items(connection, items) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().read_items(connection, items)
 
 
 @hookimpl
 def render_item(connection: Connection, item: Item, refs: dict[str, RemoteItem]) -> Rendered | None:
     """The issue fields ``item`` should have."""
-    return tracker.render_item(connection, item, refs) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().render_item(connection, item, refs)
 
 
 @hookimpl
 def create_item(connection: Connection, item: Item, fields: dict[str, Any]) -> RemoteItem | None:
     """Create the issue (never twice)."""
-    return tracker.create_item(connection, item, fields) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().create_item(connection, item, fields)
 
 
 @hookimpl
@@ -79,21 +92,19 @@ def update_item(
     connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any]
 ) -> RemoteItem | None:
     """Send only the changed fields."""
-    if not _ours(connection):
-        return None
-    return tracker.update_item(connection, item, remote, changes)  # type: ignore[arg-type]
+    return _tracker().update_item(connection, item, remote, changes)
 
 
 @hookimpl
 def read_extras(connection: Connection, item: Item, remote: RemoteItem) -> set[str] | None:
     """Comments, attachments and PR links the issue already has."""
-    return tracker.read_extras(connection, item, remote) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().read_extras(connection, item, remote)
 
 
 @hookimpl
 def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment: Comment) -> bool | None:
     """Add a spec comment once."""
-    return tracker.add_comment(connection, item, remote, comment) if _ours(connection) else None  # type: ignore[arg-type]
+    return _tracker().add_comment(connection, item, remote, comment)
 
 
 @hookimpl
@@ -101,14 +112,10 @@ def upload_attachment(
     connection: Connection, item: Item, remote: RemoteItem, attachment: Attachment
 ) -> bool | None:
     """Upload (or replace) an attachment."""
-    if not _ours(connection):
-        return None
-    return tracker.upload_attachment(connection, item, remote, attachment)  # type: ignore[arg-type]
+    return _tracker().upload_attachment(connection, item, remote, attachment)
 
 
 @hookimpl
 def link_pull_request(connection: Connection, item: Item, remote: RemoteItem, number: int) -> bool | None:
     """Check a PR exists and comment on it once."""
-    if not _ours(connection):
-        return None
-    return tracker.link_pull_request(connection, item, remote, number)  # type: ignore[arg-type]
+    return _tracker().link_pull_request(connection, item, remote, number)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 from spectryn_core import hookimpl
 from spectryn_core.model import Spec
-from spectryn_markdown.parser import SUFFIXES, parse_file
+
+#: File suffixes this parser reads.
+SUFFIXES = (".md", ".markdown", ".mdown")
+
+# markdown-it-py is imported when a file is parsed, not when plugins are listed; without the
+# [markdown] extra the plugin refuses to load so `spectryn plugins` names the fix.
+if importlib.util.find_spec("markdown_it") is None:
+    raise ModuleNotFoundError("No module named 'markdown_it'", name="markdown_it")
 
 
 @hookimpl
@@ -21,4 +29,6 @@ def parse_spec(path: Path, config: Any) -> Spec | None:
     if config is not None:
         statuses = list(config.mapping("status"))
         priorities = list(config.mapping("priority"))
+    from spectryn_markdown.parser import parse_file
+
     return parse_file(path, extra_statuses=statuses, extra_priorities=priorities)
