@@ -42,3 +42,28 @@ def test_core_sources_never_import_plugins_or_requests() -> None:
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {stripped}")
     assert offenders == []
+
+
+NO_EXTRAS = """
+import sys
+for name in ('requests', 'requests_toolbelt', 'markdown_it'):
+    sys.modules[name] = None  # as if the [bitbucket] and [markdown] extras were not installed
+from spectryn_core.cli import main
+code = main(['plugins'])
+print('exit', code)
+code = main(['--markdown', 'examples/EPIC.md', '--tracker', 'bitbucket'])
+print('exit', code)
+"""
+
+
+def test_without_extras_plugins_say_which_extra_fixes_them() -> None:
+    done = subprocess.run([sys.executable, "-c", NO_EXTRAS], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert "exit 0" in done.stdout
+    assert "pip install 'spectryn[bitbucket]'" in done.stdout
+    assert "pip install 'spectryn[markdown]'" in done.stdout
+    assert "NOT LOADED" in done.stdout
+    # a sync without the extras is a clean usage error naming the fix, not a traceback
+    assert "exit 2" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert "spectryn[markdown]" in done.stderr
