@@ -1,0 +1,174 @@
+"""End to end over real HTTP: the real CLI against the Bitbucket sandbox (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import requests
+
+STORIES = ["US-001", "US-002", "US-003", "US-004", "US-005"]
+SUBTASKS = ["US-001.1", "US-001.2", "US-001.3", "US-002.1", "US-002.2", "US-003.1", "US-003.2",
+            "US-003.3", "US-004.1", "US-004.2", "US-004.3", "US-005.1", "US-005.2"]
+
+
+def comments_of(world, issue_id: int) -> list[str]:
+    url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue_id}/comments"
+    body = requests.get(url, params={"pagelen": 100}, timeout=10,
+                        headers={"Authorization": "Bearer sandbox-token"}).json()
+    return [c["content"]["raw"] for c in body["values"]]
+
+
+def attachments_of(world, issue_id: int) -> list[str]:
+    url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue_id}/attachments"
+    body = requests.get(url, timeout=10, headers={"Authorization": "Bearer sandbox-token"}).json()
+    return [a["name"] for a in body["values"]]
+
+
+def test_dry_run_shows_the_plan_and_sends_nothing(world):
+    run = world.sync(execute=False)
+    assert run.code == 0, run.err
+    assert "+ US-001" in run.out and "Dry run: nothing was sent" in run.out
+    assert world.writes() == 0
+
+
+def test_first_sync_creates_one_issue_per_item_with_milestone_then_noop(world):
+    run = world.sync()
+    assert run.code == 0, run.out + run.err
+    issues = world.by_key()  # asserts no duplicates
+    assert sorted(issues) == sorted(STORIES + SUBTASKS)
+    assert all((i.get("milestone") or {}).get("name") == "Q1 2024" for i in issues.values())
+    story = issues["US-001"]
+    assert story["priority"] == "blocker" and story["state"] == "open"
+    content = story["content"]["raw"]
+    for key in ("US-001.1", "US-001.2", "US-001.3"):
+        assert f"#{issues[key]['id']}" in content  # the story lists its subtasks by number
+    assert f"Parent: #{story['id']}" in issues["US-001.1"]["content"]["raw"]
+    assert "- [x]" in content or "- [ ]" in content  # acceptance criteria as a checklist
+    comments = comments_of(world, story["id"])
+    assert len(comments) == 2
+    assert attachments_of(world, story["id"]) == ["mockup.png"]
+
+    writes, reads = world.writes(), world.reads()
+    again = world.sync()
+    assert again.code == 0, again.err
+    assert world.writes() == writes, "a no-op re-sync must not write"
+    items = len(STORIES) + len(SUBTASKS)
+    assert world.reads() - reads <= math.ceil(items / 100) + 3
+    assert len(comments_of(world, story["id"])) == 2
+    assert attachments_of(world, story["id"]) == ["mockup.png"]
+
+
+def test_editing_one_story_title_updates_only_that_issue(world):
+    assert world.sync().code == 0
+    before = world.by_key()
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("US-002: Logout", "US-002: Sign out"))
+    world.sandbox.reset_stats()
+    run = world.sync("EPIC.md", "--output", "json")
+    assert run.code == 0, run.err
+    result = json.loads(run.out)
+    changed = [i for i in result["items"] if i["action"] != "unchanged"]
+    assert [(i["key"], i["fields"]) for i in changed] == [("US-002", ["title"])]
+    assert result["counts"]["updated"] == 1 and result["counts"]["created"] == 0
+    stats = world.sandbox.stats()
+    assert stats["writes"] == 1
+    after = world.by_key()
+    assert after["US-002"]["title"] == "US-002: Sign out"
+    assert {k: v["title"] for k, v in after.items() if k != "US-002"} == {
+        k: v["title"] for k, v in before.items() if k != "US-002"}
+
+
+def test_changed_attachment_is_uploaded_again_but_never_duplicated(world):
+    assert world.sync().code == 0
+    (world.tmp / "attachments" / "mockup.png").write_bytes(b"\x89PNG\r\n\x1a\nchanged")
+    world.sandbox.reset_stats()
+    assert world.sync().code == 0
+    story = world.by_key()["US-001"]
+    assert attachments_of(world, story["id"]) == ["mockup.png"]
+    assert world.sandbox.stats()["writes"] == 1
+
+
+def test_missing_milestone_is_reported_then_assigned_once_it_exists(world_factory):
+    world = world_factory(milestones=[])
+    plan = world.sync(execute=False)
+    assert "milestone 'Q1 2024'" in plan.out and "Milestones" in plan.out
+    assert world.sync().code == 0
+    assert all(i.get("milestone") is None for i in world.issues())
+    world.sandbox.add_milestone("Q1 2024")
+    assert world.sync().code == 0
+    assert all((i.get("milestone") or {}).get("name") == "Q1 2024" for i in world.issues())
+
+
+def test_epic_mode_issue_makes_an_epic_issue_listing_its_stories(world):
+    run = world.sync(env={"BITBUCKET_EPIC_MODE": "issue"})
+    assert run.code == 0, run.err
+    issues = world.by_key()
+    epic = issues["EPIC-001"]
+    for key in STORIES:
+        assert f"#{issues[key]['id']}" in epic["content"]["raw"]
+    writes = world.writes()
+    assert world.sync(env={"BITBUCKET_EPIC_MODE": "issue"}).code == 0
+    assert world.writes() == writes
+
+
+def test_only_sends_one_story_and_its_subtasks(world):
+    run = world.sync("EPIC.md", "--only", "US-003")
+    assert run.code == 0, run.err
+    assert sorted(world.by_key()) == ["US-003", "US-003.1", "US-003.2", "US-003.3"]
+
+
+def test_exit_code_flag_reports_pending_changes_for_ci(world):
+    assert world.sync("EPIC.md", "--exit-code", execute=False).code == 3
+    assert world.sync().code == 0
+    assert world.sync("EPIC.md", "--exit-code", execute=False).code == 0
+
+
+def test_check_lists_what_the_repository_has(world):
+    run = world.cli("check", "--tracker", "bitbucket")
+    assert run.code == 0, run.err
+    assert "Q1 2024" in run.out and "Frontend" in run.out and "1.1" in run.out
+
+
+def test_repos_lists_the_workspace_repositories(world):
+    run = world.cli("bitbucket", "repos")
+    assert run.code == 0, run.err
+    assert "demo" in run.out
+
+
+def test_seed_yaml_config_file_works(world):
+    env = {k: "" for k in ("BITBUCKET_WORKSPACE", "BITBUCKET_REPO", "BITBUCKET_BASE_URL")}
+    (world.tmp / ".spectryn.yaml").write_text(
+        "bitbucket:\n"
+        f"  workspace: sandbox\n  repo: demo\n  base_url: {world.sandbox.base_url}\n"
+        "  status_mapping:\n    blocked: \"open\"\n"
+        "sync:\n  execute: true\n  verbose: false\n"
+    )
+    run = world.cli("--markdown", "EPIC.md", "--tracker", "bitbucket", env=env)
+    assert run.code == 0, run.err
+    issues = world.by_key()
+    assert len(issues) == 18  # execute: true in the file applies without --execute
+    assert issues["US-004"]["state"] == "open"  # blocked -> open from status_mapping
+
+
+def test_app_password_401_says_what_to_use_now(world):
+    env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_USERNAME": "someone",
+           "BITBUCKET_APP_PASSWORD": "an-old-app-password"}
+    run = world.sync(env=env)
+    assert run.code == 1
+    assert "Authentication failed" in run.err and "API token" in run.err
+    assert "an-old-app-password" not in run.err + run.out
+    assert "Traceback" not in run.err
+    assert world.writes() == 0
+
+
+def test_server_mode_says_it_has_no_issue_tracker(world_factory):
+    world = world_factory(server_mode=True)
+    env = {"BITBUCKET_BASE_URL": world.sandbox.base_url}  # .../rest/api/2.0: a Server URL
+    check = world.cli("check", "--tracker", "bitbucket", env=env)
+    assert check.code == 1
+    assert "no issue tracker" in check.err.lower()
+    run = world.sync(env=env)
+    assert run.code == 1 and "no issue tracker" in run.err.lower()
+    assert "Traceback" not in run.err
+    assert world.writes() == 0
