@@ -68,6 +68,7 @@ class App:
         )
         for warning in config.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        self.pm.disable(config.get("plugins.disable") or [])
         return config
 
 

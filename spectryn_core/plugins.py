@@ -78,6 +78,17 @@ class Plugins:
                 self._broken(impl.plugin_name, f"{hook_name} failed: {_describe_error(error)}")
         return results
 
+    def disable(self, names: Iterable[str]) -> None:
+        """Unregister the plugins named in config's ``plugins.disable``."""
+        for name in names:
+            plugin = self.pm.get_plugin(name)
+            if plugin is not None:
+                self.pm.unregister(name=name)
+            for info in self.infos:
+                if info.name == name and not info.error:
+                    info.error = "disabled by config (plugins.disable)"
+                    info.hint = f"remove '{name}' from plugins.disable to use it"
+
     def _broken(self, name: str, error: str) -> None:
         for info in self.infos:
             if info.name == name and not info.error:
@@ -248,7 +259,7 @@ def _reject_unknown_hooks(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> 
         if hook_name.startswith("_") or getattr(caller, "spec", True) is not None:
             continue
         for impl in caller.get_hookimpls():
-            if impl.hookimpl_config.optionalhook:
+            if impl.optionalhook:
                 continue
             info = by_name.get(impl.plugin_name)
             if info is not None and not info.error:

@@ -120,6 +120,9 @@ def _sync(
             force=request.force,
         )
         plan.warnings[:0] = state.warnings
+        for change in plan.changes:
+            log.info("plan: %s %s %s %s", change.action, change.key, ",".join(change.fields),
+                     ("kept tracker edits: " + ",".join(change.kept)) if change.kept else "")
         result = SyncResult(plan, request.execute, request.tracker, connection.target,
                             request.spec_path, path)
         if request.execute:
