@@ -18,8 +18,9 @@ import pytest
 from spectryn_bitbucket.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The token the sandbox accepts: distinctive, so a leak is found by a plain text search.
-TOKEN = "spx-e2e-secret-7Qv4Lm9Tz2Kd"
+TOKEN = "sandbox-token"
+#: A distinctive token (``secret_world_factory``): a leak is found by a plain text search.
+SECRET_TOKEN = "spx-e2e-secret-7Qv4Lm9Tz2Kd"
 #: Environment variables whose values are secrets (scanned for in every output and file).
 SECRET_ENV = ("BITBUCKET_ACCESS_TOKEN", "BITBUCKET_API_TOKEN", "BITBUCKET_APP_PASSWORD")
 #: When set, every world appends its reliability figures here (see benchmarks/reliability.py).
@@ -52,14 +53,14 @@ class World:
             "BITBUCKET_BASE_URL": sandbox.base_url,
             "BITBUCKET_WORKSPACE": sandbox.workspace,
             "BITBUCKET_REPO": sandbox.repo,
-            "BITBUCKET_ACCESS_TOKEN": TOKEN,
+            "BITBUCKET_ACCESS_TOKEN": sandbox.token,
             "BITBUCKET_RATE_LIMIT": "0",
             "SPECTRYN_STATE_DIR": str(self.state_dir),
             "SPECTRYN_LOG_DIR": str(self.log_dir),
             "SPECTRYN_CONFIG_DIR": str(tmp / "userconfig"),
         })
         #: Every secret a run was given; none may appear in outputs, logs or state files.
-        self.secrets: set[str] = {TOKEN, sandbox.token}
+        self.secrets: set[str] = {sandbox.token}
         #: Reliability figures of this world (runs, kills, duplicates, ...), see ``TALLY``.
         self.figures: Counter[str] = Counter()
 
@@ -285,7 +286,6 @@ def world_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[An
         options.setdefault("components", ["Frontend", "Backend"])
         options.setdefault("versions", ["1.0", "1.1"])
         options.setdefault("pull_requests", range(1, 21))
-        options.setdefault("token", TOKEN)
         sandbox = Sandbox(data=home / "sandbox.json", **options).start()
         world = World(sandbox, home)
         started.append(world)
@@ -303,3 +303,14 @@ def world_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[An
 @pytest.fixture
 def world(world_factory: Any) -> World:
     return world_factory()
+
+
+@pytest.fixture
+def secret_world_factory(world_factory: Any) -> Callable[..., World]:
+    """``world_factory`` whose sandbox accepts only the distinctive :data:`SECRET_TOKEN`."""
+
+    def make(**options: Any) -> World:
+        options.setdefault("token", SECRET_TOKEN)
+        return world_factory(**options)
+
+    return make

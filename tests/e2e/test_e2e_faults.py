@@ -30,9 +30,9 @@ def sync_to_the_end(world: Any, spec: str) -> list[Any]:
     return runs
 
 
-def reference(world_factory: Any, epic_writer: Any, stories: int, subtasks: int) -> dict[str, Any]:
+def reference(secret_world_factory: Any, epic_writer: Any, stories: int, subtasks: int) -> dict[str, Any]:
     """What a fault-free first sync of the generated spec produces."""
-    ref = world_factory(folder="reference")
+    ref = secret_world_factory(folder="reference")
     epic_writer(ref.tmp / "BIG.md", stories, subtasks)
     done = ref.sync("BIG.md")
     assert done.code == 0, done.err
@@ -53,10 +53,10 @@ def check_like_reference(world: Any, expected: dict[str, Any], keys: set[str]) -
     assert again.code == 0 and "0 to create, 0 to update" in again.out, again.out
 
 
-def faulty_first_sync(world_factory: Any, epic_writer: Any, keys_of: Any, stories: int,
+def faulty_first_sync(secret_world_factory: Any, epic_writer: Any, keys_of: Any, stories: int,
                       subtasks: int, **faults: Any) -> Any:
-    expected = reference(world_factory, epic_writer, stories, subtasks)
-    world = world_factory(folder="faulty", **faults)
+    expected = reference(secret_world_factory, epic_writer, stories, subtasks)
+    world = secret_world_factory(folder="faulty", **faults)
     epic_writer(world.tmp / "BIG.md", stories, subtasks)
     runs = sync_to_the_end(world, "BIG.md")
     assert world.faults_injected() > 0
@@ -65,9 +65,9 @@ def faulty_first_sync(world_factory: Any, epic_writer: Any, keys_of: Any, storie
 
 
 @pytest.mark.parametrize("seed", [1])
-def test_5xx_and_dropped_connections(world_factory: Any, epic_writer: Any, keys_of: Any,
+def test_5xx_and_dropped_connections(secret_world_factory: Any, epic_writer: Any, keys_of: Any,
                                      seed: int) -> None:
-    world, _ = faulty_first_sync(world_factory, epic_writer, keys_of, 10, 3,
+    world, _ = faulty_first_sync(secret_world_factory, epic_writer, keys_of, 10, 3,
                                  fail_rate=0.10, drop_rate=0.03, seed=seed)
     faults = world.sandbox.stats()["faults"]
     assert faults["failed"] > 0
@@ -75,36 +75,36 @@ def test_5xx_and_dropped_connections(world_factory: Any, epic_writer: Any, keys_
 
 @pytest.mark.soak
 @pytest.mark.parametrize("seed", range(1, 6))
-def test_soak_5xx_and_dropped_connections_50x3(world_factory: Any, epic_writer: Any,
+def test_soak_5xx_and_dropped_connections_50x3(secret_world_factory: Any, epic_writer: Any,
                                                keys_of: Any, seed: int) -> None:
-    faulty_first_sync(world_factory, epic_writer, keys_of, 50, 3,
+    faulty_first_sync(secret_world_factory, epic_writer, keys_of, 50, 3,
                       fail_rate=0.10, drop_rate=0.03, seed=seed)
 
 
 @pytest.mark.parametrize("seed", [3])
-def test_ambiguous_creates_never_duplicate(world_factory: Any, epic_writer: Any, keys_of: Any,
+def test_ambiguous_creates_never_duplicate(secret_world_factory: Any, epic_writer: Any, keys_of: Any,
                                            seed: int) -> None:
     """20% of POSTs are applied but answered 502: the client must look before sending again."""
-    world, _ = faulty_first_sync(world_factory, epic_writer, keys_of, 10, 3,
+    world, _ = faulty_first_sync(secret_world_factory, epic_writer, keys_of, 10, 3,
                                  ambiguous_rate=0.20, seed=seed)
     assert world.sandbox.stats()["faults"]["ambiguous"] > 0
 
 
 @pytest.mark.soak
 @pytest.mark.parametrize("seed", range(1, 6))
-def test_soak_ambiguous_creates_50x3(world_factory: Any, epic_writer: Any, keys_of: Any,
+def test_soak_ambiguous_creates_50x3(secret_world_factory: Any, epic_writer: Any, keys_of: Any,
                                      seed: int) -> None:
-    faulty_first_sync(world_factory, epic_writer, keys_of, 50, 3, ambiguous_rate=0.20,
+    faulty_first_sync(secret_world_factory, epic_writer, keys_of, 50, 3, ambiguous_rate=0.20,
                       fail_rate=0.05, drop_rate=0.02, seed=seed)
 
 
-def test_ambiguous_comments_and_pr_links_never_duplicate(world_factory: Any) -> None:
+def test_ambiguous_comments_and_pr_links_never_duplicate(secret_world_factory: Any) -> None:
     """The example spec has comments, an attachment and pull-request links: every POST of them
     is applied but answered 502."""
-    ref = world_factory(folder="reference")
+    ref = secret_world_factory(folder="reference")
     assert ref.sync().code == 0
     expected = ref.snapshot()
-    world = world_factory(folder="faulty", ambiguous_rate=0.5, seed=5)
+    world = secret_world_factory(folder="faulty", ambiguous_rate=0.5, seed=5)
     runs = sync_to_the_end(world, "EPIC.md")
     assert world.sandbox.stats()["faults"]["ambiguous"] > 0
     world.calm()
@@ -113,10 +113,10 @@ def test_ambiguous_comments_and_pr_links_never_duplicate(world_factory: Any) -> 
 
 
 @pytest.mark.parametrize("retry_after", [True, False], ids=["Retry-After", "no-Retry-After"])
-def test_rate_limited_sync_waits_and_completes(world_factory: Any, epic_writer: Any,
+def test_rate_limited_sync_waits_and_completes(secret_world_factory: Any, epic_writer: Any,
                                                keys_of: Any, retry_after: bool) -> None:
-    expected = reference(world_factory, epic_writer, 6, 2)
-    world = world_factory(folder="limited", rate_limit=15, rate_window=1.0,
+    expected = reference(secret_world_factory, epic_writer, 6, 2)
+    world = secret_world_factory(folder="limited", rate_limit=15, rate_window=1.0,
                           retry_after=retry_after)
     epic_writer(world.tmp / "BIG.md", 6, 2)
     done = world.sync("BIG.md")
