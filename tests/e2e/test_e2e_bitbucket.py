@@ -15,13 +15,13 @@ SUBTASKS = ["US-001.1", "US-001.2", "US-001.3", "US-002.1", "US-002.2", "US-003.
 def comments_of(world, issue_id: int) -> list[str]:
     url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue_id}/comments"
     body = requests.get(url, params={"pagelen": 100}, timeout=10,
-                        headers={"Authorization": "Bearer sandbox-token"}).json()
+                        headers={"Authorization": f"Bearer {world.sandbox.token}"}).json()
     return [c["content"]["raw"] for c in body["values"]]
 
 
 def attachments_of(world, issue_id: int) -> list[str]:
     url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue_id}/attachments"
-    body = requests.get(url, timeout=10, headers={"Authorization": "Bearer sandbox-token"}).json()
+    body = requests.get(url, timeout=10, headers={"Authorization": f"Bearer {world.sandbox.token}"}).json()
     return [a["name"] for a in body["values"]]
 
 
