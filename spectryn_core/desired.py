@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import SpecError, UsageError
 from spectryn_core.items import Item
-from spectryn_core.mappers import resolve_priority, resolve_status
+from spectryn_core.mappers import resolve
 from spectryn_core.model import Spec, SpecProblem
 
 if TYPE_CHECKING:
@@ -33,8 +33,7 @@ def build_items(
     file = str(spec.path)
 
     def mapped(kind: str, value: str | None, line: int) -> str | None:
-        resolve = resolve_status if kind == "status" else resolve_priority
-        result = resolve(mappers, value, tracker, config)
+        result = resolve(mappers, kind, value, tracker, config)
         if value is not None and result is None:
             problems.append(
                 SpecProblem(

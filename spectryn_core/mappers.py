@@ -45,21 +45,25 @@ def map_priority(priority: str) -> str | None:
     return DEFAULT_PRIORITY.get(priority)
 
 
-def resolve_status(hooks: Any, status: str | None, tracker: str, config: Config) -> str | None:
-    """The tracker state for a spec status: config's ``status_mapping`` first, then the mappers."""
-    if status is None:
+def resolve(
+    hooks: Any, kind: str, value: str | None, tracker: str, config: Config
+) -> str | None:
+    """The tracker's word for a spec ``status`` or ``priority`` (``kind``): config's
+    ``<kind>_mapping`` first, then the mapper hooks (the named mapper, then ``default``)."""
+    if value is None:
         return None
-    configured = config.mapping("status").get(status)
+    configured = config.mapping(kind).get(value)  # type: ignore[arg-type]
     if configured is not None:
         return configured
-    return hooks.map_status(status=status, tracker=tracker, config=config)
+    hook = hooks.map_status if kind == "status" else hooks.map_priority
+    return hook(**{kind: value, "tracker": tracker, "config": config})
+
+
+def resolve_status(hooks: Any, status: str | None, tracker: str, config: Config) -> str | None:
+    """The tracker state for a spec status."""
+    return resolve(hooks, "status", status, tracker, config)
 
 
 def resolve_priority(hooks: Any, priority: str | None, tracker: str, config: Config) -> str | None:
-    """The tracker priority for a spec priority: ``priority_mapping`` first, then the mappers."""
-    if priority is None:
-        return None
-    configured = config.mapping("priority").get(priority)
-    if configured is not None:
-        return configured
-    return hooks.map_priority(priority=priority, tracker=tracker, config=config)
+    """The tracker priority for a spec priority."""
+    return resolve(hooks, "priority", priority, tracker, config)
