@@ -2,14 +2,16 @@
 environment next to spectryn (built from this repository's files, unchanged), then used only
 through the ``spectryn`` command and the plugin's own tests.
 
-One environment is built per module (about 30 s, nearly all of it one ``pip install`` fetching
-the dependencies from the package index). It runs in the default test selection.
+One environment is built per module (30-40 s, nearly all of it one ``pip install`` fetching the
+dependencies from the package index); the guide's console sessions then reinstall the plugins
+as plugins.md says (about 15 s). The module runs in the default test selection.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -136,14 +138,6 @@ def test_sync_with_tracker_jsonfile_end_to_end(venv: Venv, project: Path) -> Non
     assert venv.run([*sync, "--exit-code"], cwd=project, home=home, check=False).returncode == 3
 
 
-def test_contract_kit_passes_against_the_installed_plugin(venv: Venv, tmp_path: Path) -> None:
-    tests = venv.src / "spectryn-jsonfile" / "tests"
-    done = venv.run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
-                    cwd=tmp_path, home=tmp_path, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "10 passed" in done.stdout, done.stdout
-
-
 def _states(venv: Venv, project: Path, config: str) -> dict[str, tuple[str, str]]:
     (project / ".spectryn.yaml").write_text(textwrap.dedent(config))
     venv.run(["spectryn", "--markdown", "EPIC.md", "--tracker", "jsonfile", "--execute"],
@@ -179,3 +173,38 @@ def test_naming_the_acme_mapper_changes_the_states_sent(venv: Venv, tmp_path: Pa
     assert acme == {"US-901": ("open", "blocker"), "US-901.1": ("closed", None),
                     "US-901.2": ("new", None), "US-902": ("new", "trivial")}
     assert overridden == {**acme, "US-901.1": ("resolved", None)}
+
+
+def _shell_sessions() -> list[list[str]]:
+    """The commands of each ``<!-- shell -->`` console block of plugins.md, in order."""
+    text = (REPO / "plugins.md").read_text()
+    found = re.findall(r"<!-- shell -->\n```console\n(.*?)\n```", text, re.S)
+    return [[line[2:] for line in body.splitlines() if line.startswith("$ ")] for body in found]
+
+
+def test_doc_shell_sessions_run(venv: Venv, tmp_path: Path) -> None:
+    """plugins.md's console sessions, run as written in a folder holding the example plugins and
+    an EPIC.md (last in this module: it uninstalls the examples and installs them as the guide
+    says). ``pip`` is this interpreter's pip acting on the venv (``pip --python``)."""
+    sessions = _shell_sessions()
+    assert len(sessions) >= 3 and all(sessions)
+    work = tmp_path / "work"
+    shutil.copytree(venv.src / "spectryn-jsonfile", work / "spectryn-jsonfile")
+    shutil.copytree(venv.src / "spectryn-acme-mapper", work / "spectryn-acme-mapper")
+    (work / "EPIC.md").write_text(CONTRACT_SPEC)
+    pip = f'{sys.executable} -m pip --python {venv.bin / "python"} --disable-pip-version-check -q'
+    venv_pip = pip.split()
+    subprocess.run([*venv_pip, "uninstall", "-y", "spectryn-jsonfile", "spectryn-acme-mapper"],
+                   check=True, capture_output=True, timeout=120)
+    script = ["set -eu", f'pip() {{ {pip} "$@"; }}']
+    for command in (c for session in sessions for c in session):
+        script += [f"echo '>>> {command}'", command]
+    done = subprocess.run(["bash", "-c", "\n".join(script)], cwd=work, env=venv.env(tmp_path),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "tracker 'jsonfile'" in done.stdout
+    # the session runs the plugin's own tests: the contract kit against the installed plugin
+    assert "10 passed" in done.stdout, done.stdout[-3000:]
+    assert sorted(_issues(work / "issues.json")) == [
+        "EPIC-900", "US-901", "US-901.1", "US-901.2", "US-902"]
+    assert not (work / "dev-issues.json").exists()  # the development run was a dry-run
