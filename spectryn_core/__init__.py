@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pluggy
 
+from spectryn_core.config import Config, ConfigSection
 from spectryn_core.errors import (
     ConfigError,
     ItemError,
@@ -47,7 +48,9 @@ __all__ = [
     "Attachment",
     "Comment",
     "Commit",
+    "Config",
     "ConfigError",
+    "ConfigSection",
     "Connection",
     "Criterion",
     "Epic",
