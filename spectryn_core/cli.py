@@ -313,6 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; what was written is recorded - run again to continue",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `spectryn ... | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SYNC_ERRORS
 
 
 def _main(argv: list[str]) -> int:
