@@ -42,7 +42,7 @@ class Applier:
     refs: dict[str, RemoteItem]
     state_items: dict[str, ItemState]
     extras_done: dict[str, dict[str, str]]
-    workers: int = 4
+    workers: int = 8
     force: bool = False
     progress: Progress | None = None
     writes: int = 0

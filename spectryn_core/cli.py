@@ -103,7 +103,7 @@ def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentPa
     parser.add_argument("--force", dest="sync.force", action="store_true", default=None,
                         help="overwrite conflicts (items changed in the tracker and in the file)")
     parser.add_argument("--workers", dest="sync.workers", type=int, metavar="N", default=None,
-                        help="parallel writes (default 4)")
+                        help="parallel writes (default 8)")
     parser.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
                         help="text (default) or one JSON object on stdout")
     parser.add_argument("--exit-code", action="store_true",
@@ -160,7 +160,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     verbose = bool(config.get("sync.verbose"))
     log_path = _start_log(config, verbose)
     tracker_section = config.section(tracker)
-    workers = tracker_section.get("workers") or config.get("sync.workers") or 4
+    workers = tracker_section.get("workers") or config.get("sync.workers") or 8
     request = SyncRequest(
         spec_path=Path(args.spec),
         tracker=tracker,

@@ -70,7 +70,7 @@ class SyncSchema(Schema):
     verbose = fields.Boolean(load_default=False)
     tracker = fields.String(load_default=None, allow_none=True)
     mapper = fields.String(load_default="default")
-    workers = _WholeNumber(load_default=4, validate=validate.Range(min=1, max=32))
+    workers = _WholeNumber(load_default=8, validate=validate.Range(min=1, max=32))
     output = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
     force = fields.Boolean(load_default=False)
     status_mapping = _mapping_field()

@@ -39,7 +39,7 @@ class SyncRequest:
     execute: bool = False
     only: str | None = None
     force: bool = False
-    workers: int = 4
+    workers: int = 8
 
 
 @dataclass

@@ -137,7 +137,7 @@ def load(dirs, sections=(DEMO,), **kwargs):
 def test_defaults_of_core_sections(dirs):
     config = load(dirs, sections=core_sections())
     assert config.section("sync") == {
-        "execute": False, "verbose": False, "tracker": None, "mapper": "default", "workers": 4,
+        "execute": False, "verbose": False, "tracker": None, "mapper": "default", "workers": 8,
         "output": "text", "force": False, "status_mapping": {}, "priority_mapping": {},
         "state_dir": None, "log_dir": None,
     }
@@ -160,14 +160,14 @@ def test_each_layer_beats_the_next(dirs, top):
     if "project" in present:
         write(cwd / ".spectryn.yaml", "demo: {url: project}\nsync: {workers: 6}\n")
     env = {"DEMO_URL": "env", "SPECTRYN_WORKERS": "7"} if "env" in present else {}
-    cli = {"demo.url": "cli", "sync.workers": 8} if "cli" in present else {}
+    cli = {"demo.url": "cli", "sync.workers": 9} if "cli" in present else {}
     config = load(dirs, env=env, cli=cli)
     url, workers, source = {
-        "cli": ("cli", 8, "--workers"),
+        "cli": ("cli", 9, "--workers"),
         "env": ("env", 7, "environment SPECTRYN_WORKERS"),
         "project": ("project", 6, str(cwd / ".spectryn.yaml")),
         "user": ("user", 5, f"user config {user / 'config.toml'}"),
-        "default": ("https://demo.invalid", 4, "default"),
+        "default": ("https://demo.invalid", 8, "default"),
     }[top]
     assert config.get("demo.url") == url
     assert config.get("sync.workers") == workers
