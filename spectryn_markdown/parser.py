@@ -65,6 +65,7 @@ from spectryn_markdown.tables import (
     column_map,
     read_metadata,
     read_table,
+    short_rows,
 )
 
 SUFFIXES = (".md", ".markdown", ".mdown")
@@ -139,6 +140,11 @@ class _Reader:
 
     def read(self) -> Spec:
         blocks = split_blocks("\n".join(self.lines))
+        for block in blocks:
+            if block.kind == "table":
+                for line, cells, expected in short_rows(block, self.lines):
+                    self.problem(line, f"table row has {cells} cells but its header has "
+                                       f"{expected}; is a cell missing or the file cut short?")
         epic: _EpicDraft | None = None
         story: _StoryDraft | None = None
         in_stories_area = False

@@ -127,6 +127,31 @@ COMMIT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _NUMBER = re.compile(r"(\d+)\s*$")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def cell_count(line: str) -> int:
+    """How many cells a GFM table row's source line has (escaped pipes do not split)."""
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    return len(_UNESCAPED_PIPE.split(text))
+
+
+def short_rows(block: Block, lines: list[str]) -> list[tuple[int, int, int]]:
+    """``(line, cells, expected)`` of each body row with fewer cells than the header row.
+
+    GFM silently pads a short row with empty cells; in a spec that usually means the file was
+    cut short or a cell was forgotten, and syncing it would blank or shorten a field.
+    """
+    expected = cell_count(lines[block.start])
+    found = []
+    for number in range(block.start + 2, min(block.end, len(lines))):
+        if lines[number].strip() and cell_count(lines[number]) < expected:
+            found.append((number + 1, cell_count(lines[number]), expected))
+    return found
 
 
 def cell_number(text: str) -> int | None:

@@ -182,3 +182,16 @@ def test_all_errors_reported_in_one_run() -> None:
     spec = parse_file(Path(__file__).resolve().parents[1] / "data" / "specs" / "errors.md")
     assert len(spec.errors) >= 10
     assert [p.line for p in spec.errors] == sorted(p.line for p in spec.errors)
+
+
+def test_short_table_row_is_an_error_not_a_padded_row(tmp_path):
+    from spectryn_markdown.parser import parse_text
+
+    text = (
+        "### US-001: A\n\n#### Subtasks\n| # | Subtask | Description | SP | Status |\n"
+        "|---|---------|-------------|----|--------|\n| 1 | Form | x | 2 | Done |\n| 2 | Sess\n"
+    )
+    spec = parse_text(text, tmp_path / "s.md")
+    assert [(p.line, "cut short" in p.message) for p in spec.errors] == [(7, True)]
+    escaped = text.replace("| 2 | Sess\n", "| 2 | a \\| b | c | 1 | Open |\n")
+    assert parse_text(escaped, tmp_path / "s.md").errors == []
