@@ -70,10 +70,9 @@ def check_tracker(connection: Connection) -> list[str] | None:
 
 
 @hookimpl
-def read_items(connection: Connection, items: list[Item]) -> list[RemoteItem] | None:
-    """The repository's issues for this spec."""
-    return _tracker().read_items(connection, items)
-
+def read_items(connection: Connection, items: list[Item], gone: list[str]) -> list[RemoteItem] | None:
+    """The repository's issues for this spec (and those of removed stories, to report them)."""
+    return _tracker().read_items(connection, items, gone)
 
 @hookimpl
 def render_item(connection: Connection, item: Item, refs: dict[str, RemoteItem]) -> Rendered | None:

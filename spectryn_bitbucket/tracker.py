@@ -144,15 +144,17 @@ def _wanted(key: str, keys: set[str]) -> bool:
     return key in keys or key.split(".", 1)[0] in keys
 
 
-def read_items(conn: BitbucketConnection, items: list[Item]) -> list[RemoteItem]:
+def read_items(
+    conn: BitbucketConnection, items: list[Item], gone: list[str] | tuple[str, ...] = ()
+) -> list[RemoteItem]:
     """The repository's issues whose title keys belong to ``items`` (stories, their subtasks
-    including removed ones, epics)."""
+    including removed ones, epics) or are ``gone`` (removed from the spec since the last sync)."""
     conn.ensure_repository()
     if conn.settings.mode == "server":
         # Data Center has no issue tracker: this answers 404 and becomes the clear error.
         conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1},
                         not_found=conn.issues_not_found)
-    keys = set(_query_keys(items))
+    keys = set(_query_keys(items)) | set(gone)
     params: dict[str, Any] = {"fields": ISSUE_LIST_FIELDS, "sort": "id"}
     if keys and len(keys) <= BBQL_MAX_KEYS:
         params["q"] = " OR ".join(f'title ~ "{k}"' for k in sorted(keys))

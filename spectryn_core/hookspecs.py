@@ -145,14 +145,18 @@ def check_tracker(connection: Connection) -> list[str] | None:
 
 
 @hookspec(firstresult=True)
-def read_items(connection: Connection, items: list[Item]) -> list[RemoteItem] | None:
+def read_items(
+    connection: Connection, items: list[Item], gone: list[str]
+) -> list[RemoteItem] | None:
     """Return the tracker's current items that belong to this spec, in as few requests as the
     API allows. *First result.*
 
     ``items`` are the items the spec wants; return at least every remote item whose key is one
     of theirs, every one whose key is a subtask key of one of these stories (``US-001.7``, so a
     removed subtask is reported as an orphan), and any other keyed item you fetched anyway (the
-    engine ignores keys that are not this spec's, and uses them to find removed stories). Each ``RemoteItem.fields`` holds the values
+    engine ignores keys that are not this spec's). ``gone`` lists keys an earlier sync of this
+    spec created that the spec no longer has: return those items too, so they are reported as
+    orphans (a removed story). Each ``RemoteItem.fields`` holds the values
     :func:`render_item` compares against.
     """
 

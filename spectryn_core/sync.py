@@ -145,7 +145,9 @@ def _read(
     hooks: Any, connection: Connection, items: list[Item], state_keys: set[str]
 ) -> dict[str, RemoteItem]:
     """The tracker's items that belong to this spec, by key."""
-    found = hooks.read_items(connection=connection, items=items)
+    known = {item.key for item in items}
+    gone = sorted(key for key in state_keys if key not in known)
+    found = hooks.read_items(connection=connection, items=items, gone=gone)
     if found is None:
         raise TrackerError("the tracker plugin does not implement read_items")
     wanted = {item.key for item in items} | state_keys

@@ -172,3 +172,19 @@ def test_server_mode_says_it_has_no_issue_tracker(world_factory):
     assert run.code == 1 and "no issue tracker" in run.err.lower()
     assert "Traceback" not in run.err
     assert world.writes() == 0
+
+
+def test_removed_story_and_subtask_are_orphans_never_deleted(world):
+    assert world.sync().code == 0
+    spec = world.tmp / "EPIC.md"
+    text = spec.read_text()
+    spec.write_text(text[: text.index("### 👤 US-005")])  # the last story, with its subtasks
+    world.sandbox.reset_stats()
+    run = world.sync("EPIC.md", "--output", "json")
+    assert run.code == 0, run.err
+    result = json.loads(run.out)
+    orphans = sorted(i["key"] for i in result["items"] if i["action"] == "orphan")
+    assert orphans == ["US-005", "US-005.1", "US-005.2"]
+    assert result["counts"]["orphans"] == 3
+    assert world.sandbox.stats()["writes"] == 0
+    assert {"US-005", "US-005.1", "US-005.2"} <= set(world.by_key())
