@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "## Notes",
         "",
         "- Ours: the real CLI (`python -m spectryn_core.cli --markdown EPIC.md --tracker bitbucket [--execute]`), "
-        "default `--workers 4`, with `BITBUCKET_RATE_LIMIT=0` so the client-side hourly token bucket does not "
+        "default `--workers 8`, with `BITBUCKET_RATE_LIMIT=0` so the client-side hourly token bucket does not "
         "distort timings (with the default 1000/hour it lets a run's first 1000 requests through at full speed).",
         f"- The peer: `{PEER_PACKAGE}` in its own venv, driven through its Python API by "
         "`benchmarks/peer_driver.py` (parse with its `MarkdownParser`, list issues with "
