@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spectryn_core.items import Item, RemoteItem, Rendered
-from spectryn_core.model import Comment, Epic, Story, Subtask
+from spectryn_core.model import KEY_PATTERN, Comment, Epic, Story, Subtask
 
 #: ``fields=`` of an issue listing: only what :func:`remote_fields` reads.
 ISSUE_LIST_FIELDS = ",".join(
@@ -38,7 +38,7 @@ ISSUE_LIST_FIELDS = ",".join(
     ]
 )
 KINDS = ("bug", "enhancement", "proposal", "task")
-TITLE_RE = re.compile(r"^\s*(?P<key>[A-Z][A-Z0-9]*-\d+(?:\.\d+)?)\s*:\s?(?P<title>.*)$", re.S)
+TITLE_RE = re.compile(rf"^\s*(?P<key>{KEY_PATTERN}(?:\.\d+)?)\s*:\s?(?P<title>.*)$", re.S)
 RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version")
 
 
@@ -210,6 +210,13 @@ def _check(kind: str, name: str | None, known: set[str], complete: bool, ctx: Re
     return None
 
 
+def _set_named(fields: dict[str, Any], name: str, value: str | None) -> None:
+    """Set a milestone / component / version that exists; leave the field out when it does not,
+    so whatever the issue has now is kept (never cleared) until the name exists."""
+    if value is not None:
+        fields[name] = value
+
+
 def story_milestone(item: Item) -> str | None:
     """The milestone a story or subtask belongs to: its story's own, else its epic's."""
     story = _story_of(item)
@@ -291,8 +298,8 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             "kind": "enhancement",
         }
         if source.milestone:
-            fields["milestone"] = _check("milestone", source.milestone, ctx.milestones,
-                                         ctx.milestones_complete, ctx, warnings, "Milestones")
+            _set_named(fields, "milestone", _check("milestone", source.milestone, ctx.milestones,
+                                                   ctx.milestones_complete, ctx, warnings, "Milestones"))
     elif isinstance(source, Story):
         kind = (source.kind or "enhancement").lower()
         if kind not in KINDS:
@@ -305,11 +312,11 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             "kind": kind,
         }
         if source.component:
-            fields["component"] = _check("component", source.component, ctx.components,
-                                         ctx.components_complete, ctx, warnings, "Components")
+            _set_named(fields, "component", _check("component", source.component, ctx.components,
+                                                   ctx.components_complete, ctx, warnings, "Components"))
         if source.version:
-            fields["version"] = _check("version", source.version, ctx.versions,
-                                       ctx.versions_complete, ctx, warnings, "Versions")
+            _set_named(fields, "version", _check("version", source.version, ctx.versions,
+                                                 ctx.versions_complete, ctx, warnings, "Versions"))
     else:
         fields = {
             "title": f"{item.key}: {item.title}",
@@ -319,8 +326,8 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
     if not isinstance(source, Epic):
         milestone = story_milestone(item)
         if milestone:
-            fields["milestone"] = _check("milestone", milestone, ctx.milestones,
-                                         ctx.milestones_complete, ctx, warnings, "Milestones")
+            _set_named(fields, "milestone", _check("milestone", milestone, ctx.milestones,
+                                                   ctx.milestones_complete, ctx, warnings, "Milestones"))
     if item.state:
         fields["state"] = item.state
     if item.priority:

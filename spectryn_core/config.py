@@ -190,7 +190,7 @@ class Config:
     def _unknown_key(self, section: str, key: Any, accepted: list[str]) -> str:
         close = difflib.get_close_matches(str(key), accepted, n=1)
         hint = f" - did you mean {close[0]}?" if close else ""
-        return (f"{self._sources[f'{section}.{key}']}: {section}.{key}: unknown key{hint} "
+        return (f"{self._sources[f'{section}.{key}']}: {section}.{key}: unknown key{hint}. "
                 f"Accepted keys: {', '.join(accepted)}.")
 
     def _describe(self, section: str, messages: Any, path: str = "") -> list[str]:

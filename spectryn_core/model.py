@@ -18,6 +18,9 @@ from pathlib import Path
 STATUSES: tuple[str, ...] = ("open", "in progress", "in review", "done", "closed", "blocked")
 #: Priority words every mapper must understand.
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+#: A story or epic key (``US-001``, ``MY_PROJ-7``): parsers accept these and trackers find items
+#: by them, so both must use this one pattern. A subtask's key adds ``.N``.
+KEY_PATTERN = r"[A-Z][A-Z0-9_]*-\d+"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from urllib.parse import unquote
 from markdown_it.token import Token
 
 from spectryn_core.model import (
+    KEY_PATTERN,
     Attachment,
     Comment,
     Commit,
@@ -71,7 +72,7 @@ from spectryn_markdown.tables import (
 
 SUFFIXES = (".md", ".markdown", ".mdown")
 
-_KEY = re.compile(r"^\[?([A-Z][A-Z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
+_KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
 _PR = re.compile(r"\b(?:PR|pull[ -]?request)\s*#?\s*(\d+)\b", re.IGNORECASE)
 _PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)

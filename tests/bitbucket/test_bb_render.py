@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from bb_helpers import issue_json, items_of, sample_spec
 from spectryn_bitbucket.render import (
     RenderContext,
@@ -93,7 +94,7 @@ def test_epic_is_skipped_in_milestone_mode_and_an_issue_in_issue_mode() -> None:
 def test_missing_milestone_and_component_warn_with_the_fix() -> None:
     items = by_key(items_of(sample_spec(milestone="Q2 2024")))
     rendered = render(items["US-001"], {}, ctx(components=set()))
-    assert rendered.fields["milestone"] is None and rendered.fields["component"] is None
+    assert "milestone" not in rendered.fields and "component" not in rendered.fields  # kept, not cleared
     text = "\n".join(rendered.warnings)
     assert ("milestone 'Q2 2024' does not exist in acme/backend-api; create it in Repository settings "
             "-> Issue tracker -> Milestones, then sync again") in text
@@ -115,3 +116,17 @@ def test_issue_body_shapes() -> None:
 def test_comment_rendering() -> None:
     assert render_comment(Comment("Looks good\n", "alice", "2025-01-15")) == "**@alice** (2025-01-15):\n\nLooks good"
     assert render_comment(Comment("Plain")) == "Plain"
+
+
+@pytest.mark.parametrize("key", ["US-001", "MY_PROJ-7", "A1-2", "X_Y_Z-10"])
+def test_every_key_the_parser_accepts_is_found_again_in_a_rendered_title(tmp_path, key):
+    """The parser and the tracker share one key pattern, or a sync duplicates the issue."""
+    from spectryn_bitbucket.render import parse_title
+    from spectryn_markdown.parser import parse_text
+
+    spec = parse_text(f"### {key}: Login\n\n#### Subtasks\n| # | Subtask |\n|---|---|\n| 1 | Form |\n",
+                      tmp_path / "s.md")
+    assert spec.errors == [] and spec.stories()[0].key == key
+    story = spec.stories()[0]
+    assert parse_title(f"{story.key}: {story.title}") == (key, "Login")
+    assert parse_title(f"{story.subtasks[0].key}: Form") == (f"{key}.1", "Form")

@@ -80,7 +80,7 @@ def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -
     assert conn.context.milestones_complete and conn.context.components_complete
     assert not conn.context.versions_complete
     rendered = tracker.render_item(conn, {i.key: i for i in items}["US-001"], remotes)
-    assert rendered.fields["component"] is None and "component 'Frontend'" in rendered.warnings[0]
+    assert "component" not in rendered.fields and "component 'Frontend'" in rendered.warnings[0]
 
 
 def test_repository_errors_tell_workspace_from_repo(requests_mock) -> None:
