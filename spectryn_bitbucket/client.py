@@ -120,7 +120,7 @@ class BitbucketClient:
             backoff_factor=self.backoff,
             backoff_jitter=self.backoff,
             backoff_max=30,
-            respect_retry_after_header=True,
+            respect_retry_after_header=False,  # 429s go to request(): logged, counted, bucketed
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)

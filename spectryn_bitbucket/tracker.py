@@ -233,7 +233,9 @@ def update_item(
                                     f"{conn.settings.full_name}", "it was deleted in Bitbucket; "
                                     "delete the sync state or re-create it by syncing again"),
     )
-    return remote_item(issue or {}, item.key)
+    if not issue:  # no body in the answer: the issue holds what it had plus what was sent
+        return RemoteItem(remote.key, remote.id, remote.url, {**remote.fields, **changes})
+    return remote_item(issue, item.key)
 
 
 # --- extras ---------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from spectryn_core.state import PENDING, ItemState, SyncState
 log = logging.getLogger("spectryn.apply")
 
 Progress = Callable[[int, int, str], None]
+#: One write to run: the change, the call, what to record on success, and whether it is the
+#: item's own write (True) or one of its extras (False).
+Task = tuple[Change, Callable[[], Any], Callable[[Change, Any], None], bool]
 
 
 @dataclass
@@ -61,7 +64,7 @@ class Applier:
     # --- passes -----------------------------------------------------------------------------
 
     def _write_items(self, changes: list[Change], *, fixing: bool = False) -> None:
-        tasks: list[tuple[Change, Callable[[], Any], Callable[[Change, Any], None]]] = []
+        tasks: list[Task] = []
         for change in changes:
             item = change.item
             assert item is not None
@@ -77,7 +80,7 @@ class Applier:
             )
             if fresh.action == "conflict":
                 # changed in the tracker while we were running: leave it for the user
-                change.action, change.fields = "conflict", fresh.fields
+                change.action, change.fields, change.extras = "conflict", fresh.fields, []
                 continue
             if remote is None:
                 fields = dict(rendered.fields)
@@ -95,7 +98,8 @@ class Applier:
                 continue
             if fixing and change.action == "unchanged":
                 change.action = "update"
-            tasks.append((change, call, self._item_recorder(rendered.fields, set(fields), remote)))
+            tasks.append((change, call, self._item_recorder(rendered.fields, set(fields), remote),
+                          True))
         self._run(tasks)
 
     def _send_extras(self, changes: list[Change]) -> None:
@@ -109,7 +113,7 @@ class Applier:
                 # tracker whether this extra arrived instead of sending it twice
                 self.state.record_extra(change.key, extra.ident, PENDING + extra.digest)
                 call = self._extra_call(change, remote, extra)
-                tasks.append((change, call, self._extra_recorder(extra)))
+                tasks.append((change, call, self._extra_recorder(extra), False))
         self._run(tasks)
 
     def _fix_up(self, changes: list[Change]) -> None:
@@ -156,7 +160,8 @@ class Applier:
         pairs: dict[str, tuple[str, str]] = {}
         previous = before.fields if before else {}
         for name, wanted in rendered.items():
-            have = result.fields.get(name, previous.get(name))
+            # a plugin that leaves a field out of its answer is taken to hold what was sent
+            have = result.fields.get(name, wanted if name in sent else previous.get(name))
             if name in sent:
                 pairs[name] = (value_digest(wanted), value_digest(have))
             elif value_digest(wanted) == value_digest(have):
@@ -185,32 +190,33 @@ class Applier:
 
     # --- running ----------------------------------------------------------------------------
 
-    def _run(self, tasks: list[tuple[Change, Callable[[], Any], Callable[[Change, Any], None]]]) -> None:
+    def _run(self, tasks: list[Task]) -> None:
         if not tasks:
             return
         abort: BaseException | None = None
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            futures: dict[Future[Any], tuple[Change, Callable[[Change, Any], None]]] = {
-                pool.submit(call): (change, on_done) for change, call, on_done in tasks
+            futures: dict[Future[Any], tuple[Change, Callable[[Change, Any], None], bool]] = {
+                pool.submit(call): (change, on_done, whole) for change, call, on_done, whole in tasks
             }
             try:
                 for future in as_completed(futures):
-                    change, on_done = futures.pop(future)
-                    abort = self._finish(change, future, on_done) or abort
+                    change, on_done, whole = futures.pop(future)
+                    abort = self._finish(change, future, on_done, whole) or abort
                     if abort is not None:
                         for pending in futures:
                             pending.cancel()
             except BaseException:  # Ctrl-C: keep what finished, then stop
                 pool.shutdown(wait=True, cancel_futures=True)
-                for future, (change, on_done) in futures.items():
+                for future, (change, on_done, whole) in futures.items():
                     if future.done() and not future.cancelled():
-                        self._finish(change, future, on_done)
+                        self._finish(change, future, on_done, whole)
                 raise
         if abort is not None:
             raise abort
 
     def _finish(
         self, change: Change, future: Future[Any], on_done: Callable[[Change, Any], None],
+        whole: bool,
     ) -> BaseException | None:
         if future.cancelled():
             change.status = "skipped"
@@ -219,26 +225,28 @@ class Applier:
         try:
             on_done(change, future.result())
         except ItemError as error:
-            self._fail(change, error.message)
+            self._fail(change, error.message, whole)
         except TrackerError as error:
-            self._fail(change, error.message)
+            self._fail(change, error.message, whole)
             return error
         except Exception as error:  # a plugin bug must not lose the results of the others
             log.exception("unexpected error while writing %s", change.key)
-            self._fail(change, f"{type(error).__name__}: {error}")
+            self._fail(change, f"{type(error).__name__}: {error}", whole)
         else:
             self.writes += 1
             if self.progress is not None:
                 self.progress(self.writes, self._total, change.key)
         return None
 
-    def _fail(self, change: Change, message: str) -> None:
-        """Mark a change failed. An item that does not exist in the tracker yet also holds back
-        its children; a failed extra (the item exists) does not."""
-        change.status = "failed"
+    def _fail(self, change: Change, message: str, whole: bool) -> None:
+        """Record a failure. ``whole``: the item's own write failed (the change is failed, and an
+        item not in the tracker yet holds back its children); otherwise one of its comments,
+        attachments or pull-request links failed: the item stays done, with the error noted."""
         change.error = f"{change.error}; {message}" if change.error else message
-        if change.key not in self.refs:
-            self._failed.add(change.key)
+        if whole:
+            change.status = "failed"
+            if change.key not in self.refs:
+                self._failed.add(change.key)
         log.error("%s: %s", change.key, message)
 
 

@@ -185,6 +185,9 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
               file=sys.stderr)
         if log_path:
             print(f"run log: {log_path}", file=sys.stderr)
+    if result.error is not None:
+        print(f"error: {result.error}", file=sys.stderr)
+        return result.error.exit_code
     if result.failed:
         return EXIT_SYNC_ERRORS
     if args.exit_code and not result.executed:

@@ -26,8 +26,10 @@ def counts(result: SyncResult) -> dict[str, int]:
     for change in result.plan.changes:
         if result.executed and change.status in ("failed", "skipped"):
             out["errors"] += 1
-        else:
-            out[COUNT_NAMES[change.action]] += 1
+            continue
+        out[COUNT_NAMES[change.action]] += 1
+        if result.executed and change.error:
+            out["errors"] += 1  # done, but a comment / attachment / PR link failed
     return out
 
 
@@ -42,6 +44,7 @@ def to_json(result: SyncResult) -> dict[str, Any]:
         "items": [_item_json(change, result.executed) for change in result.plan.changes],
         "warnings": list(result.plan.warnings),
         "requests": dict(result.requests),
+        "error": str(result.error) if result.error else None,
     }
 
 
@@ -67,7 +70,7 @@ def to_text(result: SyncResult, *, verbose: bool = False) -> str:
     verb = "Synced" if result.executed else "Plan for"
     lines.append(f"{verb} {result.spec_path} -> {result.tracker} ({result.target})")
     for change in result.plan.changes:
-        if change.action == "unchanged" and not verbose:
+        if change.action == "unchanged" and not verbose and not change.kept:
             continue
         lines.append("  " + _change_line(change, result.executed))
     if result.plan.warnings:
@@ -117,6 +120,8 @@ def _change_line(change: Change, executed: bool) -> str:
             text += f"  -> {where.strip() or 'done'}"
             if change.remote is not None and change.remote.url:
                 text += f" {change.remote.url}"
-        elif change.status in ("failed", "skipped"):
+        if change.status in ("failed", "skipped"):
             text += f"  FAILED: {change.error}"
+        elif change.error:
+            text += f"  ERROR: {change.error}"
     return text

@@ -52,9 +52,14 @@ def state_file(state_dir: Path, tracker: str, target: str, spec_path: Path) -> P
 class SyncState:
     """The state store of one (tracker, target, spec file). Use from one thread only."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        """Open the state at ``path``. ``readonly`` (a dry-run): never create, change or move
+        the file; a missing or unreadable one reads as empty."""
         self.path = path
         self.warnings: list[str] = []
+        if readonly:
+            self._db = self._open_readonly(path)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open(path)
@@ -69,6 +74,20 @@ class SyncState:
                 "re-discovering items by key (nothing will be duplicated)"
             )
             self._db = self._open(path)
+
+    def _open_readonly(self, path: Path) -> sqlite3.Connection:
+        if path.exists() and path.stat().st_size:
+            try:
+                db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                db.execute("SELECT count(*) FROM items").fetchone()
+                db.execute("SELECT count(*) FROM extras").fetchone()
+                return db
+            except sqlite3.DatabaseError as error:
+                self.warnings.append(
+                    f"the sync state {path} is unreadable ({error}); planning as if it were "
+                    "absent (--execute moves it aside and re-discovers items by key)"
+                )
+        return self._open(Path(":memory:"))
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -92,7 +111,7 @@ class SyncState:
         except sqlite3.DatabaseError:
             db.close()
             raise
-        if os.name == "posix":
+        if os.name == "posix" and str(path) != ":memory:":
             os.chmod(path, 0o600)
         return db
 

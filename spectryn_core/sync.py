@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from spectryn_core.apply import Applier, Progress
 from spectryn_core.desired import build_items
-from spectryn_core.errors import SpecError, TrackerError, UsageError
+from spectryn_core.errors import SpecError, SpectrynError, TrackerError, UsageError
 from spectryn_core.items import Connection, Item, RemoteItem
 from spectryn_core.model import Spec
 from spectryn_core.plan import Change, Plan, orphans, plan_item
@@ -53,10 +53,13 @@ class SyncResult:
     spec_path: Path
     state_path: Path
     requests: dict[str, int] = field(default_factory=dict)
+    #: The error that stopped an ``execute`` part-way (what was done before it is in the plan).
+    error: SpectrynError | None = None
 
     @property
     def failed(self) -> list[Change]:
-        return [c for c in self.plan.changes if c.status in ("failed", "skipped")]
+        """Changes that failed, were skipped, or are done with an error in an extra."""
+        return [c for c in self.plan.changes if c.status in ("failed", "skipped") or c.error]
 
 
 def parse(plugins: Plugins, path: Path, config: Config) -> Spec:
@@ -110,7 +113,7 @@ def _sync(
     path: Path,
     progress: Progress | None,
 ) -> SyncResult:
-    state = SyncState(path)
+    state = SyncState(path, readonly=not request.execute)
     try:
         state_items = state.items()
         extras_state = state.extras()
@@ -134,7 +137,14 @@ def _sync(
                 hooks, connection, state, dict(remote), state_items, extras_state,
                 workers=request.workers, force=request.force, progress=progress,
             )
-            applier.apply(plan)
+            try:
+                applier.apply(plan)
+            except TrackerError as error:  # stop, but still report what was done before it
+                result.error = error
+                for change in plan.changes:
+                    if change.status == "planned" and (change.pending or change.extras):
+                        change.status = "skipped"
+                        change.error = change.error or f"not sent: the run stopped ({error.message})"
         result.requests = connection.request_count()
         return result
     finally:

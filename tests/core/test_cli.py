@@ -148,3 +148,18 @@ def test_help_lists_commands_and_plugin_flags(cwd, capsys):
 
 def test_example_epic_validates():
     assert main(["validate", str(ROOT / "examples/EPIC.md")]) == 0
+
+
+def test_run_stopping_error_prints_the_report_then_the_error(cwd, capsys):
+    from tests.support import mem_plugin
+
+    mem_plugin.TRACKER.abort_on = {"US-002"}
+    try:
+        code = main(["--markdown", "EPIC.md", "--tracker", "memory", "--execute", "--output", "json"])
+    finally:
+        mem_plugin.TRACKER.abort_on = set()
+    captured = capsys.readouterr()
+    assert code == 1
+    out = json.loads(captured.out)
+    assert "Authentication failed" in out["error"] and out["counts"]["errors"] >= 1
+    assert "error: Authentication failed" in captured.err

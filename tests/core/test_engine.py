@@ -285,3 +285,46 @@ def test_comment_sent_but_not_recorded_is_not_sent_again(h, monkeypatch):
     assert sum(len(c) for c in h.tracker.comments.values()) == 1
     h.run()
     assert sum(len(c) for c in h.tracker.comments.values()) == 1
+
+
+def test_dry_run_creates_no_state_and_leaves_a_damaged_one_in_place(h):
+    h.run(execute=False)
+    assert not list(h.state_dir.rglob("*.sqlite*"))
+    h.run()
+    files = list(h.state_dir.rglob("*.sqlite"))
+    files[0].write_bytes(b"garbage" * 50)
+    for path in h.state_dir.rglob("*.sqlite-*"):
+        path.unlink()
+    result = h.run(execute=False)
+    assert any("unreadable" in w for w in result.plan.warnings)
+    assert files[0].read_bytes() == b"garbage" * 50  # a dry-run never moves it
+    assert set(actions(result).values()) == {"unchanged"}  # re-discovered by key all the same
+
+
+def test_failed_comment_keeps_the_item_created_and_its_subtasks_going(h):
+    from spectryn_core.report import counts
+
+    h.tracker.fail_comments = True
+    result = h.run()
+    story = next(c for c in result.plan.changes if c.key == "US-001")
+    assert story.status == "done" and "comments are refused" in story.error
+    assert len(h.tracker.issues) == 4
+    assert counts(result)["created"] == 4 and counts(result)["errors"] == 1
+    assert result.failed == [story]
+    h.tracker.fail_comments = False
+    h.run()
+    assert sum(len(c) for c in h.tracker.comments.values()) == 1
+
+
+def test_a_run_stopping_error_still_reports_what_was_done(h):
+    h.tracker.abort_on = {"US-002"}
+    h.tracker.crash_after = None
+    result = h.run()
+    assert result.error is not None and "Authentication failed" in result.error.message
+    status = {c.key: c.status for c in result.plan.changes}
+    assert status["US-001"] == "done"
+    assert status["US-002"] == "failed"
+    assert all(s in ("done", "failed", "skipped") for s in status.values())
+    h.tracker.abort_on = set()
+    h.run()
+    assert len(h.tracker.issues) == 4

@@ -36,6 +36,8 @@ class MemoryTracker:
         self.writes = 0
         self.write_log: list[tuple[str, str, tuple[str, ...]]] = []
         self.fail_on: set[str] = set()  # keys whose create/update raise ItemError
+        self.abort_on: set[str] = set()  # keys whose create raises TrackerError (stops the run)
+        self.fail_comments = False  # add_comment raises ItemError
         self.crash_after: int | None = None  # raise KeyboardInterrupt after this many writes
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -98,6 +100,8 @@ class MemoryTracker:
     def create_item(self, connection: Connection, item: Any, fields: dict[str, Any]) -> RemoteItem:
         if item.key in self.fail_on:
             raise ItemError(f"{item.key}: refused by the test tracker")
+        if item.key in self.abort_on:
+            raise TrackerError("Authentication failed", "the test tracker stopped the run")
         self._count_write("create", item.key, tuple(sorted(fields)))
         with self._lock:
             issue_id = str(next(self._ids))
@@ -126,6 +130,8 @@ class MemoryTracker:
     @hookimpl
     def add_comment(self, connection: Connection, item: Any, remote: RemoteItem, comment: Any) -> bool:
         from spectryn_core import Extra
+        if self.fail_comments:
+            raise ItemError("comments are refused by the test tracker")
         self._count_write("comment", item.key, ())
         self.comments.setdefault(remote.id, []).append(Extra.for_comment(comment).ident)
         return True
