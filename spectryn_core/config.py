@@ -152,6 +152,7 @@ class Config:
     def _validate(self) -> None:
         raw: dict[str, dict[str, Any]] = {}
         problems: list[str] = []
+        shadowed: list[tuple[str, Any, Any, str]] = []  # values a higher layer overrides
         for layer in self._layers:
             for name, section in layer.data.items():
                 if name not in self._sections:
@@ -168,6 +169,8 @@ class Config:
                                     f"not {type(section).__name__}")
                     continue
                 for key, value in section.items():
+                    if key in raw.get(name, {}):
+                        shadowed.append((name, key, raw[name][key], self._sources[f"{name}.{key}"]))
                     raw.setdefault(name, {})[key] = value
                     self._sources[f"{name}.{key}"] = layer.source(name, str(key))
         for name, spec in self._sections.items():
@@ -184,6 +187,15 @@ class Config:
             except ValidationError as exc:
                 self._values[name] = {}
                 problems.extend(self._describe(name, exc.messages))
+        # A broken value in a file is reported even when a flag or variable overrides it today:
+        # it would break the next run that does not override it.
+        for name, key, value, source in shadowed:
+            accepted = self._sections[name].schema().load_fields if name in self._sections else {}
+            if key not in accepted:
+                continue
+            errors = self._sections[name].schema().validate({key: value}, partial=True)
+            for message in errors.get(key, []) if isinstance(errors.get(key), list) else []:
+                problems.append(f"{source}: {name}.{key}: {message}")
         if problems:
             raise self._error(problems)
 

@@ -423,3 +423,10 @@ def test_section_returns_a_copy(dirs):
     config = load(dirs)
     config.section("sync")["status_mapping"]["done"] = "changed"
     assert config.mapping("status") == {"done": "resolved"}
+
+
+def test_a_broken_file_value_is_reported_even_when_a_flag_overrides_it(tmp_path):
+    (tmp_path / ".spectryn.yaml").write_text("sync:\n  workers: lots\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config([], cli={"sync.workers": 4}, cwd=tmp_path, env={}, user_config_dir=tmp_path / "u")
+    assert ".spectryn.yaml" in str(exc.value) and "sync.workers" in str(exc.value)
