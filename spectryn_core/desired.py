@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import SpecError, UsageError
-from spectryn_core.items import Item
+from spectryn_core.items import Item, ItemKind
 from spectryn_core.mappers import resolve
-from spectryn_core.model import Spec, SpecProblem
+from spectryn_core.model import Epic, Spec, SpecProblem, Story, Subtask
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config
@@ -45,46 +45,22 @@ def build_items(
             )
         return result
 
+    def add(kind: ItemKind, source: Epic | Story | Subtask, parent: str | None,
+            children: list[str]) -> None:
+        line = source.line
+        items.append(Item(
+            kind, str(source.key), source.title, source, spec, parent=parent, children=children,
+            state=mapped("status", source.status, line),
+            priority=mapped("priority", getattr(source, "priority", None), line),
+        ))
+
     for epic in spec.epics:
         if epic.key:
-            items.append(
-                Item(
-                    "epic",
-                    epic.key,
-                    epic.title,
-                    epic,
-                    spec,
-                    children=[s.key for s in epic.stories],
-                    state=mapped("status", epic.status, epic.line),
-                )
-            )
+            add("epic", epic, None, [s.key for s in epic.stories])
         for story in epic.stories:
-            items.append(
-                Item(
-                    "story",
-                    story.key,
-                    story.title,
-                    story,
-                    spec,
-                    parent=epic.key,
-                    children=[t.key for t in story.subtasks],
-                    state=mapped("status", story.status, story.line),
-                    priority=mapped("priority", story.priority, story.line),
-                )
-            )
+            add("story", story, epic.key, [t.key for t in story.subtasks])
             for subtask in story.subtasks:
-                items.append(
-                    Item(
-                        "subtask",
-                        subtask.key,
-                        subtask.title,
-                        subtask,
-                        spec,
-                        parent=story.key,
-                        state=mapped("status", subtask.status, subtask.line),
-                        priority=mapped("priority", subtask.priority, subtask.line),
-                    )
-                )
+                add("subtask", subtask, story.key, [])
     if problems:
         raise SpecError(problems)
     return select(items, only) if only else items

@@ -70,7 +70,6 @@ from spectryn_markdown.tables import (
     short_rows,
 )
 
-SUFFIXES = (".md", ".markdown", ".mdown")
 
 _KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
@@ -719,4 +718,4 @@ def parse_file(
     return spec
 
 
-__all__ = ["SUFFIXES", "parse_file", "parse_text"]
+__all__ = ["parse_file", "parse_text"]
