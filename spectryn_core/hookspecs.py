@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from spectryn_core.config import Config, ConfigSection
     from spectryn_core.items import Connection, Item, Rendered, RemoteItem
     from spectryn_core.model import Attachment, Comment, Spec
+    from spectryn_core.spec_edits import EditedSpec, SpecEdit
 
 hookspec = pluggy.HookspecMarker("spectryn")
 
@@ -97,6 +98,20 @@ def parse_spec(path: Path, config: Config) -> Spec | None:
     Normalise statuses and priorities to :data:`~spectryn_core.model.STATUSES` /
     :data:`~spectryn_core.model.PRIORITIES`, plus any key of the config's ``status_mapping`` /
     ``priority_mapping``; anything else is an error that lists the accepted values.
+    """
+
+
+@hookspec(firstresult=True)
+def edit_spec(path: Path, text: str, edits: list[SpecEdit]) -> EditedSpec | None:
+    """Change cells of the spec ``text`` (read from ``path``) as ``edits`` say, and return the
+    whole new text in an :class:`~spectryn_core.spec_edits.EditedSpec`. *First result.*
+
+    Called by ``--write-back`` (``field="issue"``: the item's issue link) and ``spectryn pull``
+    (``title``, ``status``, ``priority``, ``assignee``: values changed in the tracker). Change
+    only the bytes of the cells named - keep line endings, emoji, spacing and everything else as
+    written - and make a second call with the same edits change nothing. Put an edit you cannot
+    make (no such cell) in ``EditedSpec.notes``. Return None for a file this parser does not read.
+    The core writes the file (atomically); do not write it here.
     """
 
 

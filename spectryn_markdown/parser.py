@@ -259,6 +259,8 @@ class _Reader:
         for name, cell in pairs:
             attribute = FIELD_NAMES.get(name)
             value = strip_decoration(cell.text)
+            if attribute == "issue":
+                continue  # written by --write-back; the tracker knows its own issue
             if attribute == "milestone":
                 epic.milestone = value or None
             elif attribute == "status":
@@ -338,6 +340,8 @@ class _Reader:
         for name, cell in pairs:
             attribute = FIELD_NAMES.get(name)
             value = strip_decoration(cell.text)
+            if attribute == "issue":
+                continue  # written by --write-back; the tracker knows its own issue
             if attribute == "story_points":
                 points, error = parse_points(cell.text)
                 if error:

@@ -8,6 +8,7 @@ from typing import Any
 
 from spectryn_core import hookimpl
 from spectryn_core.model import Spec
+from spectryn_core.spec_edits import EditedSpec, SpecEdit
 
 #: File suffixes this parser reads.
 SUFFIXES = (".md", ".markdown", ".mdown")
@@ -32,3 +33,13 @@ def parse_spec(path: Path, config: Any) -> Spec | None:
     from spectryn_markdown.parser import parse_file
 
     return parse_file(path, extra_statuses=statuses, extra_priorities=priorities)
+
+
+@hookimpl
+def edit_spec(path: Path, text: str, edits: list[SpecEdit]) -> EditedSpec | None:
+    """Minimal cell edits of a markdown spec (issue links, pulled values); None for other suffixes."""
+    if Path(path).suffix.lower() not in SUFFIXES:
+        return None
+    from spectryn_markdown.writeback import edit_spec_text
+
+    return edit_spec_text(text, Path(path), edits)

@@ -74,6 +74,7 @@ FIELD_NAMES: dict[str, str] = {
     "assignee": "assignee", "owner": "assignee", "assigned to": "assignee",
     "labels": "labels", "label": "labels", "tags": "labels",
     "kind": "kind", "type": "kind", "issue type": "kind",
+    "issue": "issue",  # the tracker issue link --write-back adds; read and ignored (never sent)
 }
 
 _KEY_VALUE_HEADERS = {"field", "property", "attribute", "key", "name", "metadata"}
