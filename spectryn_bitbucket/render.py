@@ -226,13 +226,32 @@ def story_milestone(item: Item) -> str | None:
     return epic.milestone if epic is not None and epic.milestone else None
 
 
-def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+#: How acceptance criteria show in Bitbucket, which renders no task lists (``- [ ]`` shows the
+#: brackets literally; BCLOUD-8586, Won't Fix): a bullet with a ballot box, empty or checked.
+CRITERION_MARKS = {False: "\u2610", True: "\u2611"}  # ☐ ☑
+
+
+def acceptance_criteria(criteria: list[Any], *, old_form: bool = False) -> str:
+    """The ``## Acceptance Criteria`` section: ``- ☐ open`` / ``- ☑ done`` bullets.
+
+    ``old_form`` renders the task-list form (``- [ ]`` / ``- [x]``) that earlier versions wrote;
+    :func:`render` uses it only when an issue already holds exactly that text, so existing issues
+    are not rewritten just for the new marks (they move to the new form with their next real edit).
+    """
+    if old_form:
+        lines = [f"- [{'x' if c.done else ' '}] {c.text}" for c in criteria]
+    else:
+        lines = [f"- {CRITERION_MARKS[bool(c.done)]} {c.text}" for c in criteria]
+    return "## Acceptance Criteria\n\n" + "\n".join(lines)
+
+
+def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext,
+                   *, old_form: bool = False) -> str:
     parts: list[str] = []
     if story.description.strip():
         parts.append(story.description.strip())
     if story.acceptance_criteria:
-        lines = [f"- [{'x' if c.done else ' '}] {c.text}" for c in story.acceptance_criteria]
-        parts.append("## Acceptance Criteria\n\n" + "\n".join(lines))
+        parts.append(acceptance_criteria(story.acceptance_criteria, old_form=old_form))
     if story.technical_notes.strip():
         parts.append("## Technical Notes\n\n" + story.technical_notes.strip())
     if story.story_points is not None:
@@ -256,6 +275,19 @@ def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: R
         parts.append(f"Epic: {ref + ' ' if ref else ''}{item.parent}")
     parts.append(_labels(ctx.story_label, list(story.labels)))
     return normalise_content("\n\n".join(parts))
+
+
+def _story_content_as_held(item: Item, story: Story, refs: dict[str, RemoteItem],
+                           ctx: RenderContext) -> str:
+    """The story's content; in the old acceptance-criteria form when the issue holds exactly that."""
+    content = _story_content(item, story, refs, ctx)
+    held = refs.get(item.key)
+    have = held.fields.get("content") if held is not None else None
+    if story.acceptance_criteria and have is not None and have != content:
+        old = _story_content(item, story, refs, ctx, old_form=True)
+        if old == have:
+            return old
+    return content
 
 
 def _subtask_content(item: Item, sub: Subtask, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
@@ -308,7 +340,7 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             kind = "enhancement"
         fields = {
             "title": f"{item.key}: {item.title}",
-            "content": _story_content(item, source, refs, ctx),
+            "content": _story_content_as_held(item, source, refs, ctx),
             "kind": kind,
         }
         if source.component:

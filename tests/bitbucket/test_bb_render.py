@@ -41,7 +41,8 @@ def test_story_content_has_every_part_and_refs() -> None:
     fields = render(items["US-001"], refs, ctx()).fields
     content = fields["content"]
     assert fields["title"] == "US-001: Login Feature"
-    assert "- [ ] User can enter email\n- [x] Session expires" in content
+    assert "## Acceptance Criteria\n\n- \u2610 User can enter email\n- \u2611 Session expires" in content
+    assert "[ ]" not in content and "[x]" not in content  # Bitbucket shows task-list brackets literally
     assert "## Technical Notes\n\nUse JWT." in content
     assert "**Story Points:** 5" in content
     assert "- #13 US-001.1: Login form\n- US-001.2: Validation" in content
@@ -130,3 +131,15 @@ def test_every_key_the_parser_accepts_is_found_again_in_a_rendered_title(tmp_pat
     story = spec.stories()[0]
     assert parse_title(f"{story.key}: {story.title}") == (key, "Login")
     assert parse_title(f"{story.subtasks[0].key}: Form") == (f"{key}.1", "Form")
+
+
+def test_acceptance_criteria_in_the_old_task_list_form_are_kept_not_rewritten() -> None:
+    items = by_key(items_of(sample_spec()))
+    new = render(items["US-001"], {}, ctx()).fields["content"]
+    old = new.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")
+    held = {"US-001": RemoteItem("US-001", "12", fields={"content": old})}
+    assert render(items["US-001"], held, ctx()).fields["content"] == old  # nothing to send
+    edited = {"US-001": RemoteItem("US-001", "12", fields={"content": old + "\nedited in Bitbucket"})}
+    assert render(items["US-001"], edited, ctx()).fields["content"] == new  # a real change: new form
+    same = {"US-001": RemoteItem("US-001", "12", fields={"content": new})}
+    assert render(items["US-001"], same, ctx()).fields["content"] == new

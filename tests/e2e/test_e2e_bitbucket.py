@@ -44,7 +44,8 @@ def test_first_sync_creates_one_issue_per_item_with_milestone_then_noop(world):
     for key in ("US-001.1", "US-001.2", "US-001.3"):
         assert f"#{issues[key]['id']}" in content  # the story lists its subtasks by number
     assert f"Parent: #{story['id']}" in issues["US-001.1"]["content"]["raw"]
-    assert "- [x]" in content or "- [ ]" in content  # acceptance criteria as a checklist
+    assert "- \u2611 " in content and "- \u2610 " in content  # acceptance criteria as ballot boxes
+    assert "- [ ]" not in content and "- [x]" not in content  # Bitbucket renders no task lists
     comments = comments_of(world, story["id"])
     assert len(comments) == 2
     assert attachments_of(world, story["id"]) == ["mockup.png"]
@@ -188,3 +189,29 @@ def test_removed_story_and_subtask_are_orphans_never_deleted(world):
     assert result["counts"]["orphans"] == 3
     assert world.sandbox.stats()["writes"] == 0
     assert {"US-005", "US-005.1", "US-005.2"} <= set(world.by_key())
+
+
+def test_issues_written_with_task_list_criteria_are_kept_until_they_change(world):
+    """Issues of earlier versions hold ``- [ ]`` / ``- [x]``: recognised, not rewritten every run."""
+    assert world.sync().code == 0
+    auth = {"Authorization": f"Bearer {world.sandbox.token}"}
+    for key, issue in world.by_key().items():
+        raw = issue["content"]["raw"]
+        old = raw.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")
+        if old != raw:
+            url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue['id']}"
+            requests.put(url, json={"content": {"raw": old}}, headers=auth, timeout=10).raise_for_status()
+    for state in world.state_dir.glob("**/*"):  # as after an upgrade: no state matching the new form
+        if state.is_file() and "ratelimit" not in state.parts:
+            state.unlink()
+    writes = world.writes()
+    assert world.sync().code == 0 and world.sync().code == 0
+    assert world.writes() == writes, "the old form must not be rewritten on every run"
+    assert "- [x] User can enter email" in world.by_key()["US-001"]["content"]["raw"]
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("I can see my dashboard", "I can see my own dashboard"))
+    run = world.sync()
+    assert run.code == 0, run.err
+    assert world.writes() == writes + 1
+    content = world.by_key()["US-001"]["content"]["raw"]
+    assert "- \u2611 User can enter email" in content and "[x]" not in content
