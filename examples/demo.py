@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from spectryn_bitbucket.sandbox import Sandbox

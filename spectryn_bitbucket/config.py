@@ -168,7 +168,9 @@ def settings_from_section(values: dict[str, Any], workers: int | None = None) ->
     Raises :class:`~spectryn_core.errors.ConfigError` naming the missing keys and their
     environment variables - before any request is made.
     """
-    get = values.get
+    def get(key: str) -> Any:
+        return values.get(key)
+
     base_url = (get("base_url") or CLOUD_API).rstrip("/")
     mode = detect_mode(base_url, get("mode") or "auto")
     missing = [k for k in ("workspace", "repo") if not get(k)]

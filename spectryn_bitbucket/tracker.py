@@ -124,7 +124,7 @@ class BitbucketConnection(Connection):
             self.client.repo_path(LIST_PATHS[kind]), f"{kind}s of {self.settings.full_name}",
             params={"fields": "values.name,values.id,next"}, not_found=self.issues_not_found,
         )
-        names = [v.get("name") for v in values if v.get("name")]
+        names = [v["name"] for v in values if v.get("name")]
         getattr(self.context, f"{kind}s").update(names)
         setattr(self.context, f"{kind}s_complete", True)
         return names
@@ -256,7 +256,7 @@ def issue_attachment_names(conn: BitbucketConnection, issue_id: str) -> list[str
         conn.issues_path(f"/{issue_id}/attachments"), f"attachments of issue #{issue_id}",
         params={"fields": "values.name,next"}, not_found=conn.issues_not_found,
     )
-    return [v.get("name") for v in values if v.get("name")]
+    return [v["name"] for v in values if v.get("name")]
 
 
 def pr_marker(item: Item, remote: RemoteItem) -> str:
@@ -280,17 +280,17 @@ def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> se
     present: set[str] = set()
     if any(e.kind == "comment" for e in extras):
         texts = set(issue_comment_texts(conn, remote.id))
-        present |= {e.ident for e in extras if e.kind == "comment"
-                    and render_comment(e.payload) in texts}  # type: ignore[arg-type]
+        present |= {e.ident for e in extras if isinstance(e.payload, Comment)
+                    and render_comment(e.payload) in texts}
     if any(e.kind == "attachment" for e in extras):
         names = set(issue_attachment_names(conn, remote.id))
-        present |= {e.ident for e in extras if e.kind == "attachment"
-                    and e.payload.name in names}  # type: ignore[union-attr]
+        present |= {e.ident for e in extras if isinstance(e.payload, Attachment)
+                    and e.payload.name in names}
     marker = pr_marker(item, remote)
     for extra in extras:
-        if extra.kind == "pull_request":
+        if extra.kind == "pull_request" and isinstance(extra.payload, int):
             try:
-                texts_pr = pr_comment_texts(conn, int(extra.payload))  # type: ignore[arg-type]
+                texts_pr = pr_comment_texts(conn, extra.payload)
             except ItemError:
                 continue  # a missing PR is reported when linking
             if any(marker in text for text in texts_pr):

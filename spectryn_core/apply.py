@@ -162,9 +162,7 @@ class Applier:
         for name, wanted in rendered.items():
             # a plugin that leaves a field out of its answer is taken to hold what was sent
             have = result.fields.get(name, wanted if name in sent else previous.get(name))
-            if name in sent:
-                pairs[name] = (value_digest(wanted), value_digest(have))
-            elif value_digest(wanted) == value_digest(have):
+            if name in sent or value_digest(wanted) == value_digest(have):
                 pairs[name] = (value_digest(wanted), value_digest(have))
         self.state.record_item(key, result.id, result.url, pairs)
         known = self.state_items.setdefault(key, ItemState(key, result.id, result.url))

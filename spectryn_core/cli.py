@@ -200,7 +200,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
 def cmd_plugins(args: argparse.Namespace, app: App) -> int:
     trackers = {name: plugin for name, plugin in app.pm.tracker_plugins().items()}
     roles = {app.pm.pm.get_name(plugin): name for name, plugin in trackers.items()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for info in app.pm.infos:
         rows.append({
             "name": info.name,

@@ -20,7 +20,7 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -110,7 +110,7 @@ class _Layer:
     """One source of raw values: ``data[section][key]``, each key labelled by where it came from."""
 
     data: dict[str, Any]
-    label: Any  # str, or a function (section, key) -> str for layers with one label per key
+    label: str | Callable[[str, str], str]  # a function for layers with one label per key
     path: Path | None = None
 
     def source(self, section: str, key: str) -> str:
@@ -190,10 +190,12 @@ class Config:
         # A broken value in a file is reported even when a flag or variable overrides it today:
         # it would break the next run that does not override it.
         for name, key, value, source in shadowed:
-            accepted = self._sections[name].schema().load_fields if name in self._sections else {}
-            if key not in accepted:
+            if name not in self._sections:
                 continue
-            errors = self._sections[name].schema().validate({key: value}, partial=True)
+            schema = self._sections[name].schema()
+            if key not in {f.data_key or attr for attr, f in schema.load_fields.items()}:
+                continue
+            errors = schema.validate({key: value}, partial=True)
             for message in errors.get(key, []) if isinstance(errors.get(key), list) else []:
                 problems.append(f"{source}: {name}.{key}: {message}")
         if problems:
@@ -359,9 +361,10 @@ def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) ->
             value = env.get(var, "")
             if not value.strip():
                 continue
+            parsed: str | list[str] = value
             if key in list_keys:  # comma-separated, e.g. SPECTRYN_DISABLE_PLUGINS=a,b
-                value = [part.strip() for part in value.split(",") if part.strip()]
-            data.setdefault(spec.name, {})[key] = value
+                parsed = [part.strip() for part in value.split(",") if part.strip()]
+            data.setdefault(spec.name, {})[key] = parsed
             names[(spec.name, key)] = var
     return _Layer(data, lambda s, k: f"environment {names[(s, k)]}")
 
@@ -380,9 +383,9 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}", "check the file's permissions")
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", "check the file's permissions") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})", "save the file as UTF-8")
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})", "save the file as UTF-8") from exc
     try:
         if path.suffix == ".toml":
             return tomllib.loads(text)
@@ -394,16 +397,16 @@ def _read_file(path: Path) -> dict[str, Any]:
         at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{path}:{at.group(1)}" if at else str(path)
         problem = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
-        raise ConfigError(f"{where}: invalid TOML: {problem}", "fix the TOML syntax at that line")
+        raise ConfigError(f"{where}: invalid TOML: {problem}", "fix the TOML syntax at that line") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the YAML syntax at that line")
+        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the YAML syntax at that line") from exc
     except ValueError as exc:  # PyYAML builds dates with datetime(): 2024-13-01 fails here
-        raise ConfigError(f"{path}: invalid value: {exc}", "fix or quote that value")
+        raise ConfigError(f"{path}: invalid value: {exc}", "fix or quote that value") from exc
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply", "a config file is a table of sections")
+        raise ConfigError(f"{path}: nested too deeply", "a config file is a table of sections") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

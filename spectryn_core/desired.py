@@ -7,7 +7,7 @@ maps to nothing is a spec error (nothing is sent).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from spectryn_core.errors import SpecError, UsageError
 from spectryn_core.items import Item, ItemKind
@@ -32,7 +32,7 @@ def build_items(
     problems: list[SpecProblem] = []
     file = str(spec.path)
 
-    def mapped(kind: str, value: str | None, line: int) -> str | None:
+    def mapped(kind: Literal["status", "priority"], value: str | None, line: int) -> str | None:
         result = resolve(mappers, kind, value, tracker, config)
         if value is not None and result is None:
             problems.append(

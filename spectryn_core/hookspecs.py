@@ -37,7 +37,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config, ConfigSection
-    from spectryn_core.items import Connection, Item, Rendered, RemoteItem
+    from spectryn_core.items import Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment, Spec
     from spectryn_core.spec_edits import EditedSpec, SpecEdit
 

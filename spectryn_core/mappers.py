@@ -8,7 +8,7 @@ It is registered like any other plugin and runs ``trylast``, so a mapper plugin 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -46,17 +46,18 @@ def map_priority(priority: str) -> str | None:
 
 
 def resolve(
-    hooks: Any, kind: str, value: str | None, tracker: str, config: Config
+    hooks: Any, kind: Literal["status", "priority"], value: str | None, tracker: str, config: Config
 ) -> str | None:
     """The tracker's word for a spec ``status`` or ``priority`` (``kind``): config's
     ``<kind>_mapping`` first, then the mapper hooks (the named mapper, then ``default``)."""
     if value is None:
         return None
-    configured = config.mapping(kind).get(value)  # type: ignore[arg-type]
+    configured = config.mapping(kind).get(value)
     if configured is not None:
         return configured
     hook = hooks.map_status if kind == "status" else hooks.map_priority
-    return hook(**{kind: value, "tracker": tracker, "config": config})
+    answer: str | None = hook(**{kind: value, "tracker": tracker, "config": config})
+    return answer
 
 
 def resolve_status(hooks: Any, status: str | None, tracker: str, config: Config) -> str | None:

@@ -71,7 +71,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        seen = Counter(change.action for change in self.changes)
+        seen: Counter[str] = Counter(change.action for change in self.changes)
         return {action: seen.get(action, 0) for action in SYMBOLS}
 
     @property

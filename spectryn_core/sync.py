@@ -66,7 +66,7 @@ def parse(plugins: Plugins, path: Path, config: Config) -> Spec:
     """Parse ``path`` with the first parser plugin that takes it; raise on any spec problem."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file", "give the path of your spec, e.g. --markdown EPIC.md")
-    spec = plugins.hook.parse_spec(path=path, config=config)
+    spec: Spec | None = plugins.hook.parse_spec(path=path, config=config)
     if spec is None:
         hint = "pip install 'spectryn[markdown]'"
         for info in plugins.infos:

@@ -155,7 +155,7 @@ class ContractRun:
     def open(self) -> Connection:
         """``open_tracker`` of the chosen tracker, as a sync calls it."""
         plugins = self.plugins()
-        connection = plugins.tracker_hooks(self.tracker).open_tracker(config=self.config(plugins))
+        connection: Connection | None = plugins.tracker_hooks(self.tracker).open_tracker(config=self.config(plugins))
         assert connection is not None, f"{self.tracker}: open_tracker returned None"
         return connection
 

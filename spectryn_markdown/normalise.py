@@ -8,6 +8,7 @@ A word that is a key of the config's ``status_mapping`` / ``priority_mapping`` i
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -107,12 +108,13 @@ def parse_points(raw: str) -> tuple[float | None, str | None]:
     text = _POINT_UNITS.sub("", strip_decoration(raw).strip("*_ ")).strip().replace(",", ".")
     if text in ("", "-", "—", "?", "n/a", "N/A", "tbd", "TBD"):
         return None, None
+    number: float | None
     try:
         number = float(text)
     except ValueError:
         # a single character with a numeric value: "½", "¾"
         number = unicodedata.numeric(text, None) if len(text) == 1 else None
-    if number is None or number != number or number in (float("inf"), float("-inf")) or number < 0:
+    if number is None or not math.isfinite(number) or number < 0:
         return None, f'story points "{raw.strip()}" is not a number; write a number such as 3 or 0.5'
     return number, None
 

@@ -70,7 +70,6 @@ from spectryn_markdown.tables import (
     short_rows,
 )
 
-
 _KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
 _PR = re.compile(r"\b(?:PR|pull[ -]?request)\s*#?\s*(\d+)\b", re.IGNORECASE)
@@ -279,7 +278,7 @@ class _Reader:
         description: list[str] = []
         unknown: list[str] = []
         for section in draft.sections:
-            if section.name is None:
+            if section.name is None or section.heading is None:
                 description.extend(self.read_preamble(story, section.blocks))
             elif section.name == "description":
                 description.extend(self.sources(section.blocks))
@@ -432,7 +431,7 @@ class _Reader:
         for position, row in enumerate(table.rows, start=before + 1):
             def cell(name: str) -> str:
                 index = columns.get(name)
-                return row[index].text if index is not None and index < len(row) else ""
+                return row[index].text if index is not None and index < len(row) else ""  # noqa: B023 - used in this iteration
 
             title = strip_decoration(cell("title"))
             line = row[0].line if row else table.line
@@ -507,6 +506,7 @@ class _Reader:
         return leftover
 
     def read_links(self, section: _Section) -> list[Link]:
+        assert section.heading is not None, "a named section starts at its heading"
         default = "depends on" if normalise_heading(inline_text(section.heading.inline())) == "dependencies" else "relates to"
         links: list[Link] = []
         for block in section.blocks:
@@ -575,7 +575,7 @@ def _introduces_story(block: Block | None) -> bool:
     if block is None or block.kind != "table":
         return False
     pairs = read_metadata(read_table(block))
-    return bool(pairs) and any(FIELD_NAMES.get(name) in ("story_points", "priority", "status") for name, _ in pairs)
+    return pairs is not None and any(FIELD_NAMES.get(name) in ("story_points", "priority", "status") for name, _ in pairs)
 
 
 def _join(chunks: list[str]) -> str:

@@ -17,7 +17,8 @@ FIELD is a dotted path into the API object (``id``, ``title``, ``milestone.name`
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import ApiError
 
@@ -39,7 +40,7 @@ def _tokenize(query: str) -> list[tuple[str, Any]]:
     query = query.rstrip()
     while pos < len(query):
         match = _TOKEN.match(query, pos)
-        if match is None or match.end() == pos:
+        if match is None or match.end() == pos or match.lastgroup is None:
             raise _invalid(query, f"unexpected character at position {pos}")
         pos = match.end()
         kind = match.lastgroup
@@ -111,20 +112,20 @@ class _Parser:
 
     def parse(self) -> Predicate:
         predicate = self.or_expr()
-        if self.peek() is not None:
-            raise _invalid(self.query, f"unexpected {self.peek()[1]!r}")
+        if (token := self.peek()) is not None:
+            raise _invalid(self.query, f"unexpected {token[1]!r}")
         return predicate
 
     def or_expr(self) -> Predicate:
         parts = [self.and_expr()]
-        while self.peek() is not None and self.peek()[0] == "OR":
+        while (token := self.peek()) is not None and token[0] == "OR":
             self.pos += 1
             parts.append(self.and_expr())
         return parts[0] if len(parts) == 1 else (lambda obj: any(p(obj) for p in parts))
 
     def and_expr(self) -> Predicate:
         parts = [self.term()]
-        while self.peek() is not None and self.peek()[0] == "AND":
+        while (token := self.peek()) is not None and token[0] == "AND":
             self.pos += 1
             parts.append(self.term())
         return parts[0] if len(parts) == 1 else (lambda obj: all(p(obj) for p in parts))

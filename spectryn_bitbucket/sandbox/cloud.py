@@ -215,7 +215,9 @@ def parse_multipart(content_type: str, body: bytes) -> list[tuple[str, bytes, st
         filename = part.get_filename()
         if not filename:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes for a non-multipart part
+        if not isinstance(payload, bytes):
+            payload = b""
         files.append((filename.replace("\\", "/").rsplit("/", 1)[-1], payload, part.get_content_type()))
     return files
 

@@ -13,13 +13,16 @@ import hmac
 import json
 import re
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import faults as fault_kinds
 from .errors import ApiError
 from .routing import Context, Request, Response, Route, find_route
 from .shapes import Site
+
+if TYPE_CHECKING:
+    from .server import _Server
 
 _DIGITS = re.compile(r"/\d+(?=/|$)")
 
@@ -33,11 +36,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
     wbufsize = -1
     disable_nagle_algorithm = True
     server_version = "spectryn-bitbucket-sandbox"
+    server: _Server
 
     def setup(self) -> None:
         """Count the new connection (keep-alive makes this far lower than the request count)."""
         super().setup()
-        self.server.ctx.stats.count_connection()  # type: ignore[attr-defined]
+        self.server.ctx.stats.count_connection()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: no per-request line on stderr."""
@@ -69,7 +73,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ request flow
     @property
     def ctx(self) -> Context:
-        return self.server.ctx  # type: ignore[attr-defined]
+        return self.server.ctx
 
     def _handle(self) -> None:
         try:
@@ -81,19 +85,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
         ctx = self.ctx
-        host = self.headers.get("Host") or "%s:%s" % self.server.server_address[:2]
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address)
         site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues)
         request = Request(self.command, split.path, {k: v[-1] for k, v in query.items()}, query,
                           self.headers, body, site, ctx)
 
         if split.path.startswith("/_sandbox/"):
-            self._send(self._dispatch(request, self.server.control_routes, cloud_errors=True))  # type: ignore[attr-defined]
+            self._send(self._dispatch(request, self.server.control_routes, cloud_errors=True))
             return
         self._handle_api(request)
 
     def _handle_api(self, request: Request) -> None:
         ctx = self.ctx
-        found = find_route(self.server.api_routes, request.path)  # type: ignore[attr-defined]
+        found = find_route(self.server.api_routes, request.path)
         template = found[0].stats_template(found[1]) if found else _DIGITS.sub("/{id}", request.path)
         ctx.stats.count(request.method, template)
         ctx.faults.sleep()
@@ -115,7 +119,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._drop()
             return
 
-        response = self._authenticate(request) or self._dispatch(request, self.server.api_routes,  # type: ignore[attr-defined]
+        response = self._authenticate(request) or self._dispatch(request, self.server.api_routes,
                                                                  cloud_errors=not ctx.server_mode)
         if decision.action == fault_kinds.DROP_AFTER:
             ctx.stats.count_fault("dropped")
@@ -176,7 +180,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ I/O
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
                 size = int(size_line or b"0", 16)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .errors import ApiError
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
 class Context:
     """Everything an endpoint needs besides the request: the data and the sandbox's settings."""
 
-    store: "Store"
-    faults: "Faults"
-    stats: "Stats"
+    store: Store
+    faults: Faults
+    stats: Stats
     workspace: str
     repo: str
     token: str
@@ -41,7 +42,7 @@ class Request:
     param_lists: dict[str, list[str]]
     headers: Any  # email.message.Message from http.server
     body: bytes
-    site: "Site"
+    site: Site
     ctx: Context
 
     def json(self) -> Any:

@@ -6,14 +6,15 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import cloud, control, datacenter
 from .faults import Faults
 from .handler import SandboxHandler
-from .routing import Context
+from .routing import Context, Route
 from .stats import Stats
 from .store import Store
 
@@ -21,6 +22,11 @@ SAVE_INTERVAL = 1.0  # seconds: save at most this often while there are unsaved 
 
 
 class _Server(ThreadingHTTPServer):
+    # set by Sandbox.start before serving; read by each SandboxHandler
+    ctx: Context
+    api_routes: list[Route]
+    control_routes: list[Route]
+    server_address: tuple[str, int]  # bound to 127.0.0.1 (IPv4)
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -61,12 +67,12 @@ class Sandbox:
         self._stopping = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         """Bind 127.0.0.1:port and serve in background threads; returns self."""
         server = _Server(("127.0.0.1", self.port), SandboxHandler)
-        server.ctx = self.ctx  # type: ignore[attr-defined]
-        server.api_routes = datacenter.routes() if self.server_mode else cloud.routes()  # type: ignore[attr-defined]
-        server.control_routes = control.routes()  # type: ignore[attr-defined]
+        server.ctx = self.ctx
+        server.api_routes = datacenter.routes() if self.server_mode else cloud.routes()
+        server.control_routes = control.routes()
         self._server = server
         self.port = server.server_address[1]
         self._stopping.clear()
@@ -103,7 +109,7 @@ class Sandbox:
                 except OSError as exc:
                     print(f"sandbox: cannot save {self.data}: {exc}", file=sys.stderr)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start() if self._server is None else self
 
     def __exit__(self, *exc: Any) -> None:

@@ -6,9 +6,10 @@ Links are absolute and use the host the client called (``Site.root``), like Bitb
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from .errors import ApiError

@@ -14,9 +14,10 @@ import hashlib
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import ApiError
 
@@ -33,7 +34,7 @@ FORMAT_VERSION = 1
 
 def now_iso() -> str:
     """The current UTC time in Bitbucket's timestamp format."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def empty_data() -> dict[str, Any]:
@@ -63,7 +64,7 @@ class Store:
 
     # ----------------------------------------------------------------- persistence
     @classmethod
-    def load(cls, path: Path | None) -> "Store":
+    def load(cls, path: Path | None) -> Store:
         """Load the store from ``path`` (a missing or empty file gives an empty store)."""
         if path is None or not path.exists() or path.stat().st_size == 0:
             return cls()
@@ -130,7 +131,7 @@ class Store:
                     return dict(entry)
         raise ApiError(404, f"{catalog[:-1].capitalize()} {entry_id} not found")
 
-    def add_catalog_entry(self, catalog: str, name: str) -> dict[str, Any]:
+    def add_catalog_entry(self, catalog: str, name: object) -> dict[str, Any]:
         """Add ``name`` (as a repository admin would in Repository settings); idempotent."""
         if not isinstance(name, str) or not name.strip():
             raise ApiError(400, "name is required", fields={"name": ["This field is required."]})
@@ -379,7 +380,7 @@ def _comment_text(body: Any) -> tuple[str, str]:
     """The (raw, markup) of a comment body ``{"content": {"raw": ..., "markup": ...}}``."""
     content = body.get("content") if isinstance(body, dict) else None
     raw = content.get("raw") if isinstance(content, dict) else None
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(content, dict) or not isinstance(raw, str) or not raw.strip():
         raise ApiError(400, "content.raw: This field is required.", fields={"content.raw": ["This field is required."]})
     markup = content.get("markup", "markdown")
     return raw, markup if markup in MARKUPS else "markdown"

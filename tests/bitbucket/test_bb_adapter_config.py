@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
 from bb_helpers import REPO
+from marshmallow import ValidationError
+
 from spectryn_bitbucket import BitbucketAdapter
 from spectryn_bitbucket.adapter import issue_number
 from spectryn_bitbucket.config import BitbucketSchema, add_options, detect_mode
@@ -75,7 +76,7 @@ def test_schema_defaults_and_validation() -> None:
     values = BitbucketSchema().load({"workspace": "acme", "repo": "r", "ssl_verify": "false", "rate_limit": "500"})
     assert values["base_url"] == "https://api.bitbucket.org/2.0" and values["ssl_verify"] is False
     assert values["rate_limit"] == 500 and values["epic_mode"] == "milestone" and values["retries"] == 5
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         BitbucketSchema().load({"epic_mode": "label"})
 
 

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-
 from bb_helpers import REPO, SECRET, client, settings
+
 from spectryn_bitbucket.client import BitbucketClient
 from spectryn_bitbucket.ratelimit import TokenBucket
 from spectryn_core.errors import ItemError, TrackerError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bb_helpers import issue_json, items_of, sample_spec
+
 from spectryn_bitbucket.render import (
     RenderContext,
     issue_body,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from bb_helpers import items_of, sample_spec
+
 from spectryn_bitbucket import tracker
 from spectryn_bitbucket.client import BitbucketClient
 from spectryn_bitbucket.config import settings_from_section
@@ -69,7 +69,7 @@ def test_first_sync_then_noop(start) -> None:
     assert again["read"] <= math.ceil(4 / 100) + 3
     remotes = {r.key: r for r in tracker.read_items(connect(sb), items_of(sample_spec()))}
     assert remotes["US-001"].fields["milestone"] == "Q1 2024"
-    assert "#%s US-001.1" % remotes["US-001.1"].id in remotes["US-001"].fields["content"]
+    assert f"#{remotes['US-001.1'].id} US-001.1" in remotes["US-001"].fields["content"]
 
 
 def test_ambiguous_creates_do_not_duplicate(start) -> None:

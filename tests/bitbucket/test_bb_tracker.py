@@ -6,8 +6,8 @@ import math
 
 import pytest
 import requests
-
 from bb_helpers import API, REPO, FakeConfig, connection, issue_json, items_of, sample_spec
+
 from spectryn_bitbucket import plugin, tracker
 from spectryn_core.errors import ConfigError, ItemError, TrackerError
 from spectryn_core.items import RemoteItem

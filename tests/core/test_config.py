@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -398,10 +399,8 @@ def test_any_file_content_loads_or_raises_config_error(text, name):
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         (cwd / name).write_text(text, encoding="utf-8")
-        try:
+        with contextlib.suppress(ConfigError):
             load_config([DEMO, BITBUCKET], cwd=cwd, env={}, user_config_dir=cwd / "none")
-        except ConfigError:
-            pass
 
 
 @settings(max_examples=100, deadline=None)
@@ -412,10 +411,8 @@ def test_config_like_text_loads_or_raises_config_error(text):
         with tempfile.TemporaryDirectory() as tmp:
             cwd = Path(tmp)
             (cwd / name).write_text(text, encoding="utf-8")
-            try:
+            with contextlib.suppress(ConfigError):
                 load_config([DEMO], cwd=cwd, env={}, user_config_dir=cwd / "none")
-            except ConfigError:
-                pass
 
 
 def test_section_returns_a_copy(dirs):
@@ -430,3 +427,20 @@ def test_a_broken_file_value_is_reported_even_when_a_flag_overrides_it(tmp_path)
     with pytest.raises(ConfigError) as exc:
         load_config([], cli={"sync.workers": 4}, cwd=tmp_path, env={}, user_config_dir=tmp_path / "u")
     assert ".spectryn.yaml" in str(exc.value) and "sync.workers" in str(exc.value)
+
+
+class DataKeySchema(Schema):
+    """A plugin section whose file key differs from its attribute (``data_key``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    max_items = fields.Integer(data_key="max-items", load_default=1)
+
+
+def test_a_broken_file_value_under_a_data_key_is_reported_when_overridden(tmp_path):
+    section = ConfigSection("dk", DataKeySchema, env={"max-items": "DK_MAX_ITEMS"})
+    (tmp_path / ".spectryn.yaml").write_text("dk:\n  max-items: lots\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config([section], cwd=tmp_path, env={"DK_MAX_ITEMS": "4"}, user_config_dir=tmp_path / "u")
+    assert ".spectryn.yaml" in str(exc.value) and "dk.max-items" in str(exc.value)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -192,10 +192,8 @@ def test_interrupted_apply_resumes_without_duplicates(h):
 @pytest.mark.parametrize("crash_after", range(0, 8))
 def test_crash_at_every_write_then_rerun_gives_exactly_one_of_each(h, crash_after):
     h.tracker.crash_after = crash_after
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         h.run()
-    except KeyboardInterrupt:
-        pass
     h.tracker.crash_after = None
     h.run()
     keys = sorted(v["title"].split(":")[0] for v in h.tracker.issues.values())

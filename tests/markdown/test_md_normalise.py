@@ -64,7 +64,7 @@ def test_points(raw: str, expected: float | None) -> None:
     assert parse_points(raw) == (expected, None)
 
 
-@pytest.mark.parametrize("raw", ["five", "-3", "nan", "inf", "1e999"])
+@pytest.mark.parametrize("raw", ["five", "-3", "nan", "inf", "-inf", "1e999", "x"])
 def test_bad_points(raw: str) -> None:
     value, error = parse_points(raw)
     assert value is None and error is not None and raw in error

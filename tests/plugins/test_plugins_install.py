@@ -175,6 +175,41 @@ def test_naming_the_acme_mapper_changes_the_states_sent(venv: Venv, tmp_path: Pa
     assert overridden == {**acme, "US-901.1": ("resolved", None)}
 
 
+BROKEN_PLUGIN = """\
+from spectryn_core import Comment, hookimpl
+
+
+@hookimpl
+def map_status(status: str, tracker: str) -> str | None:
+    return status.upper()
+
+
+def author_id(comment: Comment) -> int:
+    return comment.author
+"""
+
+
+def test_plugins_type_check_against_the_installed_spectryn(venv: Venv, tmp_path: Path) -> None:
+    """A plugin author's type checker reads spectryn's annotations (``py.typed`` is in the wheel):
+    the example plugins and their contract tests pass ``mypy --strict`` against the installed
+    packages, and a plugin that misuses the model is caught."""
+    marker = ("import importlib, pathlib; print(all(pathlib.Path(importlib.import_module(m).__file__)"
+              ".with_name('py.typed').is_file() for m in ('spectryn_core', 'spectryn_markdown',"
+              " 'spectryn_bitbucket')))")
+    assert venv.run(["python", "-c", marker], cwd=tmp_path, home=tmp_path).stdout.strip() == "True"
+    (tmp_path / "broken_plugin.py").write_text(BROKEN_PLUGIN)
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--python-executable", str(venv.bin / "python"),
+            "--cache-dir", str(tmp_path / "mypy-cache")]
+    examples = [venv.src / "spectryn-jsonfile" / "spectryn_jsonfile", venv.src / "spectryn-jsonfile" / "tests",
+                venv.src / "spectryn-acme-mapper" / "spectryn_acme_mapper"]
+    done = subprocess.run([*mypy, *map(str, examples), "broken_plugin.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines() == [
+        'broken_plugin.py:10: error: Incompatible return value type (got "str | None", expected "int")  '
+        "[return-value]",
+        "Found 1 error in 1 file (checked 6 source files)"], done.stdout + done.stderr
+
+
 def _shell_sessions() -> list[list[str]]:
     """The commands of each ``<!-- shell -->`` console block of plugins.md, in order."""
     text = (REPO / "plugins.md").read_text()

@@ -118,7 +118,7 @@ def test_create_validation(http, sb):
     assert "milestone" in response.json()["error"]["fields"]
     assert_error(http.post(url, json={"title": "x", "version": {"name": "9.9"}}), 400, "version")
     assert_error(http.post(url, data="{not json", headers={"Content-Type": "application/json"}), 400, "JSON")
-    assert http.get("%s/_sandbox/issues" % sb.url).json() == []
+    assert http.get(f"{sb.url}/_sandbox/issues").json() == []
 
 
 def test_pagination_with_next_over_more_than_100(http, sb):
@@ -178,7 +178,9 @@ def test_bbql_syntax_error_and_sort(http, sb):
     assert_error(http.get(f"{repo_url(sb)}/issues", params={"q": 'title ~'}), 400, "Invalid query")
     for title in ("b", "c", "a"):
         create(http, sb, title=title)
-    by = lambda sort: [i["title"] for i in http.get(f"{repo_url(sb)}/issues", params={"sort": sort}).json()["values"]]
+    def by(sort: str) -> list[str]:
+        return [i["title"] for i in http.get(f"{repo_url(sb)}/issues", params={"sort": sort}).json()["values"]]
+
     assert by("-id") == ["a", "c", "b"]
     assert by("title") == ["a", "b", "c"]
 

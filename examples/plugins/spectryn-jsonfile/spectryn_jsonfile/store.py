@@ -11,10 +11,13 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from spectryn_core import TrackerError
+
+T = TypeVar("T")
 
 
 class IssueFile:
@@ -46,7 +49,7 @@ class IssueFile:
                                "point jsonfile.path at another file, or move this one away") from None
         return issues
 
-    def change(self, edit: Any) -> Any:
+    def change(self, edit: Callable[[list[dict[str, Any]]], T]) -> T:
         """Load the issues, call ``edit(issues)`` (which changes the list in place and returns a
         value), write the file atomically and return that value. One call is one write."""
         with self.lock:
