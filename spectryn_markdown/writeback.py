@@ -351,8 +351,8 @@ class Editor:
         for mark in ("**", "__"):
             if label.startswith(mark) and label.endswith(mark) and len(label) > 2 * len(mark):
                 name = f"{mark}Issue{mark}"
-        row = replace_cell(replace_cell(template, 1, issue_cell(edit)), 0, name)
-        self.lines.add_after(rows[-1] if rows else table.delimiter, [row])
+        added = replace_cell(replace_cell(template, 1, issue_cell(edit)), 0, name)
+        self.lines.add_after(rows[-1] if rows else table.delimiter, [added])
 
     def add_metadata_table(self, heading: int, edit: SpecEdit) -> None:
         block = ["", "| Field | Value |", "|-------|-------|", f"| **Issue** | {issue_cell(edit)} |"]
