@@ -195,7 +195,7 @@ def test_issues_written_with_task_list_criteria_are_kept_until_they_change(world
     """Issues of earlier versions hold ``- [ ]`` / ``- [x]``: recognised, not rewritten every run."""
     assert world.sync().code == 0
     auth = {"Authorization": f"Bearer {world.sandbox.token}"}
-    for key, issue in world.by_key().items():
+    for issue in world.by_key().values():
         raw = issue["content"]["raw"]
         old = raw.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")
         if old != raw:
