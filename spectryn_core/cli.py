@@ -31,13 +31,14 @@ from spectryn_core.plugins import Plugins, load_plugins
 log = logging.getLogger("spectryn.cli")
 
 EXIT_OK, EXIT_SYNC_ERRORS, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-BUILTIN_COMMANDS = ("sync", "plugins", "check", "validate")
+BUILTIN_COMMANDS = ("sync", "plugins", "check", "validate", "pull")
 
 EPILOG = """commands:
   spectryn [sync] --markdown FILE --tracker NAME [--execute]   plan (or apply) a sync
   spectryn plugins                  list plugins, their hooks and load problems
   spectryn check --tracker NAME     test the connection and list what the tracker has
   spectryn validate FILE            check a spec file and report every problem
+  spectryn pull --markdown FILE --tracker NAME [--execute]   bring tracker changes into the spec
 {extra}
 exit codes: 0 ok, 1 sync errors, 2 usage/config/spec errors (nothing sent),
             3 changes pending in a dry-run with --exit-code, 130 interrupted
@@ -141,6 +142,9 @@ def command_parser(plugins: Plugins) -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_validate)
 
+    from spectryn_core import pull_cli
+
+    pull_cli.add_parser(sub, plugins, _common)
     plugins.call_each("add_commands", subparsers=sub)
     return parser
 

@@ -1,0 +1,103 @@
+"""``spectryn pull``: tracker edits come back into the spec as a minimal edit, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+
+def edit_in_bitbucket(world: Any, key: str, body: dict[str, Any]) -> int:
+    issue = next(i for i in world.issues() if i["title"].startswith(f"{key}:"))
+    url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/"
+           f"{world.sandbox.repo}/issues/{issue['id']}")
+    answer = requests.put(url, json=body, timeout=10,
+                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
+    assert answer.status_code == 200, answer.text
+    return int(issue["id"])
+
+
+def pull(world: Any, *extra: str) -> Any:
+    return world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", *extra)
+
+
+def test_pull_brings_tracker_edits_back_and_leaves_conflicts(world: Any) -> None:
+    assert world.sync().code == 0
+    spec = world.tmp / "EPIC.md"
+    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
+    edit_in_bitbucket(world, "US-001.2", {"state": "resolved"})
+    edit_in_bitbucket(world, "US-002", {"title": "US-002: Sign out"})
+    edit_in_bitbucket(world, "US-003", {"priority": "blocker"})
+    edit_in_bitbucket(world, "US-004", {"state": "resolved"})  # and the spec changes it too:
+    original = spec.read_text().replace("| **Status** | ⏸️ Blocked |", "| **Status** | 🔄 In Progress |")
+    spec.write_text(original)
+    writes = world.writes()
+
+    dry = pull(world)
+    assert dry.code == 0, dry.err
+    assert spec.read_text() == original  # a dry-run never writes the file
+    assert "-| **Status** | 🔄 In Progress |\n+| **Status** | ✅ Done |" in dry.out, dry.out
+    assert "-### 🔧 US-002: Logout\n+### 🔧 US-002: Sign out" in dry.out
+    assert "< US-001       status: \"in progress\" -> \"done\"" in dry.out
+    assert "! US-004       status:" in dry.out and "changed in the spec and in the tracker" in dry.out
+    assert "Re-run with --execute" in dry.out
+
+    done = pull(world, "--execute")
+    assert done.code == 0, done.err
+    expected = (original
+                .replace("| **Status** | 🔄 In Progress |\n| **Component** | Frontend |\n| **Assignee**",
+                         "| **Status** | ✅ Done |\n| **Component** | Frontend |\n| **Assignee**")
+                .replace("| 2 | Session cookie | Set and refresh the `session` cookie | 2 | 🔄 In Progress |",
+                         "| 2 | Session cookie | Set and refresh the `session` cookie | 2 | ✅ Done |")
+                .replace("### 🔧 US-002: Logout", "### 🔧 US-002: Sign out")
+                .replace("| **Story Points** | 8 |\n| **Priority** | 🟠 High |",
+                         "| **Story Points** | 8 |\n| **Priority** | 🔴 Critical |"))
+    assert spec.read_text() == expected
+    assert world.writes() == writes  # a pull never writes to the tracker
+
+    # after a pull, a sync sends nothing (the conflict stays a conflict until --force)
+    plan = json.loads(world.sync("EPIC.md", "--output", "json", execute=False).out)
+    actions = {item["key"]: item["action"] for item in plan["items"]}
+    assert {k for k, a in actions.items() if a != "unchanged"} == {"US-004"}, actions
+    assert actions["US-004"] == "conflict"
+    assert world.sync().code == 0 and world.writes() == writes
+
+    again = json.loads(pull(world, "--output", "json").out)
+    (file,) = again["files"]
+    assert file["pulled"] == [] and file["diff"] == ""
+    assert [(c["key"], c["field"]) for c in file["conflicts"]] == [("US-004", "status")]
+
+
+def test_pull_without_a_record_of_the_last_sync_changes_nothing(world: Any) -> None:
+    assert world.sync().code == 0
+    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
+    spec = world.tmp / "EPIC.md"
+    before = spec.read_bytes()
+    fresh = {"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-state")}
+    out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute", env=fresh)
+    assert out.code == 0, out.err
+    assert "! US-001" in out.out and "no record of the last sync" in out.out
+    assert spec.read_bytes() == before
+
+
+def test_pull_of_a_bad_spec_sends_and_writes_nothing(world: Any) -> None:
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("| **Story Points** | 5 |", "| **Story Points** | five |"))
+    reads = world.reads()
+    out = pull(world, "--execute")
+    assert out.code == 2 and "EPIC.md:" in out.err and "story points" in out.err
+    assert world.reads() == reads
+
+
+def test_the_readme_example_is_what_pull_prints(world: Any) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (shown,) = re.findall(r"<!-- pull-example -->\n```diff\n(.*?)```\n", readme, re.S)
+    assert world.sync().code == 0
+    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
+    edit_in_bitbucket(world, "US-003", {"title": "US-003: Reset password", "priority": "blocker"})
+    out = json.loads(pull(world, "--output", "json").out)
+    assert out["files"][0]["diff"] == shown
