@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from spectryn_core.desired import build_items
 from spectryn_core.errors import UsageError
@@ -95,13 +95,13 @@ class PullRequest:
     execute: bool = False
 
 
-def inverse(hooks: Any, kind: str, value: str, tracker: str, config: Config,
+def inverse(hooks: Any, kind: Literal["status", "priority"], value: str, tracker: str, config: Config,
             current: str | None = None) -> str | None:
     """The spec word whose mapping gives the tracker's ``value`` (``resolved`` -> ``done``): the
     spec's ``current`` word if it already maps there, else the first in the model's order, then
     the config's own words. None when no word maps to it."""
     words = list(STATUSES if kind == "status" else PRIORITIES)
-    words += [w for w in config.mapping(kind) if w not in words]  # type: ignore[arg-type]
+    words += [w for w in config.mapping(kind) if w not in words]
     if current is not None:
         words.insert(0, current)
     for word in words:
@@ -200,7 +200,7 @@ def _spec_words(hooks: Any, mappers: Any, item: Item, name: str, value: Any, tra
         text = str(value)
         return text[len(prefix):].strip() if text.startswith(prefix) and text[len(prefix):].strip() else None
     if name in ("state", "priority"):
-        kind = "status" if name == "state" else "priority"
+        kind: Literal["status", "priority"] = "status" if name == "state" else "priority"
         return inverse(mappers, kind, str(value), tracker, config, _spec_value(item, kind))
     return None
 
