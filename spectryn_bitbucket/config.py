@@ -64,6 +64,8 @@ class BitbucketSchema(Schema):
     rate_limit = fields.Integer(load_default=1000, validate=validate.Range(min=0))
     workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     retries = fields.Integer(load_default=5, validate=validate.Range(min=0))
+    users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    user_lookup = fields.Boolean(load_default=True)
 
 
 def config_section() -> Any:
@@ -126,6 +128,9 @@ class BitbucketSettings:
     epic_label: str = "epic"
     story_label: str = "story"
     subtask_label: str = "subtask"
+    #: Spec names (or emails) -> account id or ``{uuid}`` (see :mod:`spectryn_bitbucket.users`).
+    users: dict[str, str] = field(default_factory=dict)
+    user_lookup: bool = True
 
     @property
     def host(self) -> str:
@@ -224,6 +229,8 @@ def settings_from_section(values: dict[str, Any], workers: int | None = None) ->
         epic_label=get("epic_label") or "epic",
         story_label=get("story_label") or "story",
         subtask_label=get("subtask_label") or "subtask",
+        users=dict(get("users") or {}),
+        user_lookup=get("user_lookup") is not False,
     )
 
 

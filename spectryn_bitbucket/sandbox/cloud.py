@@ -92,6 +92,17 @@ def get_workspace(req: Request, ws: str) -> Response:
     return Response(200, shapes.workspace(req.site))
 
 
+def list_members(req: Request, ws: str) -> Response:
+    """``GET /2.0/workspaces/{ws}/members`` (paginated, ``q``/``sort`` on the membership)."""
+    _check_repo(req, ws)
+    if not req.ctx.members_visible:
+        raise ApiError(403, "Your credentials lack one or more required privilege scopes.",
+                       "Listing workspace members needs the account:read scope (a repository "
+                       "access token cannot).")
+    documents = [shapes.membership(req.site, m) for m in req.ctx.store.members()]
+    return _page(req, _filter_sort(documents, req))
+
+
 def list_repositories(req: Request, ws: str) -> Response:
     """``GET /2.0/repositories/{ws}``."""
     _check_repo(req, ws)
@@ -298,6 +309,7 @@ def routes() -> list[Route]:
         Route("/2.0/user", {"GET": get_user}),
         Route("/2.0/workspaces", {"GET": list_workspaces}),
         Route("/2.0/workspaces/{ws}", {"GET": get_workspace}),
+        Route("/2.0/workspaces/{ws}/members", {"GET": list_members}),
         Route("/2.0/repositories/{ws}", {"GET": list_repositories}),
         Route(REPO, {"GET": get_repository}),
         Route(REPO + "/issues", {"GET": list_issues, "POST": create_issue}),

@@ -30,6 +30,8 @@ class Context:
     token: str
     has_issues: bool
     server_mode: bool
+    #: False: ``GET /workspaces/{ws}/members`` answers 403 (credentials without account scope).
+    members_visible: bool = True
 
 
 @dataclass

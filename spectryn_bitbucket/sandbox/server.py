@@ -50,17 +50,18 @@ class Sandbox:
                  pull_requests: Iterable[int] = range(1, 11), latency_ms: float = 0, fail_rate: float = 0.0,
                  drop_rate: float = 0.0, ambiguous_rate: float = 0.0, rate_limit: int | None = None,
                  rate_window: float = 3600.0, retry_after: bool = True, server_mode: bool = False,
-                 has_issues: bool = True, seed: int | None = None):
+                 has_issues: bool = True, seed: int | None = None,
+                 members: Iterable[str | dict[str, str]] = (), members_visible: bool = True):
         self.port = port
         self.data = Path(data) if data is not None else None
         self.store = Store.load(self.data)
-        self.store.seed(milestones, components, versions, pull_requests)
+        self.store.seed(milestones, components, versions, pull_requests, members)
         self.faults = Faults(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
                              ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, rate_window=rate_window,
                              retry_after=retry_after, seed=seed)
         self.stats_counter = Stats()
         self.ctx = Context(self.store, self.faults, self.stats_counter, workspace, repo, token,
-                           has_issues, server_mode)
+                           has_issues, server_mode, members_visible)
         self.server_mode = server_mode
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -222,6 +223,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--no-issues", dest="has_issues", action="store_false",
                         help="the repository's issue tracker is disabled")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault injection's random numbers")
+    parser.add_argument("--members", type=_names, default=[],
+                        help="comma-separated nicknames of workspace members (assignable users)")
     return parser
 
 
@@ -232,7 +235,7 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
                    pull_requests=args.pull_requests, latency_ms=args.latency_ms, fail_rate=args.fail_rate,
                    drop_rate=args.drop_rate, ambiguous_rate=args.ambiguous_rate, rate_limit=args.rate_limit,
                    rate_window=args.rate_window, retry_after=args.retry_after, server_mode=args.server_mode,
-                   has_issues=args.has_issues, seed=args.seed)
+                   has_issues=args.has_issues, seed=args.seed, members=args.members)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

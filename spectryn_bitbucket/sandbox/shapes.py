@@ -59,6 +59,27 @@ def user(site: Site) -> dict[str, Any]:
     }
 
 
+def member(site: Site, record: dict[str, str]) -> dict[str, Any]:
+    """A workspace member as an account document (what ``assignee`` and member lists show)."""
+    return {
+        "type": "user", "display_name": record["display_name"], "nickname": record["nickname"],
+        "uuid": record["uuid"], "account_id": record["account_id"],
+        "links": {"self": _href(f"{site.root}/2.0/users/{quote(record['uuid'])}"),
+                  "html": _href(f"{site.root}/{record['nickname']}/")},
+    }
+
+
+def membership(site: Site, record: dict[str, str]) -> dict[str, Any]:
+    """A ``workspace_membership`` document: the member and the workspace."""
+    return {
+        "type": "workspace_membership", "user": member(site, record),
+        "workspace": {"type": "workspace", "slug": site.workspace, "name": site.workspace,
+                      "uuid": WORKSPACE_UUID},
+        "links": {"self": _href(f"{site.root}/2.0/workspaces/{site.workspace}/members/"
+                                f"{quote(record['uuid'])}")},
+    }
+
+
 def workspace(site: Site) -> dict[str, Any]:
     """The workspace document."""
     return {
@@ -110,7 +131,8 @@ def issue(site: Site, record: dict[str, Any], catalogs: dict[str, dict[str, int]
         "type": "issue", "id": record["id"], "title": record["title"],
         "content": content(record["content_raw"], record["markup"]),
         "state": record["state"], "kind": record["kind"], "priority": record["priority"],
-        "assignee": None, "reporter": user(site), "votes": 0, "watches": 1,
+        "assignee": member(site, record["assignee"]) if record.get("assignee") else None,
+        "reporter": user(site), "votes": 0, "watches": 1,
         "created_on": record["created_on"], "updated_on": record["updated_on"],
         "edited_on": record["edited_on"], "repository": _repository_ref(site),
         "links": {

@@ -51,6 +51,7 @@ def empty_data() -> dict[str, Any]:
         "versions": [],
         "pull_requests": {},
         "pr_comments": {},
+        "members": [],
     }
 
 
@@ -91,8 +92,14 @@ class Store:
 
     # ----------------------------------------------------------------- seeding
     def seed(self, milestones: Iterable[str] = (), components: Iterable[str] = (),
-             versions: Iterable[str] = (), pull_requests: Iterable[int] = ()) -> None:
-        """Add catalog entries and pull requests that are not there yet."""
+             versions: Iterable[str] = (), pull_requests: Iterable[int] = (),
+             members: Iterable[str | dict[str, str]] = ()) -> None:
+        """Add catalog entries, pull requests and workspace members that are not there yet.
+
+        A member is a nickname (its account id and uuid are derived from it) or a dict with
+        ``nickname``, ``display_name``, ``account_id``, ``uuid``."""
+        for member in members:
+            self.add_member(member)
         for catalog, names in (("milestones", milestones), ("components", components), ("versions", versions)):
             for name in names:
                 if name and self.catalog_entry(catalog, name) is None:
@@ -108,6 +115,41 @@ class Store:
                         "destination_branch": "main", "created_on": stamp, "updated_on": stamp,
                     }
                     self._changed()
+
+    # ----------------------------------------------------------------- workspace members
+    def add_member(self, member: str | dict[str, str]) -> dict[str, str]:
+        """Add a workspace member (once, by nickname)."""
+        if isinstance(member, str):
+            digits = f"{sum(map(ord, member)) % 10**12:012d}"
+            member = {"nickname": member, "display_name": member.title(),
+                      "account_id": f"557058:{member}-{digits}",
+                      "uuid": f"{{5a4db0c5-{digits[:4]}-4000-8000-{digits}}}"}
+        with self.lock:
+            known = next((m for m in self.data["members"] if m["nickname"] == member["nickname"]), None)
+            if known is not None:
+                return dict(known)
+            self.data["members"].append(dict(member))
+            self._changed()
+            return dict(member)
+
+    def members(self) -> list[dict[str, str]]:
+        """The workspace's members (users), in the order added."""
+        with self.lock:
+            return [dict(m) for m in self.data["members"]]
+
+    def _member_for(self, value: Any) -> dict[str, str]:
+        """The member an ``assignee`` body names by ``account_id`` or ``uuid``; 400 otherwise."""
+        if isinstance(value, dict):
+            for name in ("account_id", "uuid"):
+                wanted = value.get(name)
+                if isinstance(wanted, str):
+                    found = next((m for m in self.data["members"] if m[name] == wanted), None)
+                    if found is not None:
+                        return dict(found)
+        shown = value if not isinstance(value, dict) else (value.get("account_id") or value.get("uuid") or value)
+        raise ApiError(400, f"assignee: {shown} is not a valid user.",
+                       "Name a member of the workspace by account_id or uuid.",
+                       fields={"assignee": [f"{shown} is not a valid user."]})
 
     # ----------------------------------------------------------------- catalogs
     def catalog(self, catalog: str) -> list[dict[str, Any]]:
@@ -173,7 +215,7 @@ class Store:
             record = {
                 "id": issue_id, "title": title, "content_raw": "", "markup": "markdown",
                 "state": "new", "kind": "bug", "priority": "major",
-                "milestone": None, "component": None, "version": None,
+                "milestone": None, "component": None, "version": None, "assignee": None,
                 "reporter": reporter, "created_on": stamp, "updated_on": stamp, "edited_on": None,
             }
             record.update(changes)
@@ -234,6 +276,9 @@ class Store:
                     raise ApiError(400, f"{field}: \"{value}\" is not a valid choice.",
                                    fields={field: [f"\"{value}\" is not a valid choice; choose one of: {', '.join(choices)}."]})
                 changes[field] = value
+        if "assignee" in body:
+            value = body["assignee"]
+            changes["assignee"] = None if value is None else self._member_for(value)
         for field, catalog in CATALOG_FIELDS.items():
             if field not in body:
                 continue
