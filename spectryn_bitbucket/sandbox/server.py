@@ -245,11 +245,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
-    print(sandbox.banner(), flush=True)
     stop = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
+        # before the banner: whoever reads it may send SIGTERM at once and expects a clean stop
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(sandbox.banner(), flush=True)
     try:
         while not stop.wait(0.5):
             pass
