@@ -39,6 +39,7 @@ class MemoryTracker:
         self.abort_on: set[str] = set()  # keys whose create raises TrackerError (stops the run)
         self.fail_comments = False  # add_comment raises ItemError
         self.crash_after: int | None = None  # raise KeyboardInterrupt after this many writes
+        self.epics_as_issues = False  # epics become issues; a story's content names its epic
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -46,6 +47,14 @@ class MemoryTracker:
 
     def by_key(self) -> dict[str, dict[str, Any]]:
         return {issue["title"].split(":", 1)[0]: issue for issue in self.issues.values()}
+
+    def add_by_hand(self, title: str, content: str = "") -> str:
+        """An issue someone made in the tracker (not through a sync); returns its id."""
+        with self._lock:
+            issue_id = str(next(self._ids))
+            self.issues[issue_id] = {"title": title, "content": content, "state": "open",
+                                     "priority": None}
+        return issue_id
 
     def _remote(self, issue_id: str) -> RemoteItem:
         issue = self.issues[issue_id]
@@ -80,7 +89,7 @@ class MemoryTracker:
 
     @hookimpl
     def render_item(self, connection: Connection, item: Any, refs: dict[str, RemoteItem]) -> Rendered:
-        if item.kind == "epic":
+        if item.kind == "epic" and not self.epics_as_issues:
             return Rendered({}, skip=True)
         lines = [getattr(item.source, "description", "") or ""]
         for child in item.children:
@@ -89,6 +98,9 @@ class MemoryTracker:
         if item.parent and item.kind == "subtask":
             ref = refs.get(item.parent)
             lines.append(f"Parent: {'#' + ref.id if ref else item.parent}")
+        if item.parent and item.kind == "story" and self.epics_as_issues:
+            ref = refs.get(item.parent)
+            lines.append(f"Epic: {'#' + ref.id if ref else item.parent}")
         return Rendered({
             "title": f"{item.key}: {item.title}",
             "content": "\n".join(lines).strip(),
