@@ -79,7 +79,8 @@ class Applier:
                 item, rendered, remote, self.state_items.get(change.key), {}, force=self.force
             )
             if fresh.action == "conflict":
-                # changed in the tracker while we were running: leave it for the user
+                # re-rendered with the ids known now, it conflicts with the tracker as read at
+                # the start of the run (nothing is read again during a run): leave it for the user
                 change.action, change.fields, change.extras = "conflict", fresh.fields, []
                 continue
             if remote is None:
