@@ -93,8 +93,9 @@ def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentPa
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"spectryn {__version__}")
-    parser.add_argument("--markdown", "--spec", dest="spec", metavar="FILE", required=True,
-                        help="the spec file to sync (e.g. EPIC.md)")
+    parser.add_argument("--markdown", "--spec", dest="spec", metavar="FILE", required=True, nargs="+",
+                        help="the spec file(s) to sync: files, folders (their .md files, "
+                        "recursively) or globs (e.g. EPIC.md, docs/specs, 'docs/**/*.md')")
     parser.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None,
                         help="tracker plugin to sync to (e.g. bitbucket); default: sync.tracker")
     parser.add_argument("--execute", dest="sync.execute", action="store_true", default=None,
@@ -103,6 +104,9 @@ def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentPa
                         help="sync one story and its subtasks (or one subtask, or one epic)")
     parser.add_argument("--force", dest="sync.force", action="store_true", default=None,
                         help="overwrite conflicts (items changed in the tracker and in the file)")
+    parser.add_argument("--write-back", dest="sync.write_back", action="store_true", default=None,
+                        help="after --execute, write each item's issue link into the spec "
+                        "(an Issue row / column); default: sync.write_back")
     parser.add_argument("--workers", dest="sync.workers", type=int, metavar="N", default=None,
                         help="parallel writes (default 8)")
     parser.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
@@ -137,7 +141,8 @@ def command_parser(plugins: Plugins) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("validate", help="check a spec file and report every problem")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", nargs="+",
+                   help="spec files, folders (their .md files, recursively) or globs")
     p.add_argument("--output", choices=("text", "json"), default="text")
     _common(p)
     p.set_defaults(func=cmd_validate)
@@ -154,7 +159,9 @@ def command_parser(plugins: Plugins) -> argparse.ArgumentParser:
 
 def cmd_sync(args: argparse.Namespace, app: App) -> int:
     from spectryn_core import report
-    from spectryn_core.sync import SyncRequest, run_sync
+    from spectryn_core.multi import run_many
+    from spectryn_core.spec_files import expand
+    from spectryn_core.sync import SyncRequest
 
     config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
     tracker = config.tracker or config.get("sync.tracker")
@@ -165,8 +172,9 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     log_path = _start_log(config, verbose)
     tracker_section = config.section(tracker)
     workers = tracker_section.get("workers") or config.get("sync.workers") or 8
+    files = expand(list(args.spec))
     request = SyncRequest(
-        spec_path=Path(args.spec),
+        spec_path=files[0].path,
         tracker=tracker,
         state_dir=_dir(config, "state"),
         execute=bool(config.get("sync.execute")),
@@ -175,29 +183,31 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         workers=int(workers),
     )
     log.info("spectryn %s: %s %s -> %s", __version__,
-             "execute" if request.execute else "dry-run", request.spec_path, tracker)
+             "execute" if request.execute else "dry-run", " ".join(str(f.path) for f in files), tracker)
     started = time.monotonic()
-    result = run_sync(app.pm, config, request, progress=_progress_printer())
+    outcome = run_many(app.pm, config, files, request, progress=_progress_printer(),
+                       write_back=bool(config.get("sync.write_back")))
     elapsed = time.monotonic() - started
     if config.get("sync.output") == "json":
-        print(json.dumps(report.to_json(result), indent=2))
+        print(json.dumps(report.many_to_json(outcome), indent=2))
     else:
-        print(report.to_text(result, verbose=verbose))
-    if verbose:
-        requests = ", ".join(f"{k} {v}" for k, v in result.requests.items())
-        print(f"{elapsed:.1f}s; requests: {requests or 'n/a'}; state: {result.state_path}",
-              file=sys.stderr)
+        print(report.many_to_text(outcome, verbose=verbose))
+    results = outcome.results
+    if verbose and results:
+        requests = ", ".join(f"{k} {v}" for k, v in results[-1].requests.items())
+        states = ", ".join(str(r.state_path) for r in results)
+        print(f"{elapsed:.1f}s; requests: {requests or 'n/a'}; state: {states}", file=sys.stderr)
         if log_path:
             print(f"run log: {log_path}", file=sys.stderr)
-    if result.error is not None:
-        print(f"error: {result.error}", file=sys.stderr)
-        return result.error.exit_code
-    if result.failed:
+    for result in results:
+        if result.error is not None:
+            print(f"error: {result.error}", file=sys.stderr)
+            return result.error.exit_code
+    if any(result.failed for result in results):
         return EXIT_SYNC_ERRORS
-    if args.exit_code and not result.executed:
-        counts = result.plan.counts()
-        if result.plan.has_pending or counts["conflict"]:
-            return EXIT_PENDING
+    if args.exit_code and not request.execute and any(
+            r.plan.has_pending or r.plan.counts()["conflict"] for r in results):
+        return EXIT_PENDING
     return EXIT_OK
 
 
@@ -252,26 +262,33 @@ def cmd_check(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, app: App) -> int:
+    from spectryn_core.multi import parse_all
+    from spectryn_core.spec_files import expand
     from spectryn_core.spec_json import spec_to_json
-    from spectryn_core.sync import parse
 
     config = app.load_config(args)
-    path = Path(args.file)
+    files = expand(list(args.file))
     try:
-        spec = parse(app.pm, path, config)
+        specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:
         if args.output == "json":
-            spec = app.pm.hook.parse_spec(path=path, config=config)
-            print(json.dumps(spec_to_json(spec), indent=2))
+            parsed = [app.pm.hook.parse_spec(path=f.path, config=config) for f in files]
+            shown = [spec_to_json(s) for s in parsed if s is not None]
+            print(json.dumps(shown[0] if len(files) == 1 and shown else {"specs": shown}, indent=2))
             return EXIT_USAGE
         raise error
     if args.output == "json":
-        print(json.dumps(spec_to_json(spec), indent=2))
-    else:
+        shown = [spec_to_json(spec) for spec in specs]
+        print(json.dumps(shown[0] if len(files) == 1 and shown else {"specs": shown, "skipped": notes},
+                         indent=2))
+        return EXIT_OK
+    for spec in specs:
         stories = spec.stories()
         subtasks = sum(len(s.subtasks) for s in stories)
-        print(f"{path}: OK - {len(spec.epics)} epic(s), {len(stories)} stories, "
+        print(f"{spec.path}: OK - {len(spec.epics)} epic(s), {len(stories)} stories, "
               f"{subtasks} subtasks")
+    for note in notes:
+        print(f"note: {note}")
     return EXIT_OK
 
 

@@ -73,6 +73,7 @@ class SyncSchema(Schema):
     workers = _WholeNumber(load_default=8, validate=validate.Range(min=1, max=32))
     output = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
     force = fields.Boolean(load_default=False)
+    write_back = fields.Boolean(load_default=False)
     status_mapping = _mapping_field()
     priority_mapping = _mapping_field()
     state_dir = fields.String(load_default=None, allow_none=True)

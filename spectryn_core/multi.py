@@ -34,6 +34,9 @@ class MultiResult:
     results: list[SyncResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     write_backs: list[FileEdit] = field(default_factory=list)
+    #: True when the run was asked for several files (a folder, a glob or more than one file):
+    #: the report then groups by file, whatever number of them had stories.
+    many: bool = False
 
 
 def parse_all(plugins: Plugins, files: list[SpecFile], config: Config) -> tuple[list[Spec], list[str]]:
@@ -133,7 +136,7 @@ def run_many(
 
     ``request.only`` names a key in any of the files: that file alone is synced, for that key."""
     specs, notes = parse_all(plugins, files, config)
-    outcome = MultiResult(notes=notes)
+    outcome = MultiResult(notes=notes, many=len(files) > 1 or any(not f.named for f in files))
     if not specs:
         return outcome
     hooks = plugins.tracker_hooks(request.tracker)

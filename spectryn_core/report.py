@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spectryn_core.plan import SYMBOLS, Change
 from spectryn_core.sync import SyncResult
+
+if TYPE_CHECKING:
+    from spectryn_core.multi import MultiResult
 
 COUNT_NAMES = {
     "create": "created",
@@ -125,3 +128,54 @@ def _change_line(change: Change, executed: bool) -> str:
         elif change.error:
             text += f"  ERROR: {change.error}"
     return text
+
+
+def many_to_text(outcome: MultiResult, *, verbose: bool = False) -> str:
+    """Each file's plan or results (as :func:`to_text`), files skipped, issue links written back,
+    and totals when there are several files."""
+    parts = [to_text(result, verbose=verbose) for result in outcome.results]
+    lines: list[str] = ["\n\n".join(parts)] if parts else []
+    extra = [f"note: {note}" for note in outcome.notes]
+    for edit in outcome.write_backs:
+        if edit.written:
+            extra.append(f"Issue links written into {edit.path}")
+        extra.extend(f"note: {note}" for note in edit.notes)
+    if extra:
+        lines += ["", *extra]
+    if outcome.many:
+        total = {name: 0 for name in (*COUNT_NAMES.values(), "errors")}
+        for result in outcome.results:
+            for name, count in counts(result).items():
+                total[name] += count
+        executed = outcome.results[0].executed
+        lines += ["", f"{'Done' if executed else 'Planned'} over {len(outcome.results)} spec files: "
+                  + ", ".join(f"{count} {name}" for name, count in total.items())]
+    if not outcome.results:
+        lines.append("No spec file with stories to sync.")
+    return "\n".join(lines)
+
+
+def many_to_json(outcome: MultiResult) -> dict[str, Any]:
+    """One file named: :func:`to_json` (plus ``written_back`` with --write-back); several files,
+    a folder or a glob: ``{"files": [...], "counts": totals, "skipped": ..., ...}``."""
+    written = [str(edit.path) for edit in outcome.write_backs if edit.written]
+    if not outcome.many and len(outcome.results) == 1:
+        single = to_json(outcome.results[0])
+        if outcome.notes:
+            single["skipped"] = list(outcome.notes)
+        if outcome.write_backs:
+            single["written_back"] = written
+        return single
+    files = [to_json(result) for result in outcome.results]
+    total: dict[str, int] = {}
+    for item in files:
+        for name, count in item["counts"].items():
+            total[name] = total.get(name, 0) + count
+    return {
+        "files": files,
+        "counts": total,
+        "skipped": list(outcome.notes),
+        "written_back": written,
+        "requests": dict(outcome.results[-1].requests) if outcome.results else {},
+        "error": next((f["error"] for f in files if f["error"]), None),
+    }
