@@ -34,10 +34,10 @@ EXIT_OK, EXIT_SYNC_ERRORS, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2,
 BUILTIN_COMMANDS = ("sync", "plugins", "check", "validate", "pull")
 
 EPILOG = """commands:
-  spectryn [sync] --markdown FILE --tracker NAME [--execute]   plan (or apply) a sync
+  spectryn [sync] --markdown FILE... --tracker NAME [--execute]   plan (or apply) a sync
   spectryn plugins                  list plugins, their hooks and load problems
   spectryn check --tracker NAME     test the connection and list what the tracker has
-  spectryn validate FILE            check a spec file and report every problem
+  spectryn validate FILE...         check spec files (or folders, globs); report every problem
   spectryn pull --markdown FILE --tracker NAME [--execute]   bring tracker changes into the spec
 {extra}
 exit codes: 0 ok, 1 sync errors, 2 usage/config/spec errors (nothing sent),

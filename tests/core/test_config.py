@@ -139,7 +139,7 @@ def test_defaults_of_core_sections(dirs):
     config = load(dirs, sections=core_sections())
     assert config.section("sync") == {
         "execute": False, "verbose": False, "tracker": None, "mapper": "default", "workers": 8,
-        "output": "text", "force": False, "status_mapping": {}, "priority_mapping": {},
+        "output": "text", "force": False, "write_back": False, "status_mapping": {}, "priority_mapping": {},
         "state_dir": None, "log_dir": None,
     }
     assert config.section("plugins") == {"disable": []}

@@ -158,3 +158,17 @@ def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path) -> None:
     target = tmp_path / "f.md"
     write_atomically(target, "new\r\n")
     assert target.read_bytes() == b"new\r\n"
+
+
+def test_the_readme_write_back_example_is_what_the_module_writes() -> None:
+    import difflib
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    (shown,) = re.findall(r"<!-- write-back-example -->\n```diff\n(.*?)```\n", readme, re.S)
+    text = EXAMPLE.read_text()
+    numbers = {"US-001": 1, "US-001.1": 7, "US-001.2": 6, "US-001.3": 9}
+    edits = [SpecEdit(key, "issue", f"#{n}", f"{URL}{n}") for key, n in numbers.items()]
+    after = edit_spec_text(text, EXAMPLE, edits).text
+    diff = "".join(list(difflib.unified_diff(text.splitlines(True), after.splitlines(True)))[2:])
+    assert diff == shown
