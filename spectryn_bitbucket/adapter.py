@@ -22,6 +22,8 @@ from spectryn_bitbucket.config import CLOUD_API, settings_from_section
 from spectryn_bitbucket.tracker import BitbucketConnection, upload_file
 from spectryn_core.errors import ItemError
 
+PR_STATES = ("OPEN", "MERGED", "DECLINED", "SUPERSEDED")
+PR_PAGELEN = 50  # pull request lists answer 400 "Invalid pagelen" above 50
 PR_REF_RE = re.compile(
     r"(?:\bpull\s*request\s*#?\s*|\bPR\s*#\s*|/pull-?requests/)(\d+)", re.IGNORECASE
 )
@@ -84,13 +86,17 @@ class BitbucketAdapter:
         issue = self.get_issue(number)
         numbers = [int(n) for n in PR_REF_RE.findall((issue.get("content") or {}).get("raw") or "")]
         found: dict[int, dict[str, Any]] = {}
-        query = f'title ~ "#{number}" OR description ~ "#{number}"'
-        response = self.client.request(
-            "GET", self.client.repo_path("/pullrequests"),
-            params={"q": query, "pagelen": 50, "fields": "values.id,values.title,values.state,values.links.html.href"},
+        # every state (the list defaults to OPEN), 50 a page (the pull request maximum), and
+        # only an exact "#5" (BBQL's ~ also matches #50-#59)
+        exact = re.compile(rf"#{number}(?!\d)")
+        values = self.client.paginate(
+            self.client.repo_path("/pullrequests"), f"pull requests naming issue #{number}",
+            params={"q": f'title ~ "#{number}" OR description ~ "#{number}"', "state": list(PR_STATES),
+                    "pagelen": PR_PAGELEN, "fields": "values.id,values.title,values.description,"
+                                                      "values.state,values.links.html.href,next"},
         )
-        if response.ok:
-            for pr in (response.json() or {}).get("values", []):
+        for pr in values:
+            if exact.search(pr.get("title") or "") or exact.search(pr.get("description") or ""):
                 found[int(pr["id"])] = pr
         for pr_number in numbers:
             if pr_number not in found:

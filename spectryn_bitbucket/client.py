@@ -6,8 +6,12 @@ Retries, in two layers:
 - transport: urllib3's ``Retry`` mounted on the session's ``HTTPAdapter`` retries connection
   failures of every method (nothing was sent) and read failures and 500/502/503/504 answers of
   the idempotent methods (GET, PUT, DELETE), with exponential backoff and jitter;
-- 429: handled here for every method (the request was refused, not applied): wait for
-  ``Retry-After`` (or back off), say so on the ``spectryn.bitbucket`` logger, send again.
+- 429: handled here for every method (the request was refused, not applied): the rolling log
+  (:mod:`spectryn_bitbucket.ratelimit`) pauses every thread and process sharing the credential -
+  ``Retry-After`` when sent, else growing jittered pauses up to the window - then sends again.
+
+Pacing: every request first takes a slot in the credential's rolling one-hour log, shared by
+consecutive and concurrent runs, so a run never sends more than Bitbucket counts as allowed.
 
 A POST that timed out or got a 5xx may have been applied. :meth:`BitbucketClient.create` never
 re-sends it blindly: it asks a ``lookup`` callback first and returns what it finds.
@@ -30,7 +34,7 @@ from urllib3.util.retry import Retry
 
 from spectryn_bitbucket import errors
 from spectryn_bitbucket.config import BitbucketSettings
-from spectryn_bitbucket.ratelimit import TokenBucket
+from spectryn_bitbucket.ratelimit import RollingLog, duration_text, open_log
 from spectryn_core.errors import TrackerError
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -85,13 +89,17 @@ class BitbucketClient:
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int | None = None,
+        quota: RollingLog | None = None,
     ) -> None:
         self.settings = settings
         self.backoff = backoff
         self._sleep = sleep
         self._lock = threading.Lock()
         self.counts = {"read": 0, "write": 0}
-        self.bucket = TokenBucket(settings.rate_limit)
+        #: The credential's rolling request log (waits, 429 pauses, ``quota()``).
+        self.quota = quota or open_log(settings.state_dir, settings.host, settings.quota_identity,
+                                       settings.rate_limit, settings.rate_window, settings.max_wait,
+                                       sleep=sleep)
         self.session = self._make_session(pool_size or max(10, (settings.workers or 8) + 2))
 
     # --- session -------------------------------------------------------------------------
@@ -129,8 +137,9 @@ class BitbucketClient:
         return session
 
     def close(self) -> None:
-        """Close the session's connections."""
+        """Close the session's connections and the quota log."""
         self.session.close()
+        self.quota.close()
 
     def request_count(self) -> dict[str, int]:
         """Requests sent so far: ``{"read": GETs, "write": POST/PUT/DELETE}``."""
@@ -156,14 +165,6 @@ class BitbucketClient:
 
     # --- sending -------------------------------------------------------------------------
 
-    def _retry_after(self, response: requests.Response, attempt: int) -> tuple[float, str]:
-        header = response.headers.get("Retry-After", "")
-        try:
-            return max(0.0, float(header)), "Retry-After"
-        except ValueError:
-            delay = min(60.0, self.backoff * (2**attempt) + random.uniform(0, self.backoff))
-            return max(delay, 1.0 if self.backoff else 0.0), "backoff"
-
     def request(
         self,
         method: str,
@@ -175,7 +176,8 @@ class BitbucketClient:
         headers: dict[str, str] | None = None,
         make_body: Callable[[], tuple[Any, dict[str, str]]] | None = None,
     ) -> requests.Response:
-        """Send one request (waiting out 429s) and return the response, whatever its status.
+        """Send one request (taking a quota slot, waiting out 429s) and return the response,
+        whatever its status.
 
         ``make_body`` builds a fresh streamed body and its headers for every attempt (a
         multipart upload cannot be rewound).
@@ -186,9 +188,8 @@ class BitbucketClient:
         url = self.url(path)
         shown = urlsplit(url).path
         kind = "read" if method in ("GET", "HEAD") else "write"
-        attempt = 0
         while True:
-            self.bucket.acquire()
+            self.quota.acquire()
             if make_body is not None:
                 data, extra = make_body()
                 headers = {**(headers or {}), **extra}
@@ -210,13 +211,12 @@ class BitbucketClient:
             elapsed = (time.monotonic() - started) * 1000
             log.debug("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
             if response.status_code != 429:
+                self.quota.accepted(response.headers)
                 return response
-            if attempt >= self.settings.retries:
-                raise errors.rate_limit_exceeded(attempt)
-            delay, why = self._retry_after(response, attempt)
-            log.warning("rate limited by Bitbucket; waiting %.0fs (%s)", delay, why)
-            self._sleep(delay)
-            attempt += 1
+            retry_after = response.headers.get("Retry-After")
+            pause = self.quota.rejected(retry_after)
+            log.debug("rate limited by Bitbucket (429%s); pausing %s before sending again",
+                        ", Retry-After" if retry_after else "", duration_text(pause))
 
     def raise_for(
         self,
@@ -232,7 +232,8 @@ class BitbucketClient:
         if status == 401:
             raise errors.authentication_failed(self.settings.auth_kind, self.settings.mode)
         if status == 403:
-            raise errors.permission_denied(what)
+            method = response.request.method if response.request is not None else "GET"
+            raise errors.permission_denied(what, errors.missing_scope(str(method), urlsplit(response.url).path))
         if status == 404:
             if not_found is not None:
                 raise not_found()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from spectryn_core.errors import ConfigError
 
@@ -37,7 +38,39 @@ ENV_VARS: dict[str, str] = {
     "access_token": "BITBUCKET_ACCESS_TOKEN",
     "epic_mode": "BITBUCKET_EPIC_MODE",
     "rate_limit": "BITBUCKET_RATE_LIMIT",
+    "rate_window": "BITBUCKET_RATE_WINDOW",
+    "max_wait": "BITBUCKET_MAX_WAIT",
 }
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"90"``, ``"90s"``, ``"10m"``, ``"1h"``; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(number):] or "s"
+        if unit not in _UNITS or not number:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 90, 90s, 10m or 1h)")
+        seconds = float(number) * _UNITS[unit]
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative: {value!r}")
+    return seconds
+
+
+class Duration(fields.Field):
+    """Seconds, written as a number or ``90s`` / ``10m`` / ``1h``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class BitbucketSchema(Schema):
@@ -61,7 +94,9 @@ class BitbucketSchema(Schema):
     subtask_label = fields.String(load_default="subtask")
     status_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     priority_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    rate_limit = fields.Integer(load_default=1000, validate=validate.Range(min=0))
+    rate_limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    rate_window = Duration(load_default=3600.0, validate=validate.Range(min=0, min_inclusive=False))
+    max_wait = Duration(load_default=None, allow_none=True)
     workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     retries = fields.Integer(load_default=5, validate=validate.Range(min=0))
     users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
@@ -96,7 +131,14 @@ def add_options(parser: argparse.ArgumentParser | Any) -> None:
         parser.add_argument(flag, **kwargs)
     parser.add_argument(
         "--bitbucket-rate-limit", dest=f"{SECTION}.rate_limit", type=int, default=None,
-        help="client-side request budget per hour (default 1000; 0 = unlimited)",
+        help="requests per rolling hour for this credential (default 1000, or what Bitbucket "
+             "states; 0 = do not count)",
+    )
+    parser.add_argument(
+        "--max-wait", "--bitbucket-max-wait", dest=f"{SECTION}.max_wait", default=None,
+        metavar="DURATION",
+        help="longest time a run may wait for Bitbucket's rate limit, e.g. 10m (default: as long as "
+             "it takes); past it the run stops, says when to run again and exits 1",
     )
     parser.add_argument(
         "--bitbucket-no-ssl-verify", dest=f"{SECTION}.ssl_verify", action="store_const",
@@ -109,7 +151,7 @@ class BitbucketSettings:
     """Everything the client and tracker need, checked: which mode, which auth, which repository.
 
     ``auth`` is ``("bearer", token)`` or ``("basic", (user, secret))``; ``auth_kind`` names where
-    it came from (``access_token``, ``api_token``, ``app_password``, ``server_pat``) for messages.
+    it came from (``access_token``, ``api_token``, ``app_password``, ``server_pat``, ``server_basic``) for messages.
     ``repr`` never shows a secret.
     """
 
@@ -122,7 +164,10 @@ class BitbucketSettings:
     verify: bool | str = True
     timeout: float = 30.0
     retries: int = 5
-    rate_limit: int = 1000
+    rate_limit: int | None = None
+    rate_window: float = 3600.0
+    max_wait: float | None = None
+    state_dir: str | None = None
     workers: int | None = None
     epic_mode: str = "milestone"
     epic_label: str = "epic"
@@ -141,6 +186,15 @@ class BitbucketSettings:
     def web_host(self) -> str:
         """The host users know: ``bitbucket.org`` for Cloud, the server's host otherwise."""
         return "bitbucket.org" if self.host == "api.bitbucket.org" else self.host
+
+    @property
+    def quota_identity(self) -> str:
+        """Whose quota requests count against: the user of Basic auth, else the token itself
+        (each access token has its own). Only ever stored hashed (:mod:`ratelimit`)."""
+        kind, value = self.auth
+        if kind == "basic":
+            return f"user:{value[0]}"
+        return f"token:{value}"
 
     @property
     def full_name(self) -> str:
@@ -167,7 +221,8 @@ def _missing(keys: list[str]) -> str:
     return ", ".join(f"{SECTION}.{k} ({ENV_VARS.get(k, '')})" for k in keys)
 
 
-def settings_from_section(values: dict[str, Any], workers: int | None = None) -> BitbucketSettings:
+def settings_from_section(values: dict[str, Any], workers: int | None = None,
+                          state_dir: str | None = None) -> BitbucketSettings:
     """Check a validated ``bitbucket`` section and resolve auth and mode.
 
     Raises :class:`~spectryn_core.errors.ConfigError` naming the missing keys and their
@@ -186,14 +241,20 @@ def settings_from_section(values: dict[str, Any], workers: int | None = None) ->
             "--bitbucket-workspace / --bitbucket-repo",
         )
     if mode == "server":
-        token = get("access_token") or get("app_password")
-        if not token:
+        # Data Center takes a personal access token as Bearer, or Basic: username + password
+        # (or username + token)
+        if get("access_token"):
+            auth_kind, auth = "server_pat", ("bearer", get("access_token"))
+        elif get("username") and get("app_password"):
+            auth_kind, auth = "server_basic", ("basic", (get("username"), get("app_password")))
+        elif get("app_password"):
+            auth_kind, auth = "server_pat", ("bearer", get("app_password"))
+        else:
             raise ConfigError(
-                f"no Bitbucket Server personal access token: set {_missing(['access_token'])} "
-                f"or {_missing(['app_password'])}",
-                "create one in Bitbucket Server: Personal settings -> HTTP access tokens",
+                f"no Bitbucket Server credentials: set {_missing(['access_token'])}, or "
+                f"{_missing(['username', 'app_password'])} (a password or a token)",
+                "create a token in Bitbucket Server: Personal settings -> HTTP access tokens",
             )
-        auth_kind, auth = "server_pat", ("bearer", token)
     elif get("access_token"):
         auth_kind, auth = "access_token", ("bearer", get("access_token"))
     elif get("email") and get("api_token"):
@@ -223,7 +284,10 @@ def settings_from_section(values: dict[str, Any], workers: int | None = None) ->
         verify=verify,
         timeout=float(get("timeout") or 30.0),
         retries=int(get("retries") if get("retries") is not None else 5),
-        rate_limit=int(get("rate_limit") if get("rate_limit") is not None else 1000),
+        rate_limit=None if get("rate_limit") is None else int(get("rate_limit")),
+        rate_window=float(get("rate_window") or 3600.0),
+        max_wait=None if get("max_wait") is None else parse_duration(get("max_wait")),
+        state_dir=state_dir,
         workers=get("workers") or workers,
         epic_mode=get("epic_mode") or "milestone",
         epic_label=get("epic_label") or "epic",
@@ -242,4 +306,12 @@ def settings_from_config(config: Any) -> BitbucketSettings:
         workers = config.get("sync.workers")
     except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
         workers = None
-    return settings_from_section(values, workers=workers)
+    try:
+        state_dir = config.get("sync.state_dir")
+    except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
+        state_dir = None
+    if not state_dir:
+        import platformdirs
+
+        state_dir = platformdirs.user_state_dir("spectryn")
+    return settings_from_section(values, workers=workers, state_dir=str(Path(state_dir).expanduser()))

@@ -10,11 +10,16 @@ APP_PASSWORD_NOTE = (
     "(BITBUCKET_EMAIL + BITBUCKET_API_TOKEN) or an access token (BITBUCKET_ACCESS_TOKEN)"
 )
 SCOPES = "issues read + write, repository read, pull requests read (write to comment on pull requests)"
+SCOPE_NAMES = ("read:issue:bitbucket, write:issue:bitbucket, read:repository:bitbucket, "
+               "read:pullrequest:bitbucket (write:pullrequest:bitbucket to comment on pull requests)")
 
 
 def authentication_failed(auth_kind: str, mode: str) -> TrackerError:
     """401: the credentials were refused."""
-    if mode == "server":
+    if mode == "server" and auth_kind == "server_basic":
+        hint = "check BITBUCKET_USERNAME and BITBUCKET_APP_PASSWORD (your password or an HTTP access " \
+               "token), and that base_url points at your server"
+    elif mode == "server":
         hint = "check the personal access token (BITBUCKET_ACCESS_TOKEN or app_password) has not " \
                "expired, and that base_url points at your server"
     elif auth_kind == "app_password":
@@ -27,11 +32,29 @@ def authentication_failed(auth_kind: str, mode: str) -> TrackerError:
     return TrackerError("Authentication failed", f"{hint}. Scopes needed: {SCOPES}")
 
 
-def permission_denied(what: str) -> TrackerError:
-    """403: authenticated but not allowed."""
+def missing_scope(method: str, path: str) -> str:
+    """The API-token scope a refused request needs (``read:issue:bitbucket``...)."""
+    access = "read" if method.upper() in ("GET", "HEAD") else "write"
+    if "/pullrequests" in path or "/pull-requests" in path:
+        return f"{access}:pullrequest:bitbucket"
+    if "/issues" in path or any(f"/{name}" in path for name in ("milestones", "components", "versions")):
+        return f"{access}:issue:bitbucket"
+    if path.rstrip("/").endswith("/user"):
+        return "read:user:bitbucket"
+    return "read:repository:bitbucket"
+
+
+def permission_denied(what: str, scope: str | None = None) -> TrackerError:
+    """403 (or a 401 of one endpoint): authenticated but not allowed; names the missing scope."""
+    if scope:
+        return TrackerError(
+            f"Permission denied ({what}): the token lacks the scope {scope}",
+            f"give the token {scope} (an access token: the matching permission), or use an account "
+            f"with access to the repository. All scopes a sync needs: {SCOPE_NAMES}",
+        )
     return TrackerError(
         f"Permission denied ({what})",
-        f"the token needs these scopes: {SCOPES}; and your account needs access to the repository",
+        f"the token needs these scopes: {SCOPE_NAMES}; and your account needs access to the repository",
     )
 
 
@@ -55,10 +78,20 @@ def repository_not_found(full_name: str) -> TrackerError:
 
 
 def issue_tracker_disabled(full_name: str) -> TrackerError:
-    """The repository exists but its issue tracker is off."""
+    """The repository exists but its issue tracker is switched off."""
     return TrackerError(
-        f"Issue tracker disabled in {full_name}",
-        "turn it on in Repository settings -> Issue tracker (needs a repository admin), then sync again",
+        f"Issue tracker switched off in {full_name}",
+        "a repository admin can switch it on in Repository settings -> Issue tracker; then sync again",
+    )
+
+
+def issue_tracker_impossible(full_name: str) -> TrackerError:
+    """The repository's workspace is administered in Atlassian Administration: no tracker at all."""
+    return TrackerError(
+        f"{full_name} cannot have an issue tracker: its workspace is administered in Atlassian "
+        "Administration (admin.atlassian.com)",
+        "Bitbucket offers no issue tracker there and it cannot be switched on; sync to a repository "
+        "of a workspace not administered there, or track the spec in Jira",
     )
 
 
@@ -72,11 +105,25 @@ def server_has_no_issue_tracker(host: str) -> TrackerError:
 
 
 def rate_limit_exceeded(retries: int) -> TrackerError:
-    """429 still answered after every retry."""
+    """429 still answered after many growing pauses."""
     return TrackerError(
         f"Rate limit exceeded (still 429 after {retries} waits)",
-        "Bitbucket Cloud allows about 1000 requests per hour; wait and run again (it resumes "
-        "where it stopped), sync less often, or lower bitbucket.rate_limit",
+        "Bitbucket Cloud allows about 1000 requests per rolling hour per credential, and other "
+        "tools may be spending the same quota; run again later - it resumes where it stopped",
+    )
+
+
+def quota_stop(why: str, wait: float, max_wait: float, resume_at: float) -> TrackerError:
+    """Waiting for the quota would pass ``max_wait``: stop cleanly, say when to run again."""
+    import time
+
+    from spectryn_bitbucket.ratelimit import duration_text
+
+    when = time.strftime("%H:%M:%S %Z", time.localtime(resume_at))
+    return TrackerError(
+        f"Rate limit: stopped rather than wait {duration_text(wait)} (max wait "
+        f"{duration_text(max_wait)}); {why}",
+        f"run again after {when} - it resumes where it stopped; nothing sent was lost",
     )
 
 

@@ -1,9 +1,10 @@
 """The Bitbucket connection and what each tracker hook does with it.
 
-Request budget of a sync (issue 7): ``read_items`` makes one GET of the repository, then
-``ceil(issues / 100)`` GETs of issues (or one BBQL query when the spec has few keys), then a GET
-of the milestones / components / versions list only if the spec names one that no issue carries
-yet. A no-op re-sync therefore costs ``ceil(N / 100) + 1`` reads and no writes.
+Request budget of a sync (issues 7 and 12): ``read_items`` makes ``ceil(issues / 100)`` GETs of
+issues (or one BBQL query when the spec has few keys) - the first answer proves the repository and
+its tracker exist, so the repository itself is read only when that listing fails (to say why) - then
+a GET of the milestones / components / versions list only if the spec names one that no issue
+carries yet. A no-op re-sync therefore costs ``ceil(N / 100)`` reads and no writes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from requests_toolbelt import MultipartEncoder
 
 from spectryn_bitbucket import errors
-from spectryn_bitbucket.client import BitbucketClient
+from spectryn_bitbucket.client import BitbucketClient, error_detail
 from spectryn_bitbucket.config import BitbucketSettings
 from spectryn_bitbucket.render import (
     ISSUE_LIST_FIELDS,
@@ -30,7 +31,7 @@ from spectryn_bitbucket.render import (
     render_comment,
 )
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Connection, Item, RemoteItem, Rendered
+from spectryn_core.items import Connection, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -75,6 +76,11 @@ class BitbucketConnection(Connection):
         """Requests sent so far, ``{"read": n, "write": m}``."""
         return self._client.request_count() if self._client is not None else {"read": 0, "write": 0}
 
+    def quota(self) -> Quota:
+        """The credential's request budget now (requests left in the rolling hour, when the next
+        slot frees, time waited); see :class:`spectryn_core.items.Quota`. Sends nothing."""
+        return self.client.quota.quota()
+
     # --- repository ------------------------------------------------------------------------
 
     def issues_path(self, suffix: str = "") -> str:
@@ -93,7 +99,7 @@ class BitbucketConnection(Connection):
             return errors.workspace_not_found(s.workspace, s.mode)
         return errors.repository_not_found(s.full_name)
 
-    def ensure_repository(self) -> dict[str, Any]:
+    def ensure_repository(self, check_tracker: bool = True) -> dict[str, Any]:
         """GET the repository once: exists, reachable, issue tracker on."""
         if self.repository is not None:
             return self.repository
@@ -107,8 +113,8 @@ class BitbucketConnection(Connection):
                 params={"fields": "full_name,name,has_issues,links.html.href"},
                 not_found=self._repo_not_found,
             ) or {}
-            if repo.get("has_issues") is False:
-                raise errors.issue_tracker_disabled(s.full_name)
+            if repo.get("has_issues") is False and check_tracker:
+                raise self.tracker_off_reason()
         self.repository = repo
         return repo
 
@@ -116,6 +122,24 @@ class BitbucketConnection(Connection):
         """What a 404 on an issue endpoint of an existing repository means."""
         if self.settings.mode == "server":
             return errors.server_has_no_issue_tracker(self.settings.host)
+        return errors.issue_tracker_disabled(self.settings.full_name)
+
+    def tracker_unavailable(self) -> TrackerError:
+        """Why the issue list answered 404 (asked only on that failure path): no workspace, no
+        repository, a tracker switched off, or a workspace that cannot have one."""
+        if self.settings.mode == "server":
+            return errors.server_has_no_issue_tracker(self.settings.host)
+        self.repository = None
+        self.ensure_repository(check_tracker=False)  # raises workspace / repository not found
+        return self.tracker_off_reason()
+
+    def tracker_off_reason(self) -> TrackerError:
+        """Switched off in this repository, or impossible in its workspace (Atlassian
+        Administration): told apart by what the issue list answers."""
+        response = self.client.request("GET", self.issues_path(), params={"pagelen": 1})
+        detail = error_detail(response).lower()
+        if "admin.atlassian.com" in detail or "atlassian administration" in detail:
+            return errors.issue_tracker_impossible(self.settings.full_name)
         return errors.issue_tracker_disabled(self.settings.full_name)
 
     def load_names(self, kind: str) -> list[str]:
@@ -149,8 +173,8 @@ def read_items(
 ) -> list[RemoteItem]:
     """The repository's issues whose title keys belong to ``items`` (stories, their subtasks
     including removed ones, epics) or are ``gone`` (removed from the spec since the last sync)."""
-    conn.ensure_repository()
     if conn.settings.mode == "server":
+        conn.ensure_repository()
         # Data Center has no issue tracker: this answers 404 and becomes the clear error.
         conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1},
                         not_found=conn.issues_not_found)
@@ -158,8 +182,9 @@ def read_items(
     params: dict[str, Any] = {"fields": ISSUE_LIST_FIELDS, "sort": "id"}
     if keys and len(keys) <= BBQL_MAX_KEYS:
         params["q"] = " OR ".join(f'title ~ "{k}"' for k in sorted(keys))
+    # no GET of the repository: this listing's first page proves it (and its tracker) exists
     issues = conn.client.paginate(conn.issues_path(), f"issues of {conn.settings.full_name}",
-                                  params=params, not_found=conn.issues_not_found)
+                                  params=params, not_found=conn.tracker_unavailable)
     found: dict[str, dict[str, Any]] = {}
     for issue in issues:
         parsed = parse_title(issue.get("title") or "")
@@ -382,27 +407,39 @@ def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem,
 
 
 def check_tracker(conn: BitbucketConnection) -> list[str]:
-    """``spectryn check``: who, which repository, tracker on, and its named things."""
+    """``spectryn check``: the repository, its issue list, then who (when Bitbucket says), the
+    named things and pull requests. Works for every credential kind: access tokens have no user
+    (403 on ``/user``), so the identity is only named when ``/user`` answers."""
     s = conn.settings
+    kind = s.auth_kind.replace("_", " ")
     lines: list[str] = []
-    if s.mode == "cloud":
-        who = conn.client.request("GET", "/user", params={"fields": "display_name,username,nickname"})
-        if who.status_code == 401:
-            conn.client.raise_for(who, "authentication")
-        if who.ok:
-            data = who.json() if who.content else {}
-            name = data.get("display_name") or data.get("nickname") or data.get("username") or "?"
-            lines.append(f"authenticated as {name} ({s.auth_kind.replace('_', ' ')})")
-        else:
-            lines.append(f"authenticated with {s.auth_kind.replace('_', ' ')} (no user: a repository/workspace token)")
-    repo = conn.ensure_repository()
+    repo = conn.ensure_repository()  # 401 -> credentials, 403 -> scope, 404 -> workspace / repo
     name = repo.get("full_name") or s.full_name
     lines.append(f"repository {name} ({conn.target})")
     if s.mode == "server":
+        lines.append(f"authenticated with {kind}")
         conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1}, not_found=conn.issues_not_found)
         return lines
-    lines.append("issue tracker on")
-    for kind in LIST_PATHS:
-        names = conn.load_names(kind)
-        lines.append(f"{kind}s: {', '.join(names) if names else '(none; create them in Repository settings -> Issue tracker)'}")
+    conn.client.get(conn.issues_path(), f"issues of {s.full_name}", params={"pagelen": 1, "fields": "size"},
+                    not_found=conn.tracker_unavailable)
+    lines.append("issue tracker on; issues readable")
+    who = conn.client.request("GET", "/user", params={"fields": "display_name,nickname"})
+    if who.ok:
+        data = who.json() if who.content else {}
+        lines.append(f"authenticated as {data.get('display_name') or data.get('nickname') or '?'} ({kind})")
+    elif s.auth_kind == "access_token":
+        lines.append("authenticated with an access token (Bitbucket names no user for access tokens)")
+    else:
+        lines.append(f"authenticated with {kind} (the user is not named: the token has no "
+                     "read:user:bitbucket scope, which a sync does not need)")
+    for kind_name in LIST_PATHS:
+        names = conn.load_names(kind_name)
+        lines.append(f"{kind_name}s: {', '.join(names) if names else '(none; create them in Repository settings -> Issue tracker)'}")
+    prs = conn.client.request("GET", conn.client.repo_path("/pullrequests"), params={"pagelen": 1, "fields": "size"})
+    if prs.status_code in (401, 403):
+        lines.append("pull requests: not readable - the token lacks read:pullrequest:bitbucket "
+                     "(pull request links in the spec will fail)")
+    elif prs.ok:
+        lines.append("pull requests readable")
+    lines.append("writing issues (write:issue:bitbucket) is first tried by a sync with --execute")
     return lines

@@ -18,7 +18,7 @@ from spectryn_core.errors import (
     TrackerError,
     UsageError,
 )
-from spectryn_core.items import Connection, Extra, Item, RemoteItem, Rendered
+from spectryn_core.items import Connection, Extra, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import (
     PRIORITIES,
     STATUSES,
@@ -58,6 +58,7 @@ __all__ = [
     "Item",
     "ItemError",
     "Link",
+    "Quota",
     "RemoteItem",
     "Rendered",
     "Spec",

@@ -107,6 +107,43 @@ class Rendered:
     skip: bool = False
 
 
+@dataclass(frozen=True)
+class Quota:
+    """A tracker's request budget as its plugin counts it (:meth:`Connection.quota`).
+
+    ``limit`` requests per rolling ``window`` seconds (``limit`` 0: the plugin does not count);
+    ``remaining`` may be sent now; ``next_slot_in`` seconds until the next one may go when none
+    remain (or a pause after the server refused requests); ``waited`` seconds this run has spent
+    waiting for the quota so far; ``frees_in`` seconds until each used slot frees, soonest first.
+    """
+
+    limit: int
+    window: float
+    remaining: int
+    next_slot_in: float
+    waited: float = 0.0
+    frees_in: tuple[float, ...] = ()
+
+    def seconds_until(self, requests: int) -> float:
+        """How long until ``requests`` more requests can have been sent (0 if they fit now).
+
+        Counts only the slots of the current window; a run longer than a whole window is
+        estimated at ``limit`` requests per ``window``.
+        """
+        if requests <= 0 or self.limit <= 0:
+            return self.next_slot_in if requests > 0 else 0.0
+        if requests <= self.remaining:
+            return self.next_slot_in if self.remaining == 0 else 0.0
+        used = len(self.frees_in)
+        index = requests - self.remaining - 1 + max(0, used - self.limit)
+        if index < used:
+            wait = self.frees_in[index]
+        else:  # beyond this window: limit requests per window from then on
+            rounds = (index - used) // self.limit + 1
+            wait = (self.frees_in[-1] if self.frees_in else 0.0) + rounds * self.window
+        return max(wait, self.next_slot_in)
+
+
 class Connection:
     """Base class for what ``open_tracker`` returns: one open connection to one target.
 
@@ -124,6 +161,11 @@ class Connection:
     def request_count(self) -> dict[str, int]:
         """Requests made so far, by kind (``{"read": n, "write": m}``); shown with --verbose."""
         return {}
+
+    def quota(self) -> Quota | None:
+        """The tracker's request budget now (for progress and ETA), or None when the plugin
+        does not count one. Cheap: no request is sent."""
+        return None
 
 
 def value_digest(value: Any) -> str:

@@ -9,6 +9,7 @@ Grammar::
     comparison := FIELD OP VALUE          OP: = != ~ !~ > < >= <=
     VALUE      := "string" | number | null | true | false
 
+``AND`` / ``OR`` may be written in any case, as Bitbucket accepts (its docs use ``and``).
 FIELD is a dotted path into the API object (``id``, ``title``, ``milestone.name``,
 ``content.raw``...). ``~`` / ``!~`` are case-insensitive "contains". A malformed query raises
 :class:`ApiError` 400, as Bitbucket answers.
@@ -49,8 +50,8 @@ def _tokenize(query: str) -> list[tuple[str, Any]]:
             tokens.append(("value", re.sub(r"\\(.)", r"\1", text[1:-1])))
         elif kind == "number":
             tokens.append(("value", float(text) if "." in text else int(text)))
-        elif kind == "word" and text in ("AND", "OR"):
-            tokens.append((text, text))
+        elif kind == "word" and text.upper() in ("AND", "OR"):  # keywords in either case
+            tokens.append((text.upper(), text))
         elif kind == "word" and text in ("null", "true", "false"):
             tokens.append(("value", {"null": None, "true": True, "false": False}[text]))
         else:

@@ -26,10 +26,18 @@ def _check_repo(req: Request, ws: str, repo: str | None = None) -> None:
                        f"No repository '{repo}' exists in workspace '{ws}' or you have no access to it.")
 
 
+ADMIN_HUB_MESSAGE = ("Issue Tracker features are not supported for repositories in workspaces "
+                     "administered through admin.atlassian.com")
+REMOVED = ("This API was removed: cross-workspace listings are no longer available. Use "
+           "/2.0/repositories/{workspace} and /2.0/user/workspaces.")
+
+
 def _check_tracker(req: Request, ws: str, repo: str) -> None:
     _check_repo(req, ws, repo)
+    if req.ctx.admin_hub:
+        raise ApiError(404, ADMIN_HUB_MESSAGE)
     if not req.ctx.has_issues:
-        raise ApiError(404, "Repository has no issue tracker.",
+        raise ApiError(404, f"Repository {ws}/{repo} does not have the issue tracker enabled",
                        "The issue tracker of this repository is disabled (Repository settings -> Issue tracker).")
 
 
@@ -71,19 +79,32 @@ def _url(req: Request) -> str:
     return req.site.root + req.path.rstrip("/")
 
 
-def _page(req: Request, values: list[Any], render=lambda v: v) -> Response:
-    return Response(200, shapes.cloud_page(values, req.params, _url(req), render))
+def _page(req: Request, values: list[Any], render=lambda v: v,
+          maximum: int = shapes.CLOUD_PAGELEN_MAX) -> Response:
+    limit = None if req.ctx.lenient_pagelen else maximum
+    return Response(200, shapes.cloud_page(values, req.params, _url(req), render, max_pagelen=limit,
+                                           repeated=req.param_lists))
 
 
 # ----------------------------------------------------------------------------- user / workspace / repos
 def get_user(req: Request) -> Response:
-    """``GET /2.0/user``."""
+    """``GET /2.0/user``: 403 for access tokens (Bearer), as Bitbucket answers them."""
+    bearer = req.headers.get("Authorization", "").lower().startswith("bearer ")
+    if bearer and not req.ctx.user_for_tokens:
+        raise ApiError(403, "This API is not accessible by this authentication mechanism",
+                       "Repository, project and workspace access tokens have no user.")
     return Response(200, shapes.user(req.site))
 
 
-def list_workspaces(req: Request) -> Response:
-    """``GET /2.0/workspaces``."""
-    return _page(req, [shapes.workspace(req.site)])
+def removed(req: Request, **_: str) -> Response:
+    """``GET /2.0/repositories`` and ``/2.0/workspaces`` (removed in 2026, CHANGE-2770): 410 Gone."""
+    raise ApiError(410, "Gone", REMOVED)
+
+
+def user_workspaces(req: Request) -> Response:
+    """``GET /2.0/user/workspaces``: the workspaces the credential can see."""
+    access = {"type": "workspace_access", "administrator": False, "workspace": shapes.workspace(req.site)}
+    return _page(req, [access])
 
 
 def get_workspace(req: Request, ws: str) -> Response:
@@ -271,7 +292,7 @@ def list_pull_requests(req: Request, ws: str, repo: str) -> Response:
     states = {s.upper() for s in req.param_lists.get("state", ["OPEN"])}
     documents = [shapes.pull_request(req.site, p, len(req.ctx.store.pr_comments(p["id"])))
                  for p in req.ctx.store.pull_requests() if p["state"] in states]
-    return _page(req, _filter_sort(documents, req))
+    return _page(req, _filter_sort(documents, req), maximum=shapes.PULL_REQUEST_PAGELEN_MAX)
 
 
 def get_pull_request(req: Request, ws: str, repo: str, id: int) -> Response:
@@ -307,7 +328,9 @@ def routes() -> list[Route]:
     """The Cloud route table."""
     table = [
         Route("/2.0/user", {"GET": get_user}),
-        Route("/2.0/workspaces", {"GET": list_workspaces}),
+        Route("/2.0/user/workspaces", {"GET": user_workspaces}),
+        Route("/2.0/workspaces", {"GET": removed}),
+        Route("/2.0/repositories", {"GET": removed}),
         Route("/2.0/workspaces/{ws}", {"GET": get_workspace}),
         Route("/2.0/workspaces/{ws}/members", {"GET": list_members}),
         Route("/2.0/repositories/{ws}", {"GET": list_repositories}),

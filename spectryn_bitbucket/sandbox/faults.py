@@ -39,7 +39,7 @@ class Faults:
 
     def __init__(self, *, latency_ms: float = 0, fail_rate: float = 0.0, drop_rate: float = 0.0,
                  ambiguous_rate: float = 0.0, rate_limit: int | None = None, rate_window: float = 3600.0,
-                 retry_after: bool = True, seed: int | None = None):
+                 retry_after: bool = False, seed: int | None = None):
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.latency_ms = latency_ms

@@ -86,7 +86,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         query = parse_qs(split.query, keep_blank_values=True)
         ctx = self.ctx
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address)
-        site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues)
+        site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues and not ctx.admin_hub)
         request = Request(self.command, split.path, {k: v[-1] for k, v in query.items()}, query,
                           self.headers, body, site, ctx)
 
@@ -104,10 +104,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         decision = ctx.faults.decide(request.method)
         if decision.action == fault_kinds.RATE_LIMITED:
             ctx.stats.count_fault("rate_limited")
+            # as Bitbucket Cloud answers: text/plain, and no Retry-After unless asked for
             headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
-            detail = (f"Too many requests; retry after {decision.retry_after} s." if decision.retry_after
-                      else "Too many requests; slow down and retry later.")
-            self._send(self._error_response(ApiError(429, "Rate limit exceeded", detail, headers=headers)))
+            self._send(Response(429, b"Rate limit for this resource has been exceeded", headers,
+                                content_type="text/plain"))
             return
         if decision.action == fault_kinds.FAIL:
             ctx.stats.count_fault("failed")
@@ -138,7 +138,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         supplied = None
         if scheme.lower() == "bearer":
             supplied = value.strip()
-        elif scheme.lower() == "basic" and not self.ctx.server_mode:
+        elif scheme.lower() == "basic" and not (self.ctx.server_mode and self.ctx.bearer_only):
             try:
                 supplied = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
             except (binascii.Error, UnicodeDecodeError):

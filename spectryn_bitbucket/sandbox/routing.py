@@ -32,6 +32,14 @@ class Context:
     server_mode: bool
     #: False: ``GET /workspaces/{ws}/members`` answers 403 (credentials without account scope).
     members_visible: bool = True
+    #: The workspace is administered in Atlassian Administration: no issue tracker is possible.
+    admin_hub: bool = False
+    #: Old behaviour: GET /2.0/user answers every credential (real: 403 for access tokens).
+    user_for_tokens: bool = False
+    #: Old behaviour: a pagelen above the maximum is capped (real: 400 "Invalid pagelen").
+    lenient_pagelen: bool = False
+    #: Old behaviour: the Data Center mode accepts only Bearer (real: Basic too).
+    bearer_only: bool = False
 
 
 @dataclass

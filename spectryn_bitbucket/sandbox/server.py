@@ -49,9 +49,11 @@ class Sandbox:
                  components: Iterable[str] = (), versions: Iterable[str] = (),
                  pull_requests: Iterable[int] = range(1, 11), latency_ms: float = 0, fail_rate: float = 0.0,
                  drop_rate: float = 0.0, ambiguous_rate: float = 0.0, rate_limit: int | None = None,
-                 rate_window: float = 3600.0, retry_after: bool = True, server_mode: bool = False,
+                 rate_window: float = 3600.0, retry_after: bool = False, server_mode: bool = False,
                  has_issues: bool = True, seed: int | None = None,
-                 members: Iterable[str | dict[str, str]] = (), members_visible: bool = True):
+                 members: Iterable[str | dict[str, str]] = (), members_visible: bool = True,
+                 admin_hub: bool = False, user_for_tokens: bool = False, lenient_pagelen: bool = False,
+                 bearer_only: bool = False):
         self.port = port
         self.data = Path(data) if data is not None else None
         self.store = Store.load(self.data)
@@ -61,7 +63,9 @@ class Sandbox:
                              retry_after=retry_after, seed=seed)
         self.stats_counter = Stats()
         self.ctx = Context(self.store, self.faults, self.stats_counter, workspace, repo, token,
-                           has_issues, server_mode, members_visible)
+                           has_issues, server_mode, members_visible, admin_hub=admin_hub,
+                           user_for_tokens=user_for_tokens, lenient_pagelen=lenient_pagelen,
+                           bearer_only=bearer_only)
         self.server_mode = server_mode
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -216,12 +220,23 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--ambiguous-rate", type=_rate, default=0.0, help="fraction of POSTs applied but answered 502")
     parser.add_argument("--rate-limit", type=int, default=None, help="at most N API requests per --rate-window")
     parser.add_argument("--rate-window", type=float, default=3600.0, help="rate limit window in seconds (default 3600)")
+    parser.add_argument("--retry-after", dest="retry_after", action="store_true", default=False,
+                        help="add a Retry-After header to 429 answers (Bitbucket Cloud sends none)")
     parser.add_argument("--no-retry-after", dest="retry_after", action="store_false",
-                        help="answer 429 without a Retry-After header")
+                        help="answer 429 without a Retry-After header (the default, as Bitbucket Cloud)")
     parser.add_argument("--server-mode", action="store_true",
                         help="act as Bitbucket Data Center (REST 1.0 repos and pull requests; no issue tracker)")
     parser.add_argument("--no-issues", dest="has_issues", action="store_false",
                         help="the repository's issue tracker is disabled")
+    parser.add_argument("--admin-hub", action="store_true",
+                        help="the workspace is administered in Atlassian Administration: it cannot have "
+                             "an issue tracker")
+    parser.add_argument("--user-for-tokens", action="store_true",
+                        help="old behaviour: GET /2.0/user answers access tokens too (Bitbucket: 403)")
+    parser.add_argument("--lenient-pagelen", action="store_true",
+                        help="old behaviour: cap pagelen at the maximum (Bitbucket: 400 Invalid pagelen)")
+    parser.add_argument("--bearer-only", action="store_true",
+                        help="server mode: accept only Bearer tokens (Data Center also accepts Basic)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault injection's random numbers")
     parser.add_argument("--members", type=_names, default=[],
                         help="comma-separated nicknames of workspace members (assignable users)")
@@ -235,7 +250,9 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
                    pull_requests=args.pull_requests, latency_ms=args.latency_ms, fail_rate=args.fail_rate,
                    drop_rate=args.drop_rate, ambiguous_rate=args.ambiguous_rate, rate_limit=args.rate_limit,
                    rate_window=args.rate_window, retry_after=args.retry_after, server_mode=args.server_mode,
-                   has_issues=args.has_issues, seed=args.seed, members=args.members)
+                   has_issues=args.has_issues, seed=args.seed, members=args.members,
+                   admin_hub=args.admin_hub, user_for_tokens=args.user_for_tokens,
+                   lenient_pagelen=args.lenient_pagelen, bearer_only=args.bearer_only)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

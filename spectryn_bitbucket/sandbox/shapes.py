@@ -21,6 +21,7 @@ WORKSPACE_UUID = "{5a4db0c5-0000-4000-8000-5a4db0c50003}"
 
 CLOUD_PAGELEN_DEFAULT = 10
 CLOUD_PAGELEN_MAX = 100
+PULL_REQUEST_PAGELEN_MAX = 50
 SERVER_LIMIT_DEFAULT = 25
 SERVER_LIMIT_MAX = 1000
 
@@ -208,12 +209,20 @@ def _int_param(params: dict[str, str], name: str, default: int) -> int:
 
 
 def cloud_page(values: list[Any], params: dict[str, str], base_url: str,
-               render: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
-    """One page of a Cloud collection (``page``, ``pagelen`` capped at 100, absolute ``next``).
+               render: Callable[[Any], Any] = lambda v: v,
+               max_pagelen: int | None = CLOUD_PAGELEN_MAX,
+               repeated: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """One page of a Cloud collection (``page``, ``pagelen``, absolute ``next``).
 
-    ``base_url`` is the collection URL without query; the other query parameters are carried over.
+    A ``pagelen`` above the endpoint's maximum (100; 50 for pull requests) is a 400 "Invalid
+    pagelen", as Bitbucket answers; ``max_pagelen`` None caps it silently instead (the sandbox's
+    old ``lenient_pagelen`` behaviour). ``base_url`` is the collection URL without query; the other
+    query parameters are carried over.
     """
-    pagelen = max(1, min(_int_param(params, "pagelen", CLOUD_PAGELEN_DEFAULT), CLOUD_PAGELEN_MAX))
+    requested = _int_param(params, "pagelen", CLOUD_PAGELEN_DEFAULT)
+    if max_pagelen is not None and requested > max_pagelen:
+        raise ApiError(400, "Invalid pagelen", f"pagelen must be between 1 and {max_pagelen}")
+    pagelen = max(1, min(requested, max_pagelen or CLOUD_PAGELEN_MAX))
     page = _int_param(params, "page", 1)
     if page < 1:
         raise ApiError(400, f"Invalid page: {page}")
@@ -223,11 +232,14 @@ def cloud_page(values: list[Any], params: dict[str, str], base_url: str,
                                 "values": [render(v) for v in chunk]}
 
     def link(to_page: int) -> str:
-        query = dict(params)
+        query: dict[str, Any] = dict(params)
+        for name, values in (repeated or {}).items():
+            if len(values) > 1:  # state=OPEN&state=MERGED stays both
+                query[name] = values
         query["page"] = str(to_page)
         if "pagelen" in params:
             query["pagelen"] = str(pagelen)
-        return f"{base_url}?{urlencode(query)}"
+        return f"{base_url}?{urlencode(query, doseq=True)}"
 
     if start + pagelen < len(values):
         document["next"] = link(page + 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import ApiError
 
-STATES = ("new", "open", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed")
+STATES = ("new", "open", "submitted", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed")
 KINDS = ("bug", "enhancement", "proposal", "task")
 PRIORITIES = ("trivial", "minor", "major", "critical", "blocker")
 MARKUPS = ("markdown", "creole", "plaintext")

@@ -7,6 +7,7 @@ from typing import Any
 
 from spectryn_bitbucket.client import BitbucketClient
 from spectryn_bitbucket.config import settings_from_section
+from spectryn_bitbucket.ratelimit import RollingLog
 from spectryn_bitbucket.tracker import BitbucketConnection
 from spectryn_core.items import Item
 from spectryn_core.model import Criterion, Epic, Spec, Story, Subtask
@@ -24,8 +25,18 @@ def settings(**overrides: Any):
 
 
 def client(**overrides: Any) -> BitbucketClient:
+    """A client whose waits (backoff, quota) only advance a fake clock, recorded in ``slept``."""
     slept: list[float] = []
-    c = BitbucketClient(settings(**overrides), backoff=0, sleep=slept.append)
+    now = [1_000_000.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    s = settings(**overrides)
+    quota = RollingLog(None, s.rate_limit, s.rate_window, max_wait=s.max_wait,
+                       clock=lambda: now[0], sleep=sleep)
+    c = BitbucketClient(s, backoff=0, sleep=sleep, quota=quota)
     c.slept = slept  # type: ignore[attr-defined]
     return c
 

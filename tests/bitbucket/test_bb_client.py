@@ -12,7 +12,7 @@ import requests
 from bb_helpers import REPO, SECRET, client, settings
 
 from spectryn_bitbucket.client import BitbucketClient
-from spectryn_bitbucket.ratelimit import TokenBucket
+from spectryn_bitbucket.ratelimit import RollingLog
 from spectryn_core.errors import ItemError, TrackerError
 
 
@@ -35,13 +35,21 @@ def test_each_cloud_auth_mode_sends_its_header(overrides, expected, requests_moc
     assert _auth_of(client(**overrides), requests_mock) == expected
 
 
-def test_server_mode_sends_the_pat_as_bearer(requests_mock) -> None:
-    c = client(base_url="https://bb.corp.test/rest/api/2.0", email=None, api_token=None,
-               username="john", app_password="pat-123")
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"access_token": "pat-123"}, "Bearer pat-123"),
+        ({"app_password": "pat-123"}, "Bearer pat-123"),  # the seed's key, alone: a token
+        # Data Center takes Basic too: username + password, or username + token (the seed's form)
+        ({"username": "john", "app_password": "pat-123"}, "Basic " + base64.b64encode(b"john:pat-123").decode()),
+    ],
+)
+def test_server_mode_sends_bearer_or_basic(overrides, expected, requests_mock) -> None:
+    c = client(base_url="https://bb.corp.test/rest/api/2.0", email=None, api_token=None, **overrides)
     assert c.settings.mode == "server"
     requests_mock.get("https://bb.corp.test/rest/api/1.0/projects/acme/repos/backend-api", json={})
     c.get(c.server_url(), "repo")
-    assert requests_mock.last_request.headers["Authorization"] == "Bearer pat-123"
+    assert requests_mock.last_request.headers["Authorization"] == expected
 
 
 def test_secrets_never_in_logs_or_errors(requests_mock, caplog) -> None:
@@ -82,18 +90,38 @@ def test_429_waits_retry_after_and_warns(requests_mock, caplog) -> None:
     requests_mock.get(REPO, [{"status_code": 429, "headers": {"Retry-After": "12"}},
                              {"status_code": 200, "json": {"ok": 1}}])
     assert c.get(c.repo_path(), "repo") == {"ok": 1}
-    assert c.slept == [12.0]
-    assert "rate limited by Bitbucket; waiting 12s (Retry-After)" in caplog.text
+    assert c.slept and c.slept[0] == pytest.approx(12.0, abs=0.05)
+    assert "Bitbucket answered 429" in caplog.text and "pausing 12 s" in caplog.text
 
 
-def test_429_without_retry_after_backs_off_then_gives_up(requests_mock, caplog) -> None:
-    c = client()
-    requests_mock.get(REPO, status_code=429)
+def test_429_as_bitbucket_sends_it_pauses_and_grows_until_max_wait(requests_mock, caplog) -> None:
+    """text/plain, no Retry-After: growing pauses, then a clean stop past max_wait."""
+    now = [1_000_000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    quota = RollingLog(None, 1000, 3600, max_wait=300, clock=lambda: now[0], sleep=sleep)
+    c = BitbucketClient(settings(), backoff=0, sleep=sleep, quota=quota)
+    requests_mock.get(REPO, status_code=429, text="Rate limit for this resource has been exceeded",
+                      headers={"Content-Type": "text/plain"})
     with pytest.raises(TrackerError) as info:
         c.get(c.repo_path(), "repo")
-    assert info.value.message.startswith("Rate limit exceeded")
-    assert len(c.slept) == c.settings.retries
-    assert "(backoff)" in caplog.text
+    assert "stopped rather than wait" in info.value.message
+    assert "run again after" in info.value.hint
+    assert len(slept) >= 3 and all(b > a for a, b in zip(slept, slept[1:]))
+    assert sum(slept) <= 300
+    assert "pausing" in caplog.text
+
+
+def test_429_then_success_goes_on(requests_mock) -> None:
+    c = client()
+    requests_mock.get(REPO, [{"status_code": 429, "text": "Rate limit for this resource has been exceeded"}] * 3
+                      + [{"status_code": 200, "json": {"ok": 1}}])
+    assert c.get(c.repo_path(), "repo") == {"ok": 1}
+    assert len(c.slept) == 3
 
 
 def test_post_is_not_resent_when_lookup_finds_it(requests_mock) -> None:
@@ -151,26 +179,13 @@ def test_ssl_settings_reach_the_session() -> None:
     assert client().session.verify is True
 
 
-def test_token_bucket_allows_burst_then_waits() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    bucket = TokenBucket(3600, capacity=2, clock=lambda: now[0], sleep=sleep)
-    assert bucket.acquire() == 0 and bucket.acquire() == 0
-    assert bucket.acquire() == pytest.approx(1.0)  # 3600/h = one token a second
-    assert slept == [pytest.approx(1.0)]
-    assert TokenBucket(0).acquire() == 0.0
-
-
-def test_token_bucket_default_burst_covers_a_first_sync() -> None:
-    bucket = TokenBucket(1000, clock=lambda: 0.0, sleep=lambda s: pytest.fail("slept"))
-    for _ in range(800):
-        bucket.acquire()
-    assert bucket.available() == pytest.approx(200)
+def test_each_request_takes_a_slot_of_the_rolling_log(requests_mock) -> None:
+    quota = RollingLog(None, 5, 3600)
+    c = BitbucketClient(settings(), backoff=0, sleep=lambda s: None, quota=quota)
+    requests_mock.get(REPO, json={}, headers={"X-RateLimit-Limit": "9000"})
+    c.get(c.repo_path(), "repo")
+    c.get(c.repo_path(), "repo")
+    assert quota.quota().remaining == 3  # an explicit rate_limit is kept over the header
 
 
 # --- real HTTP: urllib3's Retry mounted on the session -------------------------------------

@@ -94,3 +94,37 @@ def test_server_mode_says_no_issue_tracker(start) -> None:
     sb = start(server_mode=True)
     with pytest.raises(TrackerError, match="This server has no issue tracker"):
         tracker.read_items(connect(sb), items_of(sample_spec()))
+
+
+def test_adapter_pr_search_covers_every_state_and_the_exact_number(start):
+    from spectryn_bitbucket import BitbucketAdapter
+
+    sb = start(pull_requests=range(1, 121))
+    prs = sb.store.data["pull_requests"]
+    prs["3"].update(title="Fix login (#5)", state="MERGED")
+    prs["4"].update(title="Unrelated", description="Closes #5.", state="DECLINED")
+    prs["6"].update(title="Fix #50")  # not #5
+    prs["7"].update(title="Fix #5", state="OPEN")
+    for n in range(60, 120):  # more than one page of 50 matches of ~ "#5"
+        prs[str(n)].update(title=f"Follow-up of #5{n}")
+    adapter = BitbucketAdapter(access_token=sb.token, workspace="sandbox", repo="demo",
+                               base_url=sb.base_url, rate_limit=0)
+    issue = adapter.client.call("POST", adapter.connection.issues_path(), "issue",
+                                json={"title": "x"})
+    assert issue["id"] == 1
+    for n in range(2, 6):
+        adapter.client.call("POST", adapter.connection.issues_path(), "issue", json={"title": f"{n}"})
+    found = adapter.get_pull_requests_for_issue("#5")
+    assert [(pr["id"], pr["state"]) for pr in found] == [(3, "MERGED"), (4, "DECLINED"), (7, "OPEN")]
+    adapter.close()
+
+
+def test_server_mode_accepts_basic_username_and_token(start):
+    sb = start(server_mode=True, workspace="PROJ", repo="web")
+    settings = settings_from_section({"workspace": "PROJ", "repo": "web", "username": "john",
+                                      "app_password": sb.token, "base_url": sb.base_url, "rate_limit": 0})
+    assert settings.auth_kind == "server_basic"
+    conn = tracker.BitbucketConnection(settings, BitbucketClient(settings, backoff=0.01))
+    assert conn.ensure_repository()["slug"] == "web"
+    with pytest.raises(TrackerError, match="no issue tracker"):
+        tracker.read_items(conn, [])

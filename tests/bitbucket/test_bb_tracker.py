@@ -53,9 +53,9 @@ def test_noop_read_budget_for_many_items(requests_mock) -> None:
     conn = connection()
     remotes = tracker.read_items(conn, items)
     assert len(remotes) == 250 and remotes[0].key == "US-001" and remotes[0].id == "1"
-    assert conn.request_count() == {"read": 1 + len(pages), "write": 0}
-    assert conn.request_count()["read"] <= math.ceil(len(items) / 100) + 3
-    first = requests_mock.request_history[1]
+    assert conn.request_count() == {"read": len(pages), "write": 0}  # no GET of the repository
+    assert conn.request_count()["read"] <= math.ceil(len(items) / 100) + 1
+    first = requests_mock.request_history[0]
     assert "q" not in first.qs and "values.content.raw" in first.qs["fields"][0]
 
 
@@ -75,7 +75,7 @@ def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -
     remotes = {r.key: r for r in tracker.read_items(conn, items)}
     assert set(remotes) == {"US-001", "US-001.1", "US-001.9"}
     assert remotes["US-001"].id == "11"  # duplicate: lowest id wins
-    query = requests_mock.request_history[1].qs["q"][0]
+    query = requests_mock.request_history[0].qs["q"][0]
     assert 'title ~ "us-001"' in query and " or " in query  # (requests-mock lower-cases qs)
     assert conn.context.milestones_complete and conn.context.components_complete
     assert not conn.context.versions_complete
@@ -84,6 +84,7 @@ def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -
 
 
 def test_repository_errors_tell_workspace_from_repo(requests_mock) -> None:
+    requests_mock.get(f"{REPO}/issues", status_code=404)
     requests_mock.get(REPO, status_code=404)
     requests_mock.get(f"{API}/workspaces/acme", status_code=404)
     with pytest.raises(TrackerError, match="Workspace not found: acme"):
@@ -95,10 +96,24 @@ def test_repository_errors_tell_workspace_from_repo(requests_mock) -> None:
 
 def test_disabled_issue_tracker(requests_mock) -> None:
     mock_repo(requests_mock, has_issues=False)
+    requests_mock.get(f"{REPO}/issues", status_code=404, json={"type": "error", "error": {
+        "message": "Repository acme/backend-api does not have the issue tracker enabled"}})
     with pytest.raises(TrackerError) as info:
         tracker.read_items(connection(), [])
-    assert info.value.message == "Issue tracker disabled in acme/backend-api"
+    assert info.value.message == "Issue tracker switched off in acme/backend-api"
     assert "Repository settings -> Issue tracker" in info.value.hint
+
+
+def test_workspace_that_cannot_have_a_tracker(requests_mock) -> None:
+    mock_repo(requests_mock, has_issues=False)
+    requests_mock.get(f"{REPO}/issues", status_code=404, json={"type": "error", "error": {
+        "message": "Issue Tracker features are not supported for repositories in workspaces "
+                   "administered through admin.atlassian.com"}})
+    with pytest.raises(TrackerError) as info:
+        tracker.read_items(connection(), [])
+    assert info.value.message == ("acme/backend-api cannot have an issue tracker: its workspace is "
+                                  "administered in Atlassian Administration (admin.atlassian.com)")
+    assert "cannot be switched on" in info.value.hint
 
 
 def test_server_mode_has_no_issue_tracker(requests_mock) -> None:
@@ -205,11 +220,32 @@ def test_link_pull_request_comments_once(requests_mock) -> None:
     assert "#12 (US-001)" in requests_mock.last_request.json()["content"]["raw"]
 
 
-def test_check_tracker_lines(requests_mock) -> None:
-    requests_mock.get(f"{API}/user", json={"display_name": "Ada"})
+def _check_world(requests_mock) -> None:
     mock_repo(requests_mock)
+    requests_mock.get(f"{REPO}/issues", json={"size": 0})
+    requests_mock.get(f"{REPO}/pullrequests", json={"size": 0})
     for kind, names in (("milestones", ["Q1 2024"]), ("components", []), ("versions", ["v1.0"])):
         requests_mock.get(f"{REPO}/{kind}", json={"values": [{"name": n} for n in names]})
+
+
+def test_check_tracker_lines(requests_mock) -> None:
+    _check_world(requests_mock)
+    requests_mock.get(f"{API}/user", json={"display_name": "Ada"})
     lines = tracker.check_tracker(connection())
-    assert lines[0].startswith("authenticated as Ada")
-    assert "issue tracker on" in lines and "milestones: Q1 2024" in lines and "versions: v1.0" in lines
+    assert lines[0] == "repository acme/backend-api (bitbucket.org/acme/backend-api)"
+    assert "authenticated as Ada (api token)" in lines
+    assert "issue tracker on; issues readable" in lines and "milestones: Q1 2024" in lines
+    assert "versions: v1.0" in lines and "pull requests readable" in lines
+
+
+def test_check_works_when_user_is_refused_and_names_missing_scopes(requests_mock) -> None:
+    _check_world(requests_mock)
+    requests_mock.get(f"{API}/user", status_code=403)
+    requests_mock.get(f"{REPO}/pullrequests", status_code=403)
+    lines = tracker.check_tracker(connection(access_token="tok", email=None, api_token=None))
+    assert "authenticated with an access token (Bitbucket names no user for access tokens)" in lines
+    assert any("read:pullrequest:bitbucket" in line for line in lines)
+    requests_mock.get(f"{REPO}/issues", status_code=403)
+    with pytest.raises(TrackerError) as info:
+        tracker.check_tracker(connection())
+    assert "read:issue:bitbucket" in info.value.message

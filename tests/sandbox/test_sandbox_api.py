@@ -76,8 +76,8 @@ def test_disabled_issue_tracker(bitbucket_sandbox_factory):
     sb = bitbucket_sandbox_factory(has_issues=False)
     headers = {"Authorization": f"Bearer {sb.token}"}
     assert requests.get(repo_url(sb), headers=headers).json()["has_issues"] is False
-    assert_error(requests.get(f"{repo_url(sb)}/issues", headers=headers), 404, "no issue tracker")
-    assert_error(requests.post(f"{repo_url(sb)}/issues", json={"title": "x"}, headers=headers), 404, "no issue tracker")
+    assert_error(requests.get(f"{repo_url(sb)}/issues", headers=headers), 404, "does not have the issue tracker enabled")
+    assert_error(requests.post(f"{repo_url(sb)}/issues", json={"title": "x"}, headers=headers), 404, "does not have the issue tracker enabled")
     assert sb.stats()["writes"] == 1
 
 
@@ -133,8 +133,55 @@ def test_pagination_with_next_over_more_than_100(http, sb):
     assert ids == list(range(1, 131))
     default = http.get(f"{repo_url(sb)}/issues").json()
     assert default["pagelen"] == 10 and len(default["values"]) == 10
-    capped = http.get(f"{repo_url(sb)}/issues", params={"pagelen": 500}).json()
-    assert capped["pagelen"] == 100 and len(capped["values"]) == 100
+    too_long = http.get(f"{repo_url(sb)}/issues", params={"pagelen": 101})
+    assert_error(too_long, 400, "Invalid pagelen")  # as Bitbucket: no silent capping
+
+
+def test_pull_request_lists_take_at_most_50_a_page(http, sb):
+    assert_error(http.get(f"{repo_url(sb)}/pullrequests", params={"pagelen": 51}), 400, "Invalid pagelen")
+    assert http.get(f"{repo_url(sb)}/pullrequests", params={"pagelen": 50}).status_code == 200
+
+
+def test_lenient_pagelen_keeps_the_old_capping(bitbucket_sandbox_factory):
+    sb = bitbucket_sandbox_factory(lenient_pagelen=True)
+    page = requests.get(f"{repo_url(sb)}/issues", params={"pagelen": 500},
+                        headers={"Authorization": f"Bearer {sb.token}"}).json()
+    assert page["pagelen"] == 100
+
+
+def test_access_tokens_get_403_on_user_api_tokens_do_not(bitbucket_sandbox_factory):
+    sb = bitbucket_sandbox_factory()
+    bearer = requests.get(f"{sb.base_url}/user", headers={"Authorization": f"Bearer {sb.token}"})
+    assert_error(bearer, 403, "not accessible by this authentication mechanism")
+    basic = requests.get(f"{sb.base_url}/user", auth=("me@example.com", sb.token))
+    assert basic.status_code == 200 and basic.json()["display_name"]
+    old = bitbucket_sandbox_factory(user_for_tokens=True)
+    assert requests.get(f"{old.base_url}/user", headers={"Authorization": f"Bearer {old.token}"}).ok
+
+
+def test_removed_cross_workspace_listings_are_gone(bitbucket_sandbox_factory):
+    sb = bitbucket_sandbox_factory()
+    headers = {"Authorization": f"Bearer {sb.token}"}
+    for path in ("/repositories", "/workspaces"):
+        assert requests.get(sb.base_url + path, headers=headers).status_code == 410, path
+    listed = requests.get(f"{sb.base_url}/user/workspaces", headers=headers).json()
+    assert [v["workspace"]["slug"] for v in listed["values"]] == ["sandbox"]
+    assert requests.get(f"{sb.base_url}/repositories/sandbox", headers=headers).status_code == 200
+
+
+def test_submitted_state_and_lowercase_bbql_keywords(http, sb):
+    created = create(http, sb, title="US-001: A", state="submitted")
+    assert created["state"] == "submitted"
+    create(http, sb, title="US-002: B")
+    found = http.get(f"{repo_url(sb)}/issues", params={"q": 'title ~ "US-001" or title ~ "US-002" and id > 0'}).json()
+    assert sorted(i["id"] for i in found["values"]) == [1, 2]
+
+
+def test_a_workspace_of_atlassian_administration_cannot_have_a_tracker(bitbucket_sandbox_factory):
+    sb = bitbucket_sandbox_factory(admin_hub=True)
+    headers = {"Authorization": f"Bearer {sb.token}"}
+    assert requests.get(repo_url(sb), headers=headers).json()["has_issues"] is False
+    assert_error(requests.get(f"{repo_url(sb)}/issues", headers=headers), 404, "administered through admin.atlassian.com")
 
 
 def test_next_uses_the_host_the_client_called(http, sb):

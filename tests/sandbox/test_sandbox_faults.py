@@ -76,34 +76,36 @@ def test_ambiguous_post_is_applied_but_answered_502(bitbucket_sandbox_factory):
 
 
 def test_rate_limit_with_retry_after(bitbucket_sandbox_factory):
-    sb = bitbucket_sandbox_factory(rate_limit=3, rate_window=60)
-    codes = [requests.get(f"{sb.base_url}/user", headers=auth(sb)).status_code for _ in range(4)]
+    sb = bitbucket_sandbox_factory(rate_limit=3, rate_window=60, retry_after=True)
+    codes = [requests.get(f"{sb.base_url}/repositories/sandbox/demo", headers=auth(sb)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    limited = requests.get(f"{sb.base_url}/user", headers=auth(sb))
+    limited = requests.get(f"{sb.base_url}/repositories/sandbox/demo", headers=auth(sb))
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
-    assert limited.json()["error"]["message"] == "Rate limit exceeded"
     assert sb.stats()["faults"]["rate_limited"] == 2
 
 
-def test_rate_limit_without_retry_after_and_window_expiry(bitbucket_sandbox_factory):
-    sb = bitbucket_sandbox_factory(rate_limit=1, rate_window=0.3, retry_after=False)
-    assert requests.get(f"{sb.base_url}/user", headers=auth(sb)).status_code == 200
-    limited = requests.get(f"{sb.base_url}/user", headers=auth(sb))
+def test_rate_limit_as_bitbucket_answers_it_and_window_expiry(bitbucket_sandbox_factory):
+    """By default as Bitbucket Cloud: text/plain, no Retry-After, a rolling window."""
+    sb = bitbucket_sandbox_factory(rate_limit=1, rate_window=0.3)
+    assert requests.get(f"{sb.base_url}/repositories/sandbox/demo", headers=auth(sb)).status_code == 200
+    limited = requests.get(f"{sb.base_url}/repositories/sandbox/demo", headers=auth(sb))
     assert limited.status_code == 429 and "Retry-After" not in limited.headers
-    assert "Rate limit exceeded" in limited.text
+    assert limited.headers["Content-Type"].startswith("text/plain")
+    assert limited.text == "Rate limit for this resource has been exceeded"
     import time
     time.sleep(0.35)
-    assert requests.get(f"{sb.base_url}/user", headers=auth(sb)).status_code == 200
+    assert requests.get(f"{sb.base_url}/repositories/sandbox/demo", headers=auth(sb)).status_code == 200
 
 
 def test_faults_change_while_running(bitbucket_sandbox):
     sb = bitbucket_sandbox
     changed = requests.post(f"{sb.url}/_sandbox/faults", json={"fail_rate": 1.0, "latency_ms": 1})
     assert changed.status_code == 200 and changed.json()["fail_rate"] == 1.0
-    assert requests.get(f"{sb.base_url}/user", headers=auth(sb)).status_code in (500, 502, 503)
+    repo = f"{sb.base_url}/repositories/sandbox/demo"
+    assert requests.get(repo, headers=auth(sb)).status_code in (500, 502, 503)
     requests.post(f"{sb.url}/_sandbox/faults", json={"fail_rate": 0})
-    assert requests.get(f"{sb.base_url}/user", headers=auth(sb)).status_code == 200
+    assert requests.get(repo, headers=auth(sb)).status_code == 200
     bad = requests.post(f"{sb.url}/_sandbox/faults", json={"fail_rate": 2})
     assert bad.status_code == 400 and "fail_rate" in bad.json()["error"]["message"]
     assert requests.post(f"{sb.url}/_sandbox/faults", json={"nope": 1}).status_code == 400

@@ -97,7 +97,7 @@ def test_command_line_serves_prints_env_and_saves_on_sigterm(tmp_path):
 
 def test_fixture_gives_a_running_sandbox_with_temp_data(bitbucket_sandbox):
     assert bitbucket_sandbox.data is not None and bitbucket_sandbox.data.parent.exists()
-    response = requests.get(f"{bitbucket_sandbox.base_url}/user",
+    response = requests.get(f"{bitbucket_sandbox.base_url}/repositories/sandbox/demo",
                             headers={"Authorization": f"Bearer {bitbucket_sandbox.token}"})
     assert response.status_code == 200
 

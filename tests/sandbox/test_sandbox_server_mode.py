@@ -55,10 +55,14 @@ def test_issue_paths_answer_404_with_dc_error_body(dc, path):
     assert response.json()["errors"][0]["message"]
 
 
-def test_base_url_issue_endpoint_is_404_and_auth_is_bearer_only(dc):
+def test_base_url_issue_endpoint_is_404_and_auth_is_bearer_or_basic(dc, bitbucket_sandbox_factory):
     assert dc.base_url == f"{dc.url}/rest/api/2.0"
     assert get(dc, "/rest/api/2.0/repositories/PROJ/web/issues").status_code == 404
     basic = requests.get(f"{dc.server_api_url}/projects/PROJ/repos/web", auth=("me", dc.token))
-    assert basic.status_code == 401 and "errors" in basic.json()
+    assert basic.status_code == 200  # Data Center accepts Basic (user + password or token)
+    wrong = requests.get(f"{dc.server_api_url}/projects/PROJ/repos/web", auth=("me", "wrong"))
+    assert wrong.status_code == 401 and "errors" in wrong.json()
     assert requests.get(f"{dc.server_api_url}/projects/PROJ/repos/web").status_code == 401
-    assert dc.stats()["requests"]["GET /rest/api/1.0/projects/{key}/repos/{repo}"] == 2
+    assert dc.stats()["requests"]["GET /rest/api/1.0/projects/{key}/repos/{repo}"] == 3
+    old = bitbucket_sandbox_factory(server_mode=True, workspace="PROJ", repo="web", bearer_only=True)
+    assert requests.get(f"{old.server_api_url}/projects/PROJ/repos/web", auth=("me", old.token)).status_code == 401

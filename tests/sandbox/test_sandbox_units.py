@@ -57,7 +57,7 @@ def test_fault_decisions():
 
 
 def test_rate_limit_window():
-    faults = Faults(rate_limit=2, rate_window=100)
+    faults = Faults(rate_limit=2, rate_window=100, retry_after=True)
     assert [faults.decide("GET").action for _ in range(2)] == [PASS, PASS]
     limited = faults.decide("GET")
     assert limited.action == "rate_limited" and 99 <= limited.retry_after <= 100
