@@ -100,9 +100,9 @@ class BitbucketAdapter:
                 found[int(pr["id"])] = pr
         for pr_number in numbers:
             if pr_number not in found:
-                pr = self.client.request("GET", self.client.repo_path(f"/pullrequests/{pr_number}"))
-                if pr.ok:
-                    found[pr_number] = pr.json()
+                answer = self.client.request("GET", self.client.repo_path(f"/pullrequests/{pr_number}"))
+                if answer.ok:
+                    found[pr_number] = answer.json()
         return [
             {"id": pid, "title": pr.get("title", ""), "state": pr.get("state", ""),
              "url": ((pr.get("links") or {}).get("html") or {}).get("href", "")}
