@@ -202,12 +202,15 @@ class BitbucketClient:
                     timeout=self.settings.timeout,
                 )
             except requests.exceptions.SSLError as exc:
+                self.quota.answered()
                 raise errors.cannot_reach(self.settings.host, _reason(exc), tls=True) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                self.quota.answered()
                 log.debug("%s %s -> %s", method, shown, type(exc).__name__)
                 if method in IDEMPOTENT:
                     raise errors.cannot_reach(self.settings.host, _reason(exc), tls=False) from None
                 raise
+            self.quota.answered()
             elapsed = (time.monotonic() - started) * 1000
             log.debug("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
             if response.status_code != 429:

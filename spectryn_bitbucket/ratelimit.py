@@ -10,6 +10,8 @@ credential in the platformdirs state folder (``<state_dir>/ratelimit/<hash>.log`
 the host and the user or token, so no secret is stored). Consecutive and concurrent runs (threads
 and processes; ``fcntl.flock``) share it. Before each request :meth:`RollingLog.acquire` takes a
 slot; when the window is full it waits for the oldest request to leave the window, and says so.
+:meth:`RollingLog.answered` moves a request's time to when its answer came (the server counts
+arrival, later than sending), so our window never ends before Bitbucket's.
 
 A 429 (another tool spent the same quota) pauses every thread and process using the log, with
 growing, jittered pauses up to the window (``Retry-After`` when the server sends one). A run that
@@ -20,13 +22,13 @@ limit; ``X-RateLimit-NearLimit: true`` (less than 20% left) makes the log count 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import os
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,7 +100,8 @@ class RollingLog:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._times: deque[float] = deque()
+        self._times: list[float] = []  # sorted send (then answer) times of the window
+        self._local = threading.local()
         self._pause_until = 0.0
         self._rejections = 0  # 429s since the last accepted request
         self._waiters = 0
@@ -165,30 +168,36 @@ class RollingLog:
         self._file.seek(self._offset)
         for line in self._file:
             self._lines += 1
-            kind, _, value = line.strip().partition(" ")
+            kind, *values = line.split()
             try:
-                stamp = float(value)
+                stamps = [float(v) for v in values]
             except ValueError:
                 continue  # a line cut short by a killed run
-            if kind == "t":
-                self._times.append(stamp)
-            elif kind == "p":
-                self._pause_until = max(self._pause_until, stamp)
+            if stamps:
+                self._apply(kind, stamps)
         self._offset = self._file.tell()
 
-    def _record(self, kind: str, stamp: float) -> None:
-        """Note a request (``t``) or a pause end (``p``) in memory and in the file."""
+    def _apply(self, kind: str, stamps: list[float]) -> None:
+        if kind == "t":
+            bisect.insort(self._times, stamps[0])
+        elif kind == "c" and len(stamps) == 2:  # a request answered: it counts from then on
+            index = bisect.bisect_left(self._times, stamps[0])
+            if index < len(self._times) and self._times[index] == stamps[0]:
+                del self._times[index]
+                bisect.insort(self._times, stamps[1])
+        elif kind == "p":
+            self._pause_until = max(self._pause_until, stamps[0])
+
+    def _record(self, kind: str, *stamps: float) -> None:
+        """Note a request (``t``), its answer (``c sent answered``) or a pause end (``p``)."""
         if self._file is not None:
             if not self._gen or self._lines > 2 * max(self.limit, 100) + 100:
                 self._compact()
             self._file.seek(0, os.SEEK_END)
-            self._file.write(f"{kind} {stamp:.3f}\n")
+            self._file.write(kind + "".join(f" {stamp:.3f}" for stamp in stamps) + "\n")
             self._offset = self._file.tell()
             self._lines += 1
-        if kind == "t":
-            self._times.append(stamp)
-        else:
-            self._pause_until = max(self._pause_until, stamp)
+        self._apply(kind, list(stamps))
 
     def _compact(self) -> None:
         """Rewrite the file with only the live entries, under a new first line."""
@@ -204,8 +213,9 @@ class RollingLog:
         self._lines = len(lines) - 1
 
     def _prune(self, now: float) -> None:
-        while self._times and self._times[0] <= now - self.window:
-            self._times.popleft()
+        cut = bisect.bisect_right(self._times, now - self.window)
+        if cut:
+            del self._times[:cut]
 
     # --- taking a slot -----------------------------------------------------------------------
 
@@ -225,12 +235,29 @@ class RollingLog:
                     slot = self._times[len(self._times) - self.limit] + self.window + self.margin - now
                 wait = max(pause, slot)
                 if wait <= 0:
-                    self._record("t", now)
+                    stamp = round(now, 3)
+                    self._record("t", stamp)
+                    self._local.stamp = stamp
                     return waited
                 left = max(0, self.limit - len(self._times)) if self.enabled else 0
                 why = REFUSED if pause >= slot else "full"
             self._wait(wait, left, why)
             waited += wait
+
+    def answered(self) -> None:
+        """The request of this thread's last :meth:`acquire` got its answer: count it from now.
+
+        Bitbucket counts a request when it arrives, which is after we sent it; counting from the
+        answer keeps our window's end at or after the server's, so pacing never runs ahead of it.
+        """
+        stamp = getattr(self._local, "stamp", None)
+        if stamp is None:
+            return
+        self._local.stamp = None
+        with self._locked():
+            now = round(self._clock(), 3)
+            if now > stamp:
+                self._record("c", stamp, now)
 
     def _wait(self, seconds: float, left: int, why: str) -> None:
         with self._lock:

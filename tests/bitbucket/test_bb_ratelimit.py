@@ -145,3 +145,14 @@ def test_the_log_file_holds_no_secret(tmp_path) -> None:
     assert [f.name for f in files] == [credential_id("api.bitbucket.org", "token:s3cr3t-t0ken") + ".log"]
     assert "s3cr3t" not in files[0].name and "s3cr3t" not in files[0].read_text()
     assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_request_counts_from_its_answer_so_the_window_never_ends_before_bitbuckets(tmp_path) -> None:
+    t = FakeTime()
+    quota = log_of(tmp_path / "q.log", 1, 100, t)
+    quota.acquire()
+    t.now += 5  # the answer came 5 s later: Bitbucket counted it somewhere in between
+    quota.answered()
+    assert quota.quota().next_slot_in == pytest.approx(100, abs=0.01)
+    other = log_of(tmp_path / "q.log", 1, 100, t)  # another run reads the same correction
+    assert other.quota().next_slot_in == pytest.approx(100, abs=0.01)
