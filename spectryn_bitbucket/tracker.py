@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,9 @@ class BitbucketConnection(Connection):
         self.target = f"{settings.web_host}/{settings.workspace}/{settings.repo}"
         self._client = client
         self.repository: dict[str, Any] | None = None
+        #: One attachment upload per issue per run (see :func:`upload_attachment`).
+        self.attachment_batches: dict[str, Any] = {}
+        self.batch_lock = threading.Lock()
         self.context = RenderContext(
             full_name=settings.full_name,
             epic_mode=settings.epic_mode,
@@ -335,27 +340,30 @@ def add_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comme
     return True
 
 
-def multipart_body(path: Path, name: str) -> tuple[MultipartEncoder, dict[str, str], Any]:
-    """A streamed multipart body with the file in field ``files``; returns (body, headers, file)."""
-    handle = path.open("rb")
-    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    encoder = MultipartEncoder(fields={"files": (name, handle, mime)})
-    return encoder, {"Content-Type": encoder.content_type}, handle
+def multipart_body(files: list[tuple[Path, str]]) -> tuple[MultipartEncoder, dict[str, str], list[Any]]:
+    """A streamed multipart body with one ``files`` field per file (Bitbucket takes several in one
+    POST); returns (body, headers, open files)."""
+    handles = [path.open("rb") for path, _ in files]
+    fields = [("files", (name, handle, mimetypes.guess_type(name)[0] or "application/octet-stream"))
+              for (_, name), handle in zip(files, handles, strict=True)]
+    encoder = MultipartEncoder(fields=fields)
+    return encoder, {"Content-Type": encoder.content_type}, handles
 
 
-def upload_file(conn: BitbucketConnection, issue_id: str, path: Path, name: str, what: str) -> None:
-    """Upload one file to an issue, streamed from disk.
+def upload_files(conn: BitbucketConnection, issue_id: str, files: list[tuple[Path, str]], what: str) -> None:
+    """Upload files to an issue in one streamed multipart POST.
 
-    An upload with the same name replaces the attachment, so re-sending after an ambiguous
-    failure cannot duplicate it: the lookup is not needed.
+    An upload with an existing name replaces that attachment, so re-sending after an ambiguous
+    failure cannot duplicate it: no lookup is needed.
     """
-    if not path.is_file():
-        raise ItemError(f"{what}: file not found: {path}", "check the path in the spec's Attachments")
+    for path, _ in files:
+        if not path.is_file():
+            raise ItemError(f"{what}: file not found: {path}", "check the path in the spec's Attachments")
     handles: list[Any] = []
 
     def make_body() -> tuple[Any, dict[str, str]]:
-        encoder, headers, handle = multipart_body(path, name)
-        handles.append(handle)
+        encoder, headers, opened = multipart_body(files)
+        handles.extend(opened)
         return encoder, headers
 
     try:
@@ -368,13 +376,63 @@ def upload_file(conn: BitbucketConnection, issue_id: str, path: Path, name: str,
             handle.close()
 
 
+def upload_file(conn: BitbucketConnection, issue_id: str, path: Path, name: str, what: str) -> None:
+    """Upload one file to an issue (see :func:`upload_files`)."""
+    upload_files(conn, issue_id, [(path, name)], what)
+
+
+@dataclass
+class _Batch:
+    """The one upload of an item's attachments that the first ``upload_attachment`` call sends."""
+
+    names: set[str]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
 def upload_attachment(
     conn: BitbucketConnection, item: Item, remote: RemoteItem, attachment: Attachment
 ) -> bool:
-    """Upload (or replace, same name) a spec attachment; never delete one."""
-    upload_file(conn, remote.id, Path(attachment.path), attachment.name,
-                f"attachment {attachment.name} of issue #{remote.id} ({item.key})")
+    """Upload (or replace, same name) a spec attachment; never delete one.
+
+    The engine calls this once per attachment to send. The first call for an issue uploads every
+    attachment of the item whose file exists in **one** multipart POST (Bitbucket takes several
+    ``files`` fields); the calls for its other attachments wait for that upload and send nothing.
+    Re-sending an unchanged sibling only replaces it with the same bytes (same name), so one
+    request per issue is the price of one changed file, as of several.
+    """
+    what = f"attachment {attachment.name} of issue #{remote.id} ({item.key})"
+    with conn.batch_lock:
+        batch = conn.attachment_batches.get(remote.id)
+        owner = batch is None
+        if batch is None:
+            files = [(Path(a.path), a.name) for a in _attachments(item) if Path(a.path).is_file()]
+            batch = _Batch({name for _, name in files})
+            conn.attachment_batches[remote.id] = batch
+    if owner:
+        try:
+            if batch.names:
+                upload_files(conn, remote.id, [(Path(a.path), a.name) for a in _attachments(item)
+                                              if a.name in batch.names],
+                             f"attachments of issue #{remote.id} ({item.key})")
+        except BaseException as error:
+            batch.error = error
+            raise
+        finally:
+            batch.done.set()
+    else:
+        batch.done.wait()
+    if attachment.name not in batch.names:  # its file is missing: say so for this attachment
+        upload_file(conn, remote.id, Path(attachment.path), attachment.name, what)
+        return True
+    if batch.error is not None and not owner:
+        raise ItemError(f"{what}: not uploaded ({batch.error})")
     return True
+
+
+def _attachments(item: Item) -> list[Attachment]:
+    source = item.source
+    return list(getattr(source, "attachments", []) or [])
 
 
 def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem, number: int) -> bool:

@@ -249,3 +249,30 @@ def test_check_works_when_user_is_refused_and_names_missing_scopes(requests_mock
     with pytest.raises(TrackerError) as info:
         tracker.check_tracker(connection())
     assert "read:issue:bitbucket" in info.value.message
+
+
+def test_attachments_of_one_issue_go_in_one_post_even_from_parallel_calls(requests_mock, tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = sample_spec()
+    story = spec.epics[0].stories[0]
+    story.attachments = [Attachment(n, tmp_path / n) for n in ("a.png", "b.pdf", "c.txt")]
+    for attachment in story.attachments:
+        attachment.path.write_bytes(attachment.name.encode())
+    item = {i.key: i for i in items_of(spec)}["US-001"]
+    bodies: list[bytes] = []
+
+    def accept(request, context):
+        bodies.append(request.body.read())
+        context.status_code = 201
+        return ""
+
+    requests_mock.post(f"{REPO}/issues/12/attachments", text=accept)
+    conn = connection()
+    remote = RemoteItem("US-001", "12")
+    with ThreadPoolExecutor(3) as pool:
+        done = list(pool.map(lambda a: tracker.upload_attachment(conn, item, remote, a), story.attachments))
+    assert done == [True, True, True]
+    assert len(bodies) == 1
+    assert all(f'filename="{n}"'.encode() in bodies[0] for n in ("a.png", "b.pdf", "c.txt"))
+    assert conn.request_count() == {"read": 0, "write": 1}

@@ -215,3 +215,26 @@ def test_issues_written_with_task_list_criteria_are_kept_until_they_change(world
     assert world.writes() == writes + 1
     content = world.by_key()["US-001"]["content"]["raw"]
     assert "- \u2611 User can enter email" in content and "[x]" not in content
+
+
+def test_new_attachments_of_an_issue_go_in_one_upload(world):
+    """Bitbucket takes several files in one multipart POST: three attachments, one request."""
+    folder = world.tmp / "attachments"
+    for name in ("spec.pdf", "flow.txt"):
+        (folder / name).write_bytes(name.encode() * 50)
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace(
+        "- [mockup.png](./attachments/mockup.png)\n",
+        "- [mockup.png](./attachments/mockup.png)\n- [spec.pdf](./attachments/spec.pdf)\n"
+        "- [flow.txt](./attachments/flow.txt)\n"))
+    run = world.sync()
+    assert run.code == 0, run.err
+    story = world.by_key()["US-001"]
+    assert sorted(attachments_of(world, story["id"])) == ["flow.txt", "mockup.png", "spec.pdf"]
+    uploads = world.sandbox.stats()["requests"]["POST /2.0/repositories/{ws}/{repo}/issues/{id}/attachments"]
+    assert uploads == 1
+    (folder / "flow.txt").write_bytes(b"changed")
+    world.sandbox.reset_stats()
+    assert world.sync().code == 0
+    assert world.sandbox.stats()["writes"] == 1  # one upload for the changed file
+    assert sorted(attachments_of(world, story["id"])) == ["flow.txt", "mockup.png", "spec.pdf"]
