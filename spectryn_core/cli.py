@@ -111,6 +111,8 @@ def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentPa
                         help="parallel writes (default 8)")
     parser.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
                         help="text (default) or one JSON object on stdout")
+    parser.add_argument("--diff", action="store_true",
+                        help="show the whole content diff of each update (default: a few lines)")
     parser.add_argument("--exit-code", action="store_true",
                         help="exit 3 when a dry-run finds changes to send or conflicts (for CI)")
     _common(parser)
@@ -191,7 +193,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     if config.get("sync.output") == "json":
         print(json.dumps(report.many_to_json(outcome), indent=2))
     else:
-        print(report.many_to_text(outcome, verbose=verbose))
+        print(report.many_to_text(outcome, verbose=verbose, full_diff=args.diff))
     results = outcome.results
     if verbose and results:
         requests = ", ".join(f"{k} {v}" for k, v in results[-1].requests.items())

@@ -38,6 +38,8 @@ class Change:
     action: Action
     fields: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    #: For each field that differs: (the tracker's value, the spec's value) - what the plan shows.
+    values: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     extras: list[Extra] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     item: Item | None = None
@@ -128,6 +130,8 @@ def plan_item(
         return change
     update, conflict, kept = diff_fields(rendered.fields, remote.fields, state)
     change.kept = kept
+    change.values = {name: (remote.fields.get(name), rendered.fields[name])
+                     for name in update + conflict + kept}
     if conflict and not force:
         change.action = "conflict"
         change.fields = conflict

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.plan import SYMBOLS, Change
@@ -60,6 +61,7 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
         "action": change.action,
         "fields": change.describe_fields(),
         "kept_tracker_edits": list(change.kept),
+        "values": {name: {"tracker": old, "spec": new} for name, (old, new) in change.values.items()},
         "id": remote.id if remote else None,
         "url": remote.url if remote else None,
         "status": change.status if executed else "planned",
@@ -67,8 +69,14 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
     }
 
 
-def to_text(result: SyncResult, *, verbose: bool = False) -> str:
-    """The plan (dry-run) or what was done (execute), one line per change, then counts."""
+#: Lines of a content diff shown in a plan without ``--diff``.
+SHORT_DIFF = 12
+
+
+def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = False) -> str:
+    """The plan (dry-run) or what was done (execute), one line per change with the values that
+    change (old -> new; a unified diff for content, cut to a few lines unless ``full_diff``),
+    then counts."""
     lines: list[str] = []
     verb = "Synced" if result.executed else "Plan for"
     lines.append(f"{verb} {result.spec_path} -> {result.tracker} ({result.target})")
@@ -76,6 +84,10 @@ def to_text(result: SyncResult, *, verbose: bool = False) -> str:
         if change.action == "unchanged" and not verbose and not change.kept:
             continue
         lines.append("  " + _change_line(change, result.executed))
+        if change.action == "conflict" or (change.action == "update" and not result.executed):
+            lines.extend(value_lines(change, full_diff=full_diff))
+        if change.kept and not result.executed:
+            lines.extend(kept_lines(change))
     if result.plan.warnings:
         lines.append("")
         lines.extend(f"warning: {w}" for w in result.plan.warnings)
@@ -93,6 +105,11 @@ def to_text(result: SyncResult, *, verbose: bool = False) -> str:
         )
         if result.plan.has_pending:
             lines.append("Dry run: nothing was sent. Re-run with --execute to apply.")
+        elif c["conflicts"] or c["orphans"]:
+            listed = [f"{c['conflicts']} conflict(s)"] if c["conflicts"] else []
+            listed += [f"{c['orphans']} orphan(s)"] if c["orphans"] else []
+            lines.append(f"Dry run: nothing to send, but {' and '.join(listed)} (listed above) "
+                         "differ from the spec.")
         else:
             lines.append("Dry run: nothing to send; the tracker matches the spec.")
     if c["conflicts"]:
@@ -101,6 +118,55 @@ def to_text(result: SyncResult, *, verbose: bool = False) -> str:
             "last sync. Re-run with --force to overwrite the tracker's version."
         )
     return "\n".join(lines)
+
+
+def value_lines(change: Change, *, full_diff: bool = False, indent: str = "      ") -> list[str]:
+    """``title: "old" -> "new"`` per changed field of an update (``tracker X, spec Y`` for a
+    conflict), and a unified diff for content."""
+    out: list[str] = []
+    names = change.fields if change.action in ("update", "conflict") else []
+    for name in names:
+        if name not in change.values:
+            continue
+        old, new = change.values[name]
+        if name == "content" or (isinstance(old, str) and "\n" in old) or (isinstance(new, str) and "\n" in new):
+            out.append(f"{indent}{name}:" + (" (tracker -> spec)" if change.action == "conflict" else ""))
+            out.extend(f"{indent}  {line}" for line in content_diff(old, new, full=full_diff))
+        elif change.action == "conflict":
+            out.append(f"{indent}{name}: tracker {_value(old)}, spec {_value(new)}")
+        else:
+            out.append(f"{indent}{name}: {_value(old)} -> {_value(new)}")
+    return out
+
+
+def kept_lines(change: Change, indent: str = "      ") -> list[str]:
+    """``priority: kept "trivial" (the spec still says "critical")`` per tracker edit kept."""
+    out = []
+    for name in change.kept:
+        if name in change.values and name != "content":
+            old, new = change.values[name]
+            out.append(f"{indent}{name}: kept {_value(old)} (the spec still says {_value(new)})")
+    return out
+
+
+def content_diff(old: Any, new: Any, *, full: bool = False) -> list[str]:
+    """A unified diff of two texts (one line of context), cut to :data:`SHORT_DIFF` lines."""
+    import difflib
+
+    lines = list(difflib.unified_diff(str(old or "").split("\n"), str(new or "").split("\n"),
+                                      n=1 if not full else 3, lineterm=""))[2:]
+    if not full and len(lines) > SHORT_DIFF:
+        hidden = len(lines) - SHORT_DIFF
+        lines = lines[:SHORT_DIFF] + [f"... {hidden} more line(s); --diff shows the whole diff"]
+    return lines
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _change_line(change: Change, executed: bool) -> str:
@@ -130,10 +196,10 @@ def _change_line(change: Change, executed: bool) -> str:
     return text
 
 
-def many_to_text(outcome: MultiResult, *, verbose: bool = False) -> str:
+def many_to_text(outcome: MultiResult, *, verbose: bool = False, full_diff: bool = False) -> str:
     """Each file's plan or results (as :func:`to_text`), files skipped, issue links written back,
     and totals when there are several files."""
-    parts = [to_text(result, verbose=verbose) for result in outcome.results]
+    parts = [to_text(result, verbose=verbose, full_diff=full_diff) for result in outcome.results]
     lines: list[str] = ["\n\n".join(parts)] if parts else []
     extra = [f"note: {note}" for note in outcome.notes]
     for edit in outcome.write_backs:
