@@ -1,0 +1,187 @@
+"""Small engine contracts that mutation testing found unguarded (issue 18): how a change names its
+extras, plan counts, orphan titles, the ``--only`` hint, the read-only state of a dry-run, and
+attachments and pull-request links sent once through the engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from spectryn_core.config import load_config
+from spectryn_core.desired import build_items
+from spectryn_core.errors import UsageError
+from spectryn_core.items import Extra, RemoteItem
+from spectryn_core.model import Attachment, Comment
+from spectryn_core.plan import Change, Plan, orphans
+from spectryn_core.plugins import load_plugins
+from spectryn_core.sync import SyncRequest, SyncResult, parse, run_sync
+from tests.support.memtracker import MemoryTracker
+
+SPEC = """\
+# EPIC-001: Checkout
+
+### US-001: Pay by card
+
+| Field | Value |
+|-------|-------|
+| **Status** | Open |
+
+#### Description
+**As a** shopper **I want** to pay by card **So that** I can finish my order; see PR #7.
+
+#### Subtasks
+| # | Subtask | Description | SP | Status |
+|---|---------|-------------|----|--------|
+| 1 | Card form | The form | 1 | Open |
+
+#### Attachments
+- [card.png](./card.png)
+
+### US-002: Pay by invoice
+
+| Field | Value |
+|-------|-------|
+| **Status** | Open |
+"""
+
+
+class Harness:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.spec = tmp_path / "spec" / "EPIC.md"
+        self.spec.parent.mkdir()
+        self.spec.write_text(SPEC)
+        (self.spec.parent / "card.png").write_bytes(b"\x89PNG first")
+        self.tracker = MemoryTracker("memory")
+        self.plugins = load_plugins()
+        self.plugins.pm.register(self.tracker, name="memory")
+        self.state_dir = tmp_path / "state"
+
+    def run(self, execute: bool = True, only: str | None = None) -> SyncResult:
+        config = load_config([], cli={}, cwd=self.spec.parent, env={},
+                             user_config_dir=self.tmp / "u", tracker="memory")
+        request = SyncRequest(self.spec, "memory", self.state_dir, execute=execute, only=only,
+                              workers=2)
+        return run_sync(self.plugins, config, request)
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Harness:
+    return Harness(tmp_path)
+
+
+def test_a_change_names_its_fields_then_its_extras(tmp_path):
+    png = tmp_path / "card.png"
+    png.write_bytes(b"png")
+    extras = [Extra.for_comment(Comment("hi", "alice", "2025-01-01")),
+              Extra.for_attachment(Attachment("card.png", png)),
+              Extra.for_pull_request(7)]
+    change = Change("US-001", "story", "Pay", "update", fields=["title", "state"], extras=extras)
+    assert change.describe_fields() == ["title", "state", "comment", "attachment card.png",
+                                        "pull request #7"]
+    assert change.pending
+    assert not Change("US-002", "story", "Pay", "orphan").pending
+
+
+def test_extras_are_identified_by_what_they_hold(tmp_path):
+    png = tmp_path / "card.png"
+    png.write_bytes(b"png")
+    attachment = Extra.for_attachment(Attachment("card.png", png))
+    assert (attachment.kind, attachment.ident) == ("attachment", "attachment:card.png")
+    png.write_bytes(b"png, changed")
+    changed = Extra.for_attachment(Attachment("card.png", png))
+    assert changed.ident == attachment.ident and changed.digest != attachment.digest
+    gone = Extra.for_attachment(Attachment("gone.png", tmp_path / "gone.png"))
+    assert gone.digest == "missing"
+    pr = Extra.for_pull_request(7)
+    assert (pr.kind, pr.ident, pr.digest, pr.payload) == ("pull_request", "pr:7", "7", 7)
+    assert Extra.for_pull_request(8).ident != pr.ident
+    one = Extra.for_comment(Comment("body", "alice", "2025-01-01"))
+    assert one.kind == "comment" and one.ident == f"comment:{one.digest}"
+    assert Extra.for_comment(Comment("body", "bob", "2025-01-01")).ident != one.ident
+    assert Extra.for_comment(Comment("body", "alice", "2025-01-02")).ident != one.ident
+
+
+def test_plan_counts_every_action(tmp_path):
+    plan = Plan([Change("A", "story", "a", "create"), Change("B", "story", "b", "create"),
+                 Change("C", "story", "c", "conflict"), Change("D", "story", "d", "orphan")])
+    counts = plan.counts()
+    assert {action: counts[action] for action in ("create", "update", "unchanged", "conflict",
+                                                  "orphan")} == {
+        "create": 2, "update": 0, "unchanged": 0, "conflict": 1, "orphan": 1}
+    assert sum(counts.values()) == 4
+    assert plan.has_pending
+    assert not Plan([Change("C", "story", "c", "conflict")]).has_pending
+
+
+def test_orphan_titles_lose_their_key_prefix_only_when_it_is_there(h):
+    remote = {
+        "US-001.7": RemoteItem("US-001.7", "9", fields={"title": "US-001.7: By hand"}),
+        "US-001.8": RemoteItem("US-001.8", "10", fields={"title": "US-001.8 - no colon"}),
+        "US-001.9": RemoteItem("US-001.9", "11", fields={}),
+    }
+    config = load_config([], cli={}, cwd=h.tmp, env={}, user_config_dir=h.tmp / "u",
+                         tracker="memory")
+    spec = parse(h.plugins, h.spec, config)
+    built = build_items(spec, tracker="memory", config=config,
+                        mappers=h.plugins.mapper_hooks("default"))
+    found = {c.key: c.title for c in orphans(built, remote, set())}
+    assert found == {"US-001.7": "By hand", "US-001.8": "US-001.8 - no colon", "US-001.9": ""}
+
+
+def test_only_an_unknown_key_says_what_keys_look_like(h):
+    with pytest.raises(UsageError) as raised:
+        h.run(only="US-404", execute=False)
+    assert "--only US-404" in raised.value.message
+    assert "US-001.2" in raised.value.hint and "EPIC-001" in raised.value.hint
+
+
+def test_a_dry_run_reads_the_state_without_a_warning(h):
+    h.run()
+    text = h.spec.read_text()
+    h.spec.write_text(text[: text.index("### US-002")])
+    result = h.run(execute=False)
+    assert result.plan.warnings == []
+    assert [c.key for c in result.plan.changes if c.action == "orphan"] == ["US-002"]
+
+
+def test_a_dry_run_without_state_writes_no_file_anywhere(h, monkeypatch):
+    work = h.tmp / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = h.run(execute=False)
+    assert result.plan.warnings == []
+    assert os.listdir(work) == [] and not h.state_dir.exists()
+
+
+def test_an_unreadable_state_in_a_dry_run_says_execute_moves_it_aside(h):
+    h.run()
+    for path in h.state_dir.rglob("*.sqlite"):
+        path.write_bytes(b"not a database" * 20)
+    for path in h.state_dir.rglob("*.sqlite-*"):
+        path.unlink()
+    warnings = h.run(execute=False).plan.warnings
+    assert len(warnings) == 1
+    assert "unreadable" in warnings[0] and "--execute moves it aside" in warnings[0]
+
+
+def test_attachment_and_pull_request_are_sent_once_and_a_changed_file_again(h):
+    result = h.run()
+    story = next(c for c in result.plan.changes if c.key == "US-001")
+    assert story.describe_fields()[-2:] == ["attachment card.png", "pull request #7"]
+    sent = [w for w in h.tracker.write_log if w[0] in ("attachment", "pr")]
+    assert sent == [("attachment", "US-001", ("card.png",)), ("pr", "US-001", ("7",))]
+    before = h.tracker.writes
+    h.run()
+    assert h.tracker.writes == before
+    (h.spec.parent / "card.png").write_bytes(b"\x89PNG second")
+    result = h.run()
+    story = next(c for c in result.plan.changes if c.key == "US-001")
+    assert story.action == "update" and story.describe_fields() == ["attachment card.png"]
+    extras_sent = [w for w in h.tracker.write_log[before:] if w[0] in ("attachment", "pr", "comment")]
+    assert extras_sent == [("attachment", "US-001", ("card.png",))]
+    issue_id = next(i for i, v in h.tracker.issues.items() if v["title"].startswith("US-001:"))
+    assert h.tracker.attachments[issue_id]["card.png"] == b"\x89PNG second"
+    assert h.tracker.pr_links[issue_id] == {7}
