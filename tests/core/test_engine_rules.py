@@ -257,6 +257,7 @@ def test_same_author_and_date_but_another_body_is_a_new_comment(h):
     change = next(c for c in result.plan.changes if c.key == "US-001")
     assert [e.kind for e in change.extras] == ["comment"]
     assert change.extras[0].payload.body.strip() == "Amex later."
+    assert change.status == "done" and change.error == ""
     assert len(h.tracker.comments[_id(h, "US-001")]) == 2
     before = h.tracker.writes
     h.run()
@@ -299,3 +300,13 @@ def test_a_failed_update_of_a_story_does_not_hold_back_its_subtasks(h):
     again = h.run()
     assert actions(again)["US-001"] == "update"
     assert h.tracker.by_key()["US-001"]["title"] == "US-001: Pay by any card"
+
+
+def test_every_failed_extra_of_an_item_is_reported(h):
+    h.edit(COMMENT, COMMENT + "\n> **@bob** (2025-01-16):\n> And Amex.\n")
+    h.tracker.fail_comments = True
+    result = h.run()
+    story = next(c for c in result.plan.changes if c.key == "US-001")
+    assert story.status == "done"  # the issue itself was created
+    assert story.error.count("comments are refused") == 2 and not story.error.startswith(";")
+    assert "; " in story.error

@@ -68,3 +68,10 @@ def test_plan_item_conflict_holds_back_extras_unless_forced():
     assert conflict.action == "conflict" and conflict.extras == []
     forced = plan_item(item, rendered, remote, st, {}, force=True)
     assert forced.action == "update" and forced.fields == ["title"]
+
+
+def test_a_field_without_a_base_does_not_stop_the_fields_after_it():
+    update, conflict, kept = diff_fields({"a": "new", "b": "new", "c": "same"},
+                                         {"a": "old", "b": "old", "c": "same"},
+                                         state(b=("old", "old")))
+    assert (update, conflict, kept) == (["a", "b"], [], [])
