@@ -4,6 +4,9 @@ Authors decorate values (``🔄 In Progress``, ``:white_check_mark: Done``, ``**
 many spellings (``To Do``, ``wip``, ``Completed``). Everything here strips the decoration, lowercases,
 and maps aliases onto :data:`~spectryn_core.model.STATUSES` / :data:`~spectryn_core.model.PRIORITIES`.
 A word that is a key of the config's ``status_mapping`` / ``priority_mapping`` is accepted as it is.
+
+The functions are pure and called with the same few values on every story (``🔄 In Progress``,
+``**Story Points**``), so their results are cached.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from spectryn_core.model import PRIORITIES, STATUSES
 
@@ -52,6 +56,7 @@ PRIORITY_ALIASES: dict[str, str] = {
 _POINT_UNITS = re.compile(r"\s*(story points?|points?|pts?|sp)\.?\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def normalise_word(value: str) -> str:
     """Lowercase ``value`` and drop emoji, shortcodes and punctuation: ``"🔄 In-Progress"`` -> ``"in progress"``."""
     text = _SHORTCODE.sub(" ", value.lower()).replace("-", " ").replace("_", " ")
@@ -59,9 +64,12 @@ def normalise_word(value: str) -> str:
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
+@lru_cache(maxsize=4096)
 def strip_decoration(value: str) -> str:
     """Remove leading/trailing emoji, shortcodes and spaces from a title, keeping its words as typed."""
     text = value.strip()
+    if text and text[0].isalnum() and text[-1].isalnum():
+        return text  # the common case: nothing to remove
     while True:
         before = text
         text = re.sub(r"^:[a-z0-9_+-]+:", "", text).strip()
@@ -95,14 +103,25 @@ def _normalise(
 
 def normalise_status(raw: str, extra: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """Return ``(status, None)``, ``(None, error message)``, or ``(None, None)`` for an empty value."""
-    return _normalise(raw, STATUSES, STATUS_ALIASES, extra, "status")
+    return _cached_status(raw, tuple(extra))
 
 
 def normalise_priority(raw: str, extra: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """Return ``(priority, None)``, ``(None, error message)``, or ``(None, None)`` for an empty value."""
+    return _cached_priority(raw, tuple(extra))
+
+
+@lru_cache(maxsize=1024)
+def _cached_status(raw: str, extra: tuple[str, ...]) -> tuple[str | None, str | None]:
+    return _normalise(raw, STATUSES, STATUS_ALIASES, extra, "status")
+
+
+@lru_cache(maxsize=1024)
+def _cached_priority(raw: str, extra: tuple[str, ...]) -> tuple[str | None, str | None]:
     return _normalise(raw, PRIORITIES, PRIORITY_ALIASES, extra, "priority")
 
 
+@lru_cache(maxsize=1024)
 def parse_points(raw: str) -> tuple[float | None, str | None]:
     """Read a story-points value (``5``, ``2.5``, ``3 SP``); empty or ``-`` gives ``(None, None)``."""
     text = _POINT_UNITS.sub("", strip_decoration(raw).strip("*_ ")).strip().replace(",", ".")
@@ -133,6 +152,7 @@ LINK_TYPE_ALIASES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=256)
 def normalise_link_type(raw: str) -> str:
     """Lowercase a link type and unify common spellings (``Related To`` -> ``relates to``)."""
     word = normalise_word(raw)

@@ -1,7 +1,9 @@
 """Read a markdown spec (see the project's markdown-format.md) into :class:`~spectryn_core.model.Spec`.
 
-Structure comes only from top-level blocks of the markdown-it token stream, so headings inside code
-fences, HTML blocks, lists or quotes are text, never stories.
+Structure comes only from top-level blocks (:mod:`spectryn_markdown.scanner`, CommonMark's block
+rules as markdown-it-py applies them), so headings inside code fences, HTML blocks, lists or quotes
+are text, never stories. Inline markup is parsed only for the slices a field reads
+(:mod:`spectryn_markdown.inline`).
 
 Which heading is what:
 
@@ -33,8 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from markdown_it.token import Token
-
 from spectryn_core.model import (
     KEY_PATTERN,
     Attachment,
@@ -48,8 +48,7 @@ from spectryn_core.model import (
     Story,
     Subtask,
 )
-from spectryn_markdown.blocks import Block, inline_text, source_of, split_blocks
-from spectryn_markdown.blocks import children as inline_children
+from spectryn_markdown.inline import inline_text, links, source_of
 from spectryn_markdown.normalise import (
     normalise_heading,
     normalise_link_type,
@@ -69,10 +68,13 @@ from spectryn_markdown.tables import (
     read_table,
     short_rows,
 )
+from spectryn_markdown.scanner import Block, Item, scan
 
 _KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
-_PR = re.compile(r"\b(?:PR|pull[ -]?request)\s*#?\s*(\d+)\b", re.IGNORECASE)
+# "PR #12", "pull request 12", any case: written out rather than IGNORECASE, which makes the
+# regex engine try every position (7x slower); "ſ" is what IGNORECASE also takes for "s".
+_PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][Ss\u017f][Tt])\s*#?\s*(\d+)\b")
 _PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
@@ -125,9 +127,12 @@ class _EpicDraft:
 class _Reader:
     """One parse run: the file's lines, the problems found and the spec being built."""
 
-    def __init__(self, text: str, path: Path, statuses: Iterable[str], priorities: Iterable[str]):
+    def __init__(self, lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str]):
         self.path = path
-        self.lines = text.split("\n")
+        # the scanner reads NUL characters as U+FFFD (as markdown-it does); descriptions keep the file as written
+        nul = any("\x00" in line for line in lines)
+        self.blocks = scan([line.replace("\x00", "\ufffd") for line in lines] if nul else lines)
+        self.lines = lines
         self.statuses = tuple(statuses)
         self.priorities = tuple(priorities)
         self.spec = Spec(path=path)
@@ -141,18 +146,21 @@ class _Reader:
     # --- document walk --------------------------------------------------------------------
 
     def read(self) -> Spec:
-        blocks = split_blocks("\n".join(self.lines))
-        for block in blocks:
-            if block.kind == "table":
-                for line, cells, expected in short_rows(block, self.lines):
-                    self.problem(line, f"table row has {cells} cells but its header has "
-                                       f"{expected}; is a cell missing or the file cut short?")
+        short: list[SpecProblem] = []  # reported before the other problems
+        blocks = self.blocks
         epic: _EpicDraft | None = None
         story: _StoryDraft | None = None
         in_stories_area = False
-        for index, block in enumerate(blocks):
+        following = next(blocks, None)
+        while following is not None:
+            block = following
+            following = next(blocks, None)
+            if block.kind == "table":
+                for line, cells, expected in short_rows(block, self.lines):
+                    short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its header "
+                                             f"has {expected}; is a cell missing or the file cut short?"))
             if block.kind == "heading":
-                text = strip_decoration(inline_text(block.inline()))
+                text = strip_decoration(inline_text(block.content))
                 key, title = _split_key(text)
                 level = block.level
                 if level == 1 or (level <= 3 and key is not None and key.startswith("EPIC-")):
@@ -182,7 +190,6 @@ class _Reader:
                         if not title:
                             self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
                         continue
-                    following = blocks[index + 1] if index + 1 < len(blocks) else None
                     if in_stories_area or _introduces_story(following):
                         self.finish_story(story, epic)
                         epic = epic or _EpicDraft(Epic(title=""))
@@ -206,6 +213,7 @@ class _Reader:
                 epic.blocks.append(block)
         self.finish_story(story, epic)
         self.finish_epic(epic)
+        self.spec.errors[:0] = short
         if not self.spec.stories():
             self.problem(1, 'no stories found; write each story as a "### US-001: Title" heading')
         return self.spec
@@ -243,11 +251,11 @@ class _Reader:
                     metadata_read = True
                     chunks.extend(self.apply_epic_metadata(epic, pairs))
                     continue
-            if block.kind == "heading" and normalise_heading(inline_text(block.inline())) in _DESCRIPTION_HEADINGS:
+            if block.kind == "heading" and normalise_heading(inline_text(block.content)) in _DESCRIPTION_HEADINGS:
                 continue
             if block.kind == "hr":
                 continue
-            chunks.append(source_of(self.lines, block))
+            chunks.append(_source(self.lines, block))
         epic.description = _join(chunks)
         if epic.key is None and not epic.title and not epic.stories:
             return  # text before the first epic heading, with no stories: a preamble
@@ -294,14 +302,14 @@ class _Reader:
             elif section.name == "attachments":
                 leftover = self.read_attachments(story, section.blocks)
                 if leftover:
-                    unknown.append(_join([source_of(self.lines, section.heading), *leftover]))
+                    unknown.append(_join([_source(self.lines, section.heading), *leftover]))
             elif section.name == "links":
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
                 story.commits.extend(self.read_commits(section.blocks))
                 unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
             else:
-                unknown.append(_join([source_of(self.lines, section.heading), *self.sources(section.blocks)]))
+                unknown.append(_join([_source(self.lines, section.heading), *self.sources(section.blocks)]))
         story.description = _join(description + unknown)
         story.pull_requests = _pull_requests(draft, self.lines)
         if key_ok:
@@ -312,10 +320,10 @@ class _Reader:
         rest = [block for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
         if not rest or section.heading is None:
             return []
-        return [_join([source_of(self.lines, section.heading), *self.sources(rest)])]
+        return [_join([_source(self.lines, section.heading), *self.sources(rest)])]
 
     def sources(self, blocks: list[Block]) -> list[str]:
-        return [source_of(self.lines, block) for block in blocks if block.kind != "hr"]
+        return [_source(self.lines, block) for block in blocks if block.kind != "hr"]
 
     def read_preamble(self, story: Story, blocks: list[Block]) -> list[str]:
         """The metadata table and the description written before the first H4."""
@@ -331,7 +339,7 @@ class _Reader:
                     continue
             if block.kind == "hr":
                 continue
-            chunks.append(source_of(self.lines, block))
+            chunks.append(_source(self.lines, block))
         return chunks + [extra] if extra else chunks
 
     def apply_story_metadata(self, story: Story, pairs: list) -> str:
@@ -378,15 +386,15 @@ class _Reader:
         criteria: list[Criterion] = []
         for block in blocks:
             if block.kind in ("bullet_list", "ordered_list"):
-                for item in _list_items(block):
-                    text = " ".join(t.content for t in item if t.type == "inline").strip()
+                for item in block.items:
+                    text = " ".join(content for content, _ in item.inlines).strip()
                     match = _CHECKBOX.match(text)
                     done = bool(match and match.group(1) in "xX")
                     text = text[match.end():] if match else text
                     if text:
                         criteria.append(Criterion(text=" ".join(text.split()), done=done))
             elif block.kind == "paragraph":
-                for line in inline_text(block.inline()).split("\n"):
+                for line in inline_text(block.content).split("\n"):
                     if line.strip():
                         criteria.append(Criterion(text=line.strip()))
         return criteria
@@ -398,14 +406,12 @@ class _Reader:
             if block.kind == "table":
                 subtasks.extend(self.read_subtask_table(parent, read_table(block), len(subtasks)))
             elif block.kind in ("bullet_list", "ordered_list"):
-                for item in _list_items(block):
-                    inline = next((t for t in item if t.type == "inline"), None)
-                    text = inline_text(inline)
+                for item in block.items:
+                    text, line = _first_inline(item, block)
                     match = _CHECKBOX.match(text)
                     title = text[match.end():] if match else text
                     if not title:
                         continue
-                    line = inline.map[0] + 1 if inline is not None and inline.map else block.line
                     status = "done" if match and match.group(1) in "xX" else None
                     subtasks.append(Subtask(number=len(subtasks) + 1, title=title, status=status,
                                             line=line, parent_key=parent))
@@ -473,11 +479,10 @@ class _Reader:
                 body_lines = [_unquote(line) for line in self.lines[block.start:block.end]]
                 comments.append(_comment("\n".join(body_lines)))
             elif block.kind in ("bullet_list", "ordered_list"):
-                for item in _list_items(block):
-                    inline = [t for t in item if t.type == "inline"]
-                    comments.append(_comment("\n".join(t.content for t in inline)))
+                for item in block.items:
+                    comments.append(_comment("\n".join(content for content, _ in item.inlines)))
             elif block.kind == "paragraph":
-                comments.append(_comment(source_of(self.lines, block)))
+                comments.append(_comment(_source(self.lines, block)))
         return [comment for comment in comments if comment.body]
 
     def read_attachments(self, story: Story, blocks: list[Block]) -> list[str]:
@@ -486,14 +491,12 @@ class _Reader:
         folder = self.path.parent
         for block in blocks:
             found = False
-            for token in block.tokens:
-                if token.type != "inline":
-                    continue
-                for name, target in _links(token):
+            for content, line0 in block.inlines():
+                for name, target in links(content):
                     if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
                         continue  # a web address or an anchor: not a file to upload
                     found = True
-                    line = token.map[0] + 1 if token.map else block.line
+                    line = line0 + 1
                     relative = unquote(target.split("#")[0].split("?")[0])
                     full = (folder / relative).resolve() if relative else folder.resolve()
                     if not relative or not full.is_file():
@@ -502,12 +505,12 @@ class _Reader:
                         continue
                     story.attachments.append(Attachment(name=name or full.name, path=full))
             if not found and block.kind != "hr":
-                leftover.append(source_of(self.lines, block))
+                leftover.append(_source(self.lines, block))
         return leftover
 
     def read_links(self, section: _Section) -> list[Link]:
         assert section.heading is not None, "a named section starts at its heading"
-        default = "depends on" if normalise_heading(inline_text(section.heading.inline())) == "dependencies" else "relates to"
+        default = "depends on" if normalise_heading(inline_text(section.heading.content)) == "dependencies" else "relates to"
         links: list[Link] = []
         for block in section.blocks:
             if block.kind == "table":
@@ -522,13 +525,11 @@ class _Reader:
                 continue
             items: list[tuple[str, int]] = []
             if block.kind in ("bullet_list", "ordered_list"):
-                for item in _list_items(block):
-                    inline = next((t for t in item if t.type == "inline"), None)
-                    if inline is not None:
-                        items.append((inline_text(inline), inline.map[0] + 1 if inline.map else block.line))
+                for item in block.items:
+                    if item.inlines:
+                        items.append(_first_inline(item, block))
             elif block.kind == "paragraph":
-                inline = block.inline()
-                items.extend((line, block.line + offset) for offset, line in enumerate((inline.content if inline else "").split("\n")))
+                items.extend((line, block.line + offset) for offset, line in enumerate(block.content.split("\n")))
             for text, line in items:
                 link = _parse_link(strip_decoration(text.replace("*", "")), default)
                 if link is None:
@@ -552,9 +553,8 @@ class _Reader:
                     if sha:
                         commits.append(Commit(sha=sha.strip("`"), message=message))
             elif block.kind in ("bullet_list", "ordered_list"):
-                for item in _list_items(block):
-                    inline = next((t for t in item if t.type == "inline"), None)
-                    text = inline_text(inline)
+                for item in block.items:
+                    text, _ = _first_inline(item, block)
                     parts = re.split(r"\s*(?:[-–—:]\s+|\s+)", text, maxsplit=1)
                     if parts and parts[0]:
                         commits.append(Commit(sha=parts[0].strip("`"), message=parts[1] if len(parts) > 1 else ""))
@@ -582,19 +582,16 @@ def _join(chunks: list[str]) -> str:
     return "\n\n".join(chunk.strip("\n") for chunk in chunks if chunk and chunk.strip())
 
 
-def _list_items(block: Block) -> list[list[Token]]:
-    """Tokens of each top-level item of a list block (nested lists stay inside their item)."""
-    items: list[list[Token]] = []
-    current: list[Token] | None = None
-    for token in block.tokens[1:-1]:
-        if token.type == "list_item_open" and token.level == 1:
-            current = []
-            items.append(current)
-        elif token.type == "list_item_close" and token.level == 1:
-            current = None
-        elif current is not None:
-            current.append(token)
-    return items
+def _first_inline(item: Item, block: Block) -> tuple[str, int]:
+    """Plain text and 1-based line of a list item's first inline text (its title line)."""
+    if not item.inlines:
+        return "", block.line
+    content, line = item.inlines[0]
+    return inline_text(content), line + 1
+
+
+def _source(lines: list[str], block: Block) -> str:
+    return source_of(lines, block.start, block.end)
 
 
 def _unquote(line: str) -> str:
@@ -619,24 +616,6 @@ def _comment(text: str) -> Comment:
     return Comment(body=text)
 
 
-def _links(token: Token) -> list[tuple[str, str]]:
-    """``(text, target)`` of every link and image in an inline token."""
-    found: list[tuple[str, str]] = []
-    children = inline_children(token)
-    for index, child in enumerate(children):
-        if child.type == "link_open":
-            text: list[str] = []
-            for inner in children[index + 1:]:
-                if inner.type == "link_close":
-                    break
-                if inner.type in ("text", "code_inline"):
-                    text.append(inner.content)
-            found.append(("".join(text).strip(), str(child.attrGet("href") or "")))
-        elif child.type == "image":
-            found.append((inline_text(child), str(child.attrGet("src") or "")))
-    return found
-
-
 def _targets(text: str) -> list[str]:
     return [part.strip().strip("`") for part in re.split(r"[,;]|\band\b", text) if part.strip()]
 
@@ -659,15 +638,18 @@ def _parse_link(text: str, default: str) -> list[Link] | None:
 
 def _pull_requests(draft: _StoryDraft, lines: list[str]) -> list[int]:
     """PR numbers mentioned anywhere in the story's text, links included - not in code."""
-    numbers: set[int] = set()
     blocks = [draft.heading] + [block for section in draft.sections
                                 for block in ([section.heading] if section.heading else []) + section.blocks]
+    texts = []
     for block in blocks:
         if block.kind in _CODE_BLOCKS:
             continue
-        text = _CODE_SPAN.sub(" ", source_of(lines, block))
-        numbers.update(int(n) for n in _PR.findall(text))
-        numbers.update(int(n) for n in _PR_URL.findall(text))
+        text = _source(lines, block)
+        texts.append(_CODE_SPAN.sub(" ", text) if "`" in text else text)
+    # NUL between blocks: neither pattern can match across it, so one search covers every block
+    joined = "\x00".join(texts)
+    numbers = {int(n) for n in _PR.findall(joined)}
+    numbers.update(int(n) for n in _PR_URL.findall(joined))
     return sorted(numbers)
 
 
@@ -682,13 +664,20 @@ def parse_text(
     extra_priorities: Iterable[str] = (),
 ) -> Spec:
     """Parse spec ``text`` as if read from ``path`` (used for messages and attachment paths)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # markdown-it makes ~200 token objects per story and none of them form reference cycles; the
-    # cyclic collector rescanning millions of them made large files parse in super-linear time.
+    return _parse_lines(_split(text), Path(path), extra_statuses, extra_priorities)
+
+
+def _split(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _parse_lines(lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str]) -> Spec:
+    # The reader makes a few dozen objects per story and none of them form reference cycles; the
+    # cyclic collector rescanning all of them made large files parse in super-linear time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Reader(text, Path(path), extra_statuses, extra_priorities).read()
+        return _Reader(lines, path, statuses, priorities).read()
     finally:
         if collecting:
             gc.enable()
@@ -717,7 +706,10 @@ def parse_file(
         line = data.count(b"\n", 0, start) + 1
         problems.append(SpecProblem(str(path), line, f"not valid UTF-8 at byte {start}; save the file as UTF-8"))
         text = data.decode("utf-8-sig", errors="replace")
-    spec = parse_text(text, path, extra_statuses=extra_statuses, extra_priorities=extra_priorities)
+    del data
+    lines = _split(text)
+    del text  # only the lines are kept while parsing (a large file's text is several times its size)
+    spec = _parse_lines(lines, path, extra_statuses, extra_priorities)
     spec.errors[:0] = problems
     return spec
 

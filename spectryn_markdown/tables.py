@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from markdown_it.token import Token
-
-from spectryn_markdown.blocks import Block, inline_text
+from spectryn_markdown.inline import inline_text
 from spectryn_markdown.normalise import normalise_heading
+from spectryn_markdown.scanner import Block
 
 
 @dataclass
@@ -22,7 +21,6 @@ class Cell:
     text: str
     source: str
     line: int
-    token: Token | None = None
 
 
 @dataclass
@@ -36,24 +34,10 @@ class Table:
 
 
 def read_table(block: Block) -> Table:
-    """Collect the header and body cells of a ``table`` block."""
-    header: list[Cell] = []
-    rows: list[list[Cell]] = []
-    current: list[Cell] | None = None
-    in_head = False
-    for token in block.tokens:
-        if token.type == "thead_open":
-            in_head = True
-        elif token.type == "thead_close":
-            in_head = False
-        elif token.type == "tr_open":
-            current = [] if not in_head else header
-        elif token.type == "tr_close" and current is not None and not in_head:
-            rows.append(current)
-            current = None
-        elif token.type == "inline" and current is not None:
-            line = token.map[0] + 1 if token.map else block.line
-            current.append(Cell(inline_text(token), token.content.strip(), line, token))
+    """The header and body cells of a ``table`` block."""
+    (head_line, head), *body = block.rows
+    header = [Cell(inline_text(cell), cell.strip(), head_line + 1) for cell in head]
+    rows = [[Cell(inline_text(cell), cell.strip(), line + 1) for cell in cells] for line, cells in body]
     return Table(
         headers=[normalise_heading(cell.text) for cell in header],
         header_text=[cell.text for cell in header],
@@ -149,7 +133,10 @@ def short_rows(block: Block, lines: list[str]) -> list[tuple[int, int, int]]:
     """
     expected = cell_count(lines[block.start])
     found = []
-    for number in range(block.start + 2, min(block.end, len(lines))):
+    # the scanner lists the rows that can be short; a header counted wider than GFM reads it
+    # (odd spaces at its ends) needs every row checked
+    rows = block.uneven if expected <= len(block.rows[0][1]) else range(block.start + 2, block.end)
+    for number in rows:
         if lines[number].strip() and cell_count(lines[number]) < expected:
             found.append((number + 1, cell_count(lines[number]), expected))
     return found

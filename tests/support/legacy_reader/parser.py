@@ -1,0 +1,725 @@
+"""Read a markdown spec (see the project's markdown-format.md) into :class:`~spectryn_core.model.Spec`.
+
+Structure comes only from top-level blocks of the markdown-it token stream, so headings inside code
+fences, HTML blocks, lists or quotes are text, never stories.
+
+Which heading is what:
+
+* An H1 starts an epic (``# EPIC-001: Title`` or just ``# Title``). An H2 or H3 whose key prefix is
+  ``EPIC`` (``### 🚀 EPIC-001: ...``, as in the Bitbucket guide) starts an epic too. Stories written
+  before any epic heading belong to one unnamed epic (key None, title "").
+* An H2 whose words contain "stories" (``## User Stories``) opens the stories area of the epic; any
+  other H2 ends it, and its content joins the epic's description ("Overview"/"Summary"/"Description"
+  headings themselves are dropped, other headings are kept).
+* An H3 ``PREFIX-NUMBER: Title`` (uppercase prefix, leading emoji ignored) is a story.
+* An H3 without such a key is *a story written without a key* (an error, and its content is
+  skipped) when it sits in the stories area or is directly followed by a metadata table naming a
+  story field (points, priority, status). Otherwise it is part of the epic's description.
+* Inside a story, H4 headings open sections (Description, Acceptance Criteria, Technical Notes,
+  Subtasks, Comments, Attachments, Links/Dependencies, Related Commits); any other H4 section is
+  appended to the description under its own ``####`` heading. Deeper headings are section content.
+
+A file with no stories at all gets the error "no stories found" (syncing it would do nothing, which is
+almost always a mistake such as H2 story headings). Problems never raise: each one becomes a
+:class:`~spectryn_core.model.SpecProblem` and parsing goes on, so the user sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it.token import Token
+
+from spectryn_core.model import (
+    KEY_PATTERN,
+    Attachment,
+    Comment,
+    Commit,
+    Criterion,
+    Epic,
+    Link,
+    Spec,
+    SpecProblem,
+    Story,
+    Subtask,
+)
+from tests.support.legacy_reader.blocks import Block, inline_text, source_of, split_blocks
+from tests.support.legacy_reader.blocks import children as inline_children
+from tests.support.legacy_reader.normalise import (
+    normalise_heading,
+    normalise_link_type,
+    normalise_priority,
+    normalise_status,
+    parse_points,
+    strip_decoration,
+)
+from tests.support.legacy_reader.tables import (
+    COMMIT_COLUMNS,
+    FIELD_NAMES,
+    SUBTASK_COLUMNS,
+    Table,
+    cell_number,
+    column_map,
+    read_metadata,
+    read_table,
+    short_rows,
+)
+
+_KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
+_LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
+_PR = re.compile(r"\b(?:PR|pull[ -]?request)\s*#?\s*(\d+)\b", re.IGNORECASE)
+_PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
+_CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
+_CHECKBOX = re.compile(r"^\[([ xX])\]\s*")
+_COMMENT_HEAD = re.compile(
+    r"^\s*(?:\*\*|__)?@?(?P<author>[^*_()\n:]+?)(?:\*\*|__)?\s*"
+    r"(?:\((?P<date>[^)\n]*)\))?\s*:\s*(?P<rest>.*)$"
+)
+_LINK_LINE = re.compile(r"^(?P<type>[^:]+?)\s*:\s*(?P<targets>.+)$")
+_LINK_PREFIXES = ("blocked by", "blocks", "depends on", "relates to", "related to", "duplicates",
+                  "duplicated by", "clones", "cloned by", "is blocked by")
+_DESCRIPTION_HEADINGS = {"overview", "summary", "description", "epic description"}
+
+SECTION_NAMES: dict[str, str] = {
+    "description": "description", "user story": "description", "story": "description",
+    "acceptance criteria": "criteria", "acceptance criterion": "criteria", "ac": "criteria",
+    "criteria": "criteria", "definition of done": "criteria",
+    "technical notes": "notes", "tech notes": "notes", "technical details": "notes",
+    "implementation notes": "notes", "technical": "notes",
+    "subtasks": "subtasks", "sub tasks": "subtasks", "tasks": "subtasks", "requirements": "subtasks",
+    "comments": "comments", "discussion": "comments",
+    "attachments": "attachments", "files": "attachments",
+    "links": "links", "dependencies": "links", "related issues": "links", "related": "links",
+    "issue links": "links",
+    "related commits": "commits", "commits": "commits",
+}
+
+
+@dataclass
+class _Section:
+    name: str | None  # None: blocks between the story heading and its first H4
+    heading: Block | None
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class _StoryDraft:
+    heading: Block
+    key: str | None
+    title: str
+    sections: list[_Section] = field(default_factory=list)
+
+
+@dataclass
+class _EpicDraft:
+    epic: Epic
+    blocks: list[Block] = field(default_factory=list)
+
+
+class _Reader:
+    """One parse run: the file's lines, the problems found and the spec being built."""
+
+    def __init__(self, text: str, path: Path, statuses: Iterable[str], priorities: Iterable[str]):
+        self.path = path
+        self.lines = text.split("\n")
+        self.statuses = tuple(statuses)
+        self.priorities = tuple(priorities)
+        self.spec = Spec(path=path)
+        self.keys: dict[str, int] = {}
+
+    # --- problems -------------------------------------------------------------------------
+
+    def problem(self, line: int, message: str) -> None:
+        self.spec.errors.append(SpecProblem(str(self.path), line, message))
+
+    # --- document walk --------------------------------------------------------------------
+
+    def read(self) -> Spec:
+        blocks = split_blocks("\n".join(self.lines))
+        for block in blocks:
+            if block.kind == "table":
+                for line, cells, expected in short_rows(block, self.lines):
+                    self.problem(line, f"table row has {cells} cells but its header has "
+                                       f"{expected}; is a cell missing or the file cut short?")
+        epic: _EpicDraft | None = None
+        story: _StoryDraft | None = None
+        in_stories_area = False
+        for index, block in enumerate(blocks):
+            if block.kind == "heading":
+                text = strip_decoration(inline_text(block.inline()))
+                key, title = _split_key(text)
+                level = block.level
+                if level == 1 or (level <= 3 and key is not None and key.startswith("EPIC-")):
+                    self.finish_story(story, epic)
+                    story = None
+                    self.finish_epic(epic)
+                    epic = _EpicDraft(Epic(title=title if key else text, key=key, line=block.line))
+                    self.claim_key(key, block.line)
+                    in_stories_area = False
+                    continue
+                if level == 2:
+                    self.finish_story(story, epic)
+                    story = None
+                    in_stories_area = "stories" in normalise_heading(text).split() or (
+                        normalise_heading(text) == "stories"
+                    )
+                    epic = epic or _EpicDraft(Epic(title=""))
+                    if not in_stories_area:
+                        epic.blocks.append(block)
+                    continue
+                if level == 3:
+                    if key is not None:
+                        self.finish_story(story, epic)
+                        epic = epic or _EpicDraft(Epic(title=""))
+                        story = _StoryDraft(block, key, title)
+                        story.sections.append(_Section(None, None))
+                        if not title:
+                            self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
+                        continue
+                    following = blocks[index + 1] if index + 1 < len(blocks) else None
+                    if in_stories_area or _introduces_story(following):
+                        self.finish_story(story, epic)
+                        epic = epic or _EpicDraft(Epic(title=""))
+                        story = _StoryDraft(block, None, text)
+                        story.sections.append(_Section(None, None))
+                        self.report_missing_key(block.line, text)
+                        continue
+                    self.finish_story(story, epic)
+                    story = None
+                    epic = epic or _EpicDraft(Epic(title=""))
+                    epic.blocks.append(block)
+                    continue
+                if level == 4 and story is not None:
+                    name = SECTION_NAMES.get(normalise_heading(text))
+                    story.sections.append(_Section(name or "unknown", block))
+                    continue
+            if story is not None:
+                story.sections[-1].blocks.append(block)
+            else:
+                epic = epic or _EpicDraft(Epic(title=""))
+                epic.blocks.append(block)
+        self.finish_story(story, epic)
+        self.finish_epic(epic)
+        if not self.spec.stories():
+            self.problem(1, 'no stories found; write each story as a "### US-001: Title" heading')
+        return self.spec
+
+    def report_missing_key(self, line: int, text: str) -> None:
+        match = _LOWER_KEY.match(text)
+        if match:
+            self.problem(line, f'story key "{match.group(1)}" must be uppercase, e.g. "{match.group(1).upper()}"')
+        else:
+            shown = text or "(empty)"
+            self.problem(line, f'story heading "{shown}" has no key; write it as "### US-001: {text or "Title"}"')
+
+    def claim_key(self, key: str | None, line: int) -> bool:
+        if key is None:
+            return True
+        first = self.keys.get(key)
+        if first is not None:
+            self.problem(line, f"duplicate key {key} (first used at line {first}); give each item its own key")
+            return False
+        self.keys[key] = line
+        return True
+
+    # --- epics ----------------------------------------------------------------------------
+
+    def finish_epic(self, draft: _EpicDraft | None) -> None:
+        if draft is None:
+            return
+        epic = draft.epic
+        chunks: list[str] = []
+        metadata_read = False
+        for block in draft.blocks:
+            if block.kind == "table" and not metadata_read:
+                pairs = read_metadata(read_table(block))
+                if pairs is not None:
+                    metadata_read = True
+                    chunks.extend(self.apply_epic_metadata(epic, pairs))
+                    continue
+            if block.kind == "heading" and normalise_heading(inline_text(block.inline())) in _DESCRIPTION_HEADINGS:
+                continue
+            if block.kind == "hr":
+                continue
+            chunks.append(source_of(self.lines, block))
+        epic.description = _join(chunks)
+        if epic.key is None and not epic.title and not epic.stories:
+            return  # text before the first epic heading, with no stories: a preamble
+        self.spec.epics.append(epic)
+
+    def apply_epic_metadata(self, epic: Epic, pairs: list) -> list[str]:
+        extra: list[str] = []
+        for name, cell in pairs:
+            attribute = FIELD_NAMES.get(name)
+            value = strip_decoration(cell.text)
+            if attribute == "issue":
+                continue  # written by --write-back; the tracker knows its own issue
+            if attribute == "milestone":
+                epic.milestone = value or None
+            elif attribute == "status":
+                epic.status = self.status(cell.text, cell.line)
+            elif value:
+                extra.append(f"**{name.title()}:** {cell.source}")
+        return ["\n".join(extra)] if extra else []
+
+    # --- stories --------------------------------------------------------------------------
+
+    def finish_story(self, draft: _StoryDraft | None, epic: _EpicDraft | None) -> None:
+        if draft is None or draft.key is None or epic is None:
+            return
+        key_ok = self.claim_key(draft.key, draft.heading.line)
+        story = Story(key=draft.key, title=draft.title, line=draft.heading.line, epic_key=epic.epic.key)
+        description: list[str] = []
+        unknown: list[str] = []
+        for section in draft.sections:
+            if section.name is None or section.heading is None:
+                description.extend(self.read_preamble(story, section.blocks))
+            elif section.name == "description":
+                description.extend(self.sources(section.blocks))
+            elif section.name == "criteria":
+                story.acceptance_criteria.extend(self.read_criteria(section.blocks))
+            elif section.name == "notes":
+                story.technical_notes = _join([story.technical_notes, *self.sources(section.blocks)])
+            elif section.name == "subtasks":
+                story.subtasks.extend(self.read_subtasks(story.key, section.blocks))
+                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
+            elif section.name == "comments":
+                story.comments.extend(self.read_comments(section.blocks))
+            elif section.name == "attachments":
+                leftover = self.read_attachments(story, section.blocks)
+                if leftover:
+                    unknown.append(_join([source_of(self.lines, section.heading), *leftover]))
+            elif section.name == "links":
+                story.links.extend(self.read_links(section))
+            elif section.name == "commits":
+                story.commits.extend(self.read_commits(section.blocks))
+                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
+            else:
+                unknown.append(_join([source_of(self.lines, section.heading), *self.sources(section.blocks)]))
+        story.description = _join(description + unknown)
+        story.pull_requests = _pull_requests(draft, self.lines)
+        if key_ok:
+            epic.epic.stories.append(story)
+
+    def leftover(self, section: _Section, consumed: tuple[str, ...]) -> list[str]:
+        """Blocks a section reader did not use, kept in the description under the section heading."""
+        rest = [block for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
+        if not rest or section.heading is None:
+            return []
+        return [_join([source_of(self.lines, section.heading), *self.sources(rest)])]
+
+    def sources(self, blocks: list[Block]) -> list[str]:
+        return [source_of(self.lines, block) for block in blocks if block.kind != "hr"]
+
+    def read_preamble(self, story: Story, blocks: list[Block]) -> list[str]:
+        """The metadata table and the description written before the first H4."""
+        chunks: list[str] = []
+        extra = ""  # metadata rows the model has no field for, kept after the author's text
+        metadata_read = False
+        for block in blocks:
+            if block.kind == "table" and not metadata_read:
+                pairs = read_metadata(read_table(block))
+                if pairs is not None:
+                    metadata_read = True
+                    extra = self.apply_story_metadata(story, pairs)
+                    continue
+            if block.kind == "hr":
+                continue
+            chunks.append(source_of(self.lines, block))
+        return chunks + [extra] if extra else chunks
+
+    def apply_story_metadata(self, story: Story, pairs: list) -> str:
+        extra: list[str] = []
+        for name, cell in pairs:
+            attribute = FIELD_NAMES.get(name)
+            value = strip_decoration(cell.text)
+            if attribute == "issue":
+                continue  # written by --write-back; the tracker knows its own issue
+            if attribute == "story_points":
+                points, error = parse_points(cell.text)
+                if error:
+                    self.problem(cell.line, error)
+                story.story_points = points
+            elif attribute == "priority":
+                story.priority = self.priority(cell.text, cell.line)
+            elif attribute == "status":
+                story.status = self.status(cell.text, cell.line)
+            elif attribute == "labels":
+                story.labels = [label for label in (strip_decoration(part) for part in re.split(r"[,;]", cell.text)) if label]
+            elif attribute == "assignee":
+                story.assignee = value.lstrip("@") or None
+            elif attribute in ("milestone", "component", "version", "kind"):
+                setattr(story, attribute, value or None)
+            elif value:
+                extra.append(f"**{name.title()}:** {cell.source}")
+        return "\n".join(extra)
+
+    def status(self, raw: str, line: int) -> str | None:
+        value, error = normalise_status(raw, self.statuses)
+        if error:
+            self.problem(line, error)
+        return value
+
+    def priority(self, raw: str, line: int) -> str | None:
+        value, error = normalise_priority(raw, self.priorities)
+        if error:
+            self.problem(line, error)
+        return value
+
+    # --- sections -------------------------------------------------------------------------
+
+    def read_criteria(self, blocks: list[Block]) -> list[Criterion]:
+        criteria: list[Criterion] = []
+        for block in blocks:
+            if block.kind in ("bullet_list", "ordered_list"):
+                for item in _list_items(block):
+                    text = " ".join(t.content for t in item if t.type == "inline").strip()
+                    match = _CHECKBOX.match(text)
+                    done = bool(match and match.group(1) in "xX")
+                    text = text[match.end():] if match else text
+                    if text:
+                        criteria.append(Criterion(text=" ".join(text.split()), done=done))
+            elif block.kind == "paragraph":
+                for line in inline_text(block.inline()).split("\n"):
+                    if line.strip():
+                        criteria.append(Criterion(text=line.strip()))
+        return criteria
+
+    def read_subtasks(self, parent: str, blocks: list[Block]) -> list[Subtask]:
+        subtasks: list[Subtask] = []
+        numbers: dict[int, int] = {}
+        for block in blocks:
+            if block.kind == "table":
+                subtasks.extend(self.read_subtask_table(parent, read_table(block), len(subtasks)))
+            elif block.kind in ("bullet_list", "ordered_list"):
+                for item in _list_items(block):
+                    inline = next((t for t in item if t.type == "inline"), None)
+                    text = inline_text(inline)
+                    match = _CHECKBOX.match(text)
+                    title = text[match.end():] if match else text
+                    if not title:
+                        continue
+                    line = inline.map[0] + 1 if inline is not None and inline.map else block.line
+                    status = "done" if match and match.group(1) in "xX" else None
+                    subtasks.append(Subtask(number=len(subtasks) + 1, title=title, status=status,
+                                            line=line, parent_key=parent))
+        kept: list[Subtask] = []
+        for subtask in subtasks:
+            first = numbers.get(subtask.number)
+            if first is not None:
+                self.problem(subtask.line, f"duplicate subtask number {subtask.number} in {parent} "
+                                           f"(first used at line {first}); number each subtask once")
+                continue
+            numbers[subtask.number] = subtask.line
+            kept.append(subtask)
+        return kept
+
+    def read_subtask_table(self, parent: str, table: Table, before: int) -> list[Subtask]:
+        columns = column_map(table, SUBTASK_COLUMNS)
+        if "title" not in columns:
+            shown = ", ".join(text for text in table.header_text) or "none"
+            self.problem(table.line, f'subtask table has no name column (columns: {shown}); '
+                                     f'add a "Subtask" or "Task" column')
+            return []
+        subtasks: list[Subtask] = []
+        for position, row in enumerate(table.rows, start=before + 1):
+            def cell(name: str) -> str:
+                index = columns.get(name)
+                return row[index].text if index is not None and index < len(row) else ""  # noqa: B023 - used in this iteration
+
+            title = strip_decoration(cell("title"))
+            line = row[0].line if row else table.line
+            if not title and not any(c.text.strip() for c in row):
+                continue
+            if not title:
+                self.problem(line, f"subtask in {parent} has no name; fill in its name cell")
+                continue
+            number = position
+            if "number" in columns and cell("number").strip():
+                parsed = cell_number(cell("number"))
+                if parsed is None:
+                    self.problem(line, f'subtask number "{cell("number").strip()}" is not a whole number; '
+                                       f"write 1, 2, 3 ...")
+                else:
+                    number = parsed
+            points, error = parse_points(cell("story_points"))
+            if error:
+                self.problem(line, error)
+            description_index = columns.get("description")
+            description = row[description_index].source if description_index is not None and description_index < len(row) else ""
+            subtasks.append(Subtask(
+                number=number,
+                title=title,
+                description=description,
+                story_points=points,
+                status=self.status(cell("status"), line),
+                priority=self.priority(cell("priority"), line),
+                assignee=strip_decoration(cell("assignee")).lstrip("@") or None,
+                line=line,
+                parent_key=parent,
+            ))
+        return subtasks
+
+    def read_comments(self, blocks: list[Block]) -> list[Comment]:
+        comments: list[Comment] = []
+        for block in blocks:
+            if block.kind == "blockquote":
+                body_lines = [_unquote(line) for line in self.lines[block.start:block.end]]
+                comments.append(_comment("\n".join(body_lines)))
+            elif block.kind in ("bullet_list", "ordered_list"):
+                for item in _list_items(block):
+                    inline = [t for t in item if t.type == "inline"]
+                    comments.append(_comment("\n".join(t.content for t in inline)))
+            elif block.kind == "paragraph":
+                comments.append(_comment(source_of(self.lines, block)))
+        return [comment for comment in comments if comment.body]
+
+    def read_attachments(self, story: Story, blocks: list[Block]) -> list[str]:
+        """Add the local files linked in the section; return the sources of blocks with no file link."""
+        leftover: list[str] = []
+        folder = self.path.parent
+        for block in blocks:
+            found = False
+            for token in block.tokens:
+                if token.type != "inline":
+                    continue
+                for name, target in _links(token):
+                    if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
+                        continue  # a web address or an anchor: not a file to upload
+                    found = True
+                    line = token.map[0] + 1 if token.map else block.line
+                    relative = unquote(target.split("#")[0].split("?")[0])
+                    full = (folder / relative).resolve() if relative else folder.resolve()
+                    if not relative or not full.is_file():
+                        self.problem(line, f'attachment "{relative or name}" not found; add the file or fix '
+                                           f"the link (paths are relative to the spec file's folder)")
+                        continue
+                    story.attachments.append(Attachment(name=name or full.name, path=full))
+            if not found and block.kind != "hr":
+                leftover.append(source_of(self.lines, block))
+        return leftover
+
+    def read_links(self, section: _Section) -> list[Link]:
+        assert section.heading is not None, "a named section starts at its heading"
+        default = "depends on" if normalise_heading(inline_text(section.heading.inline())) == "dependencies" else "relates to"
+        links: list[Link] = []
+        for block in section.blocks:
+            if block.kind == "table":
+                table = read_table(block)
+                columns = column_map(table, {"type": ("type", "link type", "relation", "relationship", "link"),
+                                             "target": ("target", "issue", "story", "key", "item", "to")})
+                for row in table.rows:
+                    if "target" in columns and columns["target"] < len(row):
+                        kind = row[columns["type"]].text if "type" in columns and columns["type"] < len(row) else default
+                        for target in _targets(row[columns["target"]].text):
+                            links.append(Link(normalise_link_type(kind) or default, target))
+                continue
+            items: list[tuple[str, int]] = []
+            if block.kind in ("bullet_list", "ordered_list"):
+                for item in _list_items(block):
+                    inline = next((t for t in item if t.type == "inline"), None)
+                    if inline is not None:
+                        items.append((inline_text(inline), inline.map[0] + 1 if inline.map else block.line))
+            elif block.kind == "paragraph":
+                inline = block.inline()
+                items.extend((line, block.line + offset) for offset, line in enumerate((inline.content if inline else "").split("\n")))
+            for text, line in items:
+                link = _parse_link(strip_decoration(text.replace("*", "")), default)
+                if link is None:
+                    if text.strip():
+                        self.problem(line, f'link "{text.strip()}" not understood; write it as "blocks: US-002"')
+                    continue
+                links.extend(link)
+        return links
+
+    def read_commits(self, blocks: list[Block]) -> list[Commit]:
+        commits: list[Commit] = []
+        for block in blocks:
+            if block.kind == "table":
+                table = read_table(block)
+                columns = column_map(table, COMMIT_COLUMNS)
+                sha_index = columns.get("sha", 0)
+                message_index = columns.get("message", 1 if len(table.headers) > 1 else None)
+                for row in table.rows:
+                    sha = row[sha_index].text.strip() if sha_index < len(row) else ""
+                    message = row[message_index].text.strip() if message_index is not None and message_index < len(row) else ""
+                    if sha:
+                        commits.append(Commit(sha=sha.strip("`"), message=message))
+            elif block.kind in ("bullet_list", "ordered_list"):
+                for item in _list_items(block):
+                    inline = next((t for t in item if t.type == "inline"), None)
+                    text = inline_text(inline)
+                    parts = re.split(r"\s*(?:[-–—:]\s+|\s+)", text, maxsplit=1)
+                    if parts and parts[0]:
+                        commits.append(Commit(sha=parts[0].strip("`"), message=parts[1] if len(parts) > 1 else ""))
+        return commits
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _split_key(text: str) -> tuple[str | None, str]:
+    match = _KEY.match(text)
+    if not match:
+        return None, text
+    return match.group(1), strip_decoration(match.group(2))
+
+
+def _introduces_story(block: Block | None) -> bool:
+    if block is None or block.kind != "table":
+        return False
+    pairs = read_metadata(read_table(block))
+    return pairs is not None and any(FIELD_NAMES.get(name) in ("story_points", "priority", "status") for name, _ in pairs)
+
+
+def _join(chunks: list[str]) -> str:
+    return "\n\n".join(chunk.strip("\n") for chunk in chunks if chunk and chunk.strip())
+
+
+def _list_items(block: Block) -> list[list[Token]]:
+    """Tokens of each top-level item of a list block (nested lists stay inside their item)."""
+    items: list[list[Token]] = []
+    current: list[Token] | None = None
+    for token in block.tokens[1:-1]:
+        if token.type == "list_item_open" and token.level == 1:
+            current = []
+            items.append(current)
+        elif token.type == "list_item_close" and token.level == 1:
+            current = None
+        elif current is not None:
+            current.append(token)
+    return items
+
+
+def _unquote(line: str) -> str:
+    stripped = line.lstrip()
+    if stripped.startswith(">"):
+        stripped = stripped[1:]
+        if stripped.startswith(" "):
+            stripped = stripped[1:]
+        return stripped
+    return line
+
+
+def _comment(text: str) -> Comment:
+    text = text.strip()
+    first, _, rest = text.partition("\n")
+    if first.startswith(("**@", "@", "__@")) or re.match(r"^(\*\*|__)[^*_]+(\*\*|__)\s*(\([^)]*\))?\s*:", first):
+        match = _COMMENT_HEAD.match(first)
+        if match:
+            body = "\n".join(part for part in (match.group("rest").strip(), rest.strip()) if part)
+            date = (match.group("date") or "").strip() or None
+            return Comment(body=body, author=match.group("author").strip().lstrip("@") or None, date=date)
+    return Comment(body=text)
+
+
+def _links(token: Token) -> list[tuple[str, str]]:
+    """``(text, target)`` of every link and image in an inline token."""
+    found: list[tuple[str, str]] = []
+    children = inline_children(token)
+    for index, child in enumerate(children):
+        if child.type == "link_open":
+            text: list[str] = []
+            for inner in children[index + 1:]:
+                if inner.type == "link_close":
+                    break
+                if inner.type in ("text", "code_inline"):
+                    text.append(inner.content)
+            found.append(("".join(text).strip(), str(child.attrGet("href") or "")))
+        elif child.type == "image":
+            found.append((inline_text(child), str(child.attrGet("src") or "")))
+    return found
+
+
+def _targets(text: str) -> list[str]:
+    return [part.strip().strip("`") for part in re.split(r"[,;]|\band\b", text) if part.strip()]
+
+
+def _parse_link(text: str, default: str) -> list[Link] | None:
+    match = _LINK_LINE.match(text)
+    if match:
+        kind = normalise_link_type(match.group("type"))
+        targets = _targets(match.group("targets"))
+        return [Link(kind, target) for target in targets] if kind and targets else None
+    lowered = text.lower()
+    for prefix in sorted(_LINK_PREFIXES, key=len, reverse=True):
+        if lowered.startswith(prefix + " "):
+            targets = _targets(text[len(prefix):])
+            return [Link(normalise_link_type(prefix), target) for target in targets] or None
+    if _KEY.match(text):
+        return [Link(default, target) for target in _targets(text)]
+    return None
+
+
+def _pull_requests(draft: _StoryDraft, lines: list[str]) -> list[int]:
+    """PR numbers mentioned anywhere in the story's text, links included - not in code."""
+    numbers: set[int] = set()
+    blocks = [draft.heading] + [block for section in draft.sections
+                                for block in ([section.heading] if section.heading else []) + section.blocks]
+    for block in blocks:
+        if block.kind in _CODE_BLOCKS:
+            continue
+        text = _CODE_SPAN.sub(" ", source_of(lines, block))
+        numbers.update(int(n) for n in _PR.findall(text))
+        numbers.update(int(n) for n in _PR_URL.findall(text))
+    return sorted(numbers)
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def parse_text(
+    text: str,
+    path: Path,
+    *,
+    extra_statuses: Iterable[str] = (),
+    extra_priorities: Iterable[str] = (),
+) -> Spec:
+    """Parse spec ``text`` as if read from ``path`` (used for messages and attachment paths)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # markdown-it makes ~200 token objects per story and none of them form reference cycles; the
+    # cyclic collector rescanning millions of them made large files parse in super-linear time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Reader(text, Path(path), extra_statuses, extra_priorities).read()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def parse_file(
+    path: Path,
+    *,
+    extra_statuses: Iterable[str] = (),
+    extra_priorities: Iterable[str] = (),
+) -> Spec:
+    """Read and parse the spec at ``path``; unreadable or non-UTF-8 files give errors, not exceptions."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        spec = Spec(path=path)
+        reason = error.strerror or str(error)
+        spec.errors.append(SpecProblem(str(path), 1, f"cannot read the file: {reason}; check the path and its permissions"))
+        return spec
+    problems: list[SpecProblem] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        start = error.start
+        line = data.count(b"\n", 0, start) + 1
+        problems.append(SpecProblem(str(path), line, f"not valid UTF-8 at byte {start}; save the file as UTF-8"))
+        text = data.decode("utf-8-sig", errors="replace")
+    spec = parse_text(text, path, extra_statuses=extra_statuses, extra_priorities=extra_priorities)
+    spec.errors[:0] = problems
+    return spec
+
+
+__all__ = ["parse_file", "parse_text"]

@@ -1,0 +1,161 @@
+"""Reading GFM tables: story/epic metadata, subtasks and related commits.
+
+Columns are matched by their header names (case, bold and emoji ignored), never by position, so
+``# | Subtask | Description | SP | Status`` and ``Task | Description | Points`` both work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from tests.support.legacy_reader.blocks import Block, inline_text
+from tests.support.legacy_reader.normalise import normalise_heading
+
+
+@dataclass
+class Cell:
+    """One table cell: plain ``text``, markdown ``source`` and 1-based ``line``."""
+
+    text: str
+    source: str
+    line: int
+    token: Token | None = None
+
+
+@dataclass
+class Table:
+    """A parsed table: normalised header names, their text as written, and the body rows."""
+
+    headers: list[str]
+    header_text: list[str]
+    rows: list[list[Cell]]
+    line: int
+
+
+def read_table(block: Block) -> Table:
+    """Collect the header and body cells of a ``table`` block."""
+    header: list[Cell] = []
+    rows: list[list[Cell]] = []
+    current: list[Cell] | None = None
+    in_head = False
+    for token in block.tokens:
+        if token.type == "thead_open":
+            in_head = True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open":
+            current = [] if not in_head else header
+        elif token.type == "tr_close" and current is not None and not in_head:
+            rows.append(current)
+            current = None
+        elif token.type == "inline" and current is not None:
+            line = token.map[0] + 1 if token.map else block.line
+            current.append(Cell(inline_text(token), token.content.strip(), line, token))
+    return Table(
+        headers=[normalise_heading(cell.text) for cell in header],
+        header_text=[cell.text for cell in header],
+        rows=rows,
+        line=block.line,
+    )
+
+
+#: Field names of the metadata table (normalised) -> model attribute.
+FIELD_NAMES: dict[str, str] = {
+    "story points": "story_points", "story point": "story_points", "points": "story_points",
+    "sp": "story_points", "estimate": "story_points", "effort": "story_points",
+    "priority": "priority",
+    "status": "status", "state": "status",
+    "milestone": "milestone", "release": "milestone", "target release": "milestone",
+    "component": "component", "components": "component",
+    "version": "version", "fix version": "version", "target version": "version",
+    "assignee": "assignee", "owner": "assignee", "assigned to": "assignee",
+    "labels": "labels", "label": "labels", "tags": "labels",
+    "kind": "kind", "type": "kind", "issue type": "kind",
+    "issue": "issue",  # the tracker issue link --write-back adds; read and ignored (never sent)
+}
+
+_KEY_VALUE_HEADERS = {"field", "property", "attribute", "key", "name", "metadata"}
+
+
+def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
+    """``(normalised field name, value cell)`` pairs of a metadata table, or None if it is not one.
+
+    Two shapes: vertical (``| Field | Value |`` then one row per field) and horizontal (known
+    field names as headers, values in the first body row).
+    """
+    if len(table.headers) == 2 and table.headers[0] in _KEY_VALUE_HEADERS:
+        return [(normalise_heading(row[0].text), row[1]) for row in table.rows if len(row) >= 2]
+    if len(table.headers) == 2 and table.headers[0] in FIELD_NAMES and table.headers[1] not in FIELD_NAMES:
+        # a vertical table written without a header row of its own: the first field is the header
+        first = Cell(table.header_text[1], table.header_text[1], table.line)
+        pairs = [(table.headers[0], first)]
+        return pairs + [(normalise_heading(row[0].text), row[1]) for row in table.rows if len(row) >= 2]
+    known = [name for name in table.headers if name in FIELD_NAMES]
+    if known and table.rows:
+        return list(zip(table.headers, table.rows[0], strict=False))
+    return None
+
+
+SUBTASK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("#", "no", "nr", "number", "num", "id"),
+    "title": ("subtask", "sub task", "task", "name", "title", "requirement", "summary", "item"),
+    "description": ("description", "details", "desc", "notes"),
+    "story_points": ("sp", "points", "story points", "estimate", "pts", "effort"),
+    "status": ("status", "state"),
+    "priority": ("priority",),
+    "assignee": ("assignee", "owner", "assigned to"),
+}
+
+
+def column_map(table: Table, columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Index of each wanted column in ``table`` by header name; missing columns are left out."""
+    found: dict[str, int] = {}
+    for index, (name, text) in enumerate(zip(table.headers, table.header_text, strict=False)):
+        candidate = "#" if text.strip() == "#" else name
+        for attribute, names in columns.items():
+            if candidate in names and attribute not in found:
+                found[attribute] = index
+                break
+    return found
+
+
+COMMIT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sha": ("commit", "sha", "hash", "id", "commit id", "revision"),
+    "message": ("message", "description", "summary", "title", "subject"),
+}
+
+_NUMBER = re.compile(r"(\d+)\s*$")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def cell_count(line: str) -> int:
+    """How many cells a GFM table row's source line has (escaped pipes do not split)."""
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    return len(_UNESCAPED_PIPE.split(text))
+
+
+def short_rows(block: Block, lines: list[str]) -> list[tuple[int, int, int]]:
+    """``(line, cells, expected)`` of each body row with fewer cells than the header row.
+
+    GFM silently pads a short row with empty cells; in a spec that usually means the file was
+    cut short or a cell was forgotten, and syncing it would blank or shorten a field.
+    """
+    expected = cell_count(lines[block.start])
+    found = []
+    for number in range(block.start + 2, min(block.end, len(lines))):
+        if lines[number].strip() and cell_count(lines[number]) < expected:
+            found.append((number + 1, cell_count(lines[number]), expected))
+    return found
+
+
+def cell_number(text: str) -> int | None:
+    """The trailing whole number of a ``#`` cell (``1``, ``#2``, ``ST-3``), or None."""
+    match = _NUMBER.search(text.strip())
+    return int(match.group(1)) if match else None
