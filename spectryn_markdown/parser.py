@@ -57,6 +57,7 @@ from spectryn_markdown.normalise import (
     parse_points,
     strip_decoration,
 )
+from spectryn_markdown.scanner import Block, Item, scan
 from spectryn_markdown.tables import (
     COMMIT_COLUMNS,
     FIELD_NAMES,
@@ -68,7 +69,6 @@ from spectryn_markdown.tables import (
     read_table,
     short_rows,
 )
-from spectryn_markdown.scanner import Block, Item, scan
 
 _KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")

@@ -304,9 +304,8 @@ class _Scanner:
         if ch == "`" or ch == "~":
             if self.fence(line, end, True):
                 return True
-        elif ch == ">":
-            if self.sc[line] - self.blk < 4:
-                return True
+        elif ch == ">" and self.sc[line] - self.blk < 4:
+            return True
         if ch in "*-_" and self.hr(line, True):
             return True
         if not more:
