@@ -285,6 +285,8 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
                          indent=2))
         return EXIT_OK
     for spec in specs:
+        for warning in spec.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         stories = spec.stories()
         subtasks = sum(len(s.subtasks) for s in stories)
         print(f"{spec.path}: OK - {len(spec.epics)} epic(s), {len(stories)} stories, "

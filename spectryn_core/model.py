@@ -143,11 +143,16 @@ class SpecProblem:
 
 @dataclass
 class Spec:
-    """A parsed spec file. ``errors`` is empty when the file can be synced."""
+    """A parsed spec file. ``errors`` is empty when the file can be synced.
+
+    ``warnings`` never block a sync: what was read in a way the author may not expect (a story
+    key written ``US_002`` read as ``US-002``) or text that looks like metadata and was not read.
+    """
 
     path: Path
     epics: list[Epic] = field(default_factory=list)
     errors: list[SpecProblem] = field(default_factory=list)
+    warnings: list[SpecProblem] = field(default_factory=list)
 
     def stories(self) -> list[Story]:
         """Every story of every epic, in file order."""

@@ -1,6 +1,7 @@
 """The parsed spec as one JSON-ready dict, printed by ``spectryn validate FILE --output json``.
 
-The shape is fixed (issue 3): ``{"epics": [...], "errors": [{"file", "line", "message"}]}``; missing
+The shape is fixed (issue 3): ``{"epics": [...], "errors": [{"file", "line", "message"}]}``, plus
+``"warnings"`` in the shape of ``"errors"`` (problems that do not block a sync); missing
 values are None (null). Attachment paths are given relative to the spec's folder, in POSIX form.
 """
 
@@ -77,4 +78,5 @@ def spec_to_json(spec: Spec) -> dict[str, Any]:
     return {
         "epics": [_epic(epic, folder) for epic in spec.epics],
         "errors": [{"file": p.file, "line": p.line, "message": p.message} for p in spec.errors],
+        "warnings": [{"file": p.file, "line": p.line, "message": p.message} for p in spec.warnings],
     }

@@ -98,8 +98,11 @@ def run_sync(
         lock = RunLock(request.state_dir, request.tracker, connection.target)
         if request.execute:
             with lock:
-                return _sync(hooks, connection, request, items, all_items, path, progress)
-        return _sync(hooks, connection, request, items, all_items, path, progress)
+                result = _sync(hooks, connection, request, items, all_items, path, progress)
+        else:
+            result = _sync(hooks, connection, request, items, all_items, path, progress)
+        result.plan.warnings[:0] = [str(warning) for warning in spec.warnings]  # the parser's, first
+        return result
     finally:
         connection.close()
 

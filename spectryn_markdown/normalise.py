@@ -81,12 +81,41 @@ def strip_decoration(value: str) -> str:
             return text
 
 
+#: An emoji written alone as a status or priority, where what it stands for is unambiguous.
+STATUS_EMOJI: dict[str, str] = {
+    "✅": "done", "✔": "done", "☑": "done", "✔️": "done", ":white_check_mark:": "done", ":heavy_check_mark:": "done",
+    "🔄": "in progress", "🚧": "in progress", "⏳": "in progress", ":arrows_counterclockwise:": "in progress",
+    "📋": "open", "🆕": "open", "👀": "in review", "❌": "closed", ":x:": "closed",
+    "⏸": "blocked", "🚫": "blocked", "⛔": "blocked", "🛑": "blocked",
+}
+#: The coloured circles of the format reference (``🔴 Critical``, ``🟠 High``, ``🟡 Medium``, ``🟢 Low``).
+PRIORITY_EMOJI: dict[str, str] = {"🔴": "critical", "🟠": "high", "🟡": "medium", "🟢": "low"}
+
+
+def _emoji_alone(raw: str) -> str | None:
+    """The symbol of a value that is one emoji (or shortcode) and nothing else, else None."""
+    text = raw.strip().strip("*_").strip().replace("\ufe0f", "")
+    if _SHORTCODE.fullmatch(text):
+        return text
+    if text and any(unicodedata.category(ch) == "So" for ch in text) and not any(ch.isalnum() for ch in text):
+        return text
+    return None
+
+
 def _normalise(
     raw: str, canonical: tuple[str, ...], aliases: dict[str, str], extra: Iterable[str], what: str
 ) -> tuple[str | None, str | None]:
     word = normalise_word(raw)
     if not word:
-        return None, None
+        symbol = _emoji_alone(raw)
+        if symbol is None:
+            return None, None  # empty, "-", "?": not given
+        meaning = (STATUS_EMOJI if what == "status" else PRIORITY_EMOJI).get(symbol)
+        if meaning is not None:
+            return meaning, None
+        example = "✅ Done" if what == "status" else "🔴 Critical"
+        return None, (f'{what} "{raw.strip()}" is an emoji alone and it is not clear which {what} it means; '
+                      f'write the word too, e.g. "{example}"')
     extras = {normalise_word(key): key for key in extra}
     if word in canonical:
         return word, None

@@ -57,14 +57,17 @@ from spectryn_markdown.normalise import (
     parse_points,
     strip_decoration,
 )
-from spectryn_markdown.scanner import Block, Item, scan
+from spectryn_markdown.scanner import Block, Item, row_cells, scan
 from spectryn_markdown.tables import (
     COMMIT_COLUMNS,
     FIELD_NAMES,
+    KEY_VALUE_HEADERS,
     SUBTASK_COLUMNS,
+    Cell,
     Table,
     cell_number,
     column_map,
+    is_field_value,
     read_metadata,
     read_table,
     short_rows,
@@ -86,6 +89,21 @@ _COMMENT_HEAD = re.compile(
 _LINK_LINE = re.compile(r"^(?P<type>[^:]+?)\s*:\s*(?P<targets>.+)$")
 _LINK_PREFIXES = ("blocked by", "blocks", "depends on", "relates to", "related to", "duplicates",
                   "duplicated by", "clones", "cloned by", "is blocked by")
+#: A story key as the older tool accepted it: ``US_002``, ``US 003``, ``us-002``, ``PROJ/123`` (read as
+#: ``US-002`` ...). A space only after an uppercase prefix, so "Story 3: ..." stays a title.
+_LOOSE_KEY = re.compile(r"^\[?(?P<prefix>[A-Za-z][A-Za-z0-9_]*?)(?P<sep>[-_/]|(?<=[A-Z]) )(?P<number>\d+)\]?"
+                        r"(?:\s*[:\-–—|]\s*|\s+|$)(?P<rest>.*)$")
+#: ``**Priority**: High`` / ``**Story Points:** 3`` on a line of its own (a list item too).
+_INLINE_FIELD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?(?:\*\*|__)\s*(?P<name>[^*_\n:]+?)\s*(?P<colon>:)?\s*(?:\*\*|__)"
+                           r"\s*(?(colon)|:)\s*(?P<value>.*?)\s*$")
+#: A line that is a table row: ``| **Story Points** | 5 |``.
+_PIPE_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
+#: A checkbox subtask's points suffix: ``(2 SP)``, ``(3 pts)``, ``(1.5 points)``.
+_SUBTASK_POINTS = re.compile(r"\s*\(\s*(\d+(?:[.,]\d+)?)\s*(?:sp|pts?|points?|story\s*points?)\.?\s*\)\s*$",
+                             re.IGNORECASE)
+_SUBTASK_DESCRIPTION = re.compile(r"\s+[-–—]\s+")
+#: Under Links / Dependencies: "no links".
+_NO_LINKS = frozenset({"none", "n/a", "na", "-", "–", "—", "nothing", "no links", "no dependencies", "tbd"})
 _DESCRIPTION_HEADINGS = {"overview", "summary", "description", "epic description"}
 
 SECTION_NAMES: dict[str, str] = {
@@ -116,6 +134,8 @@ class _StoryDraft:
     key: str | None
     title: str
     sections: list[_Section] = field(default_factory=list)
+    #: an H3 without a key that is a story only if story sections or metadata follow
+    tentative: bool = False
 
 
 @dataclass
@@ -142,6 +162,9 @@ class _Reader:
 
     def problem(self, line: int, message: str) -> None:
         self.spec.errors.append(SpecProblem(str(self.path), line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.spec.warnings.append(SpecProblem(str(self.path), line, message))
 
     # --- document walk --------------------------------------------------------------------
 
@@ -190,17 +213,17 @@ class _Reader:
                         if not title:
                             self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
                         continue
-                    if in_stories_area or _introduces_story(following):
-                        self.finish_story(story, epic)
-                        epic = epic or _EpicDraft(Epic(title=""))
-                        story = _StoryDraft(block, None, text)
-                        story.sections.append(_Section(None, None))
-                        self.report_missing_key(block.line, text)
-                        continue
+                    # no key: a story (named by a loosely written key, or an error) when it is in
+                    # the stories area or metadata follows; otherwise decided once its content is
+                    # known (story sections make it a story, anything else is epic text)
                     self.finish_story(story, epic)
-                    story = None
                     epic = epic or _EpicDraft(Epic(title=""))
-                    epic.blocks.append(block)
+                    story = _StoryDraft(block, None, text)
+                    story.sections.append(_Section(None, None))
+                    if in_stories_area or _introduces_story(following):
+                        self.adopt(story)
+                    else:
+                        story.tentative = True
                     continue
                 if level == 4 and story is not None:
                     name = SECTION_NAMES.get(normalise_heading(text))
@@ -217,6 +240,39 @@ class _Reader:
         if not self.spec.stories():
             self.problem(1, 'no stories found; write each story as a "### US-001: Title" heading')
         return self.spec
+
+    def adopt(self, draft: _StoryDraft) -> None:
+        """Make a heading without a proper key a story: read a loosely written key, or report it."""
+        match = _LOOSE_KEY.match(draft.title)
+        if match and (match.group("sep") != " " or match.group("prefix").isupper()):
+            written = draft.title[:match.start("rest")].strip().strip("[]:-–—| ").strip()
+            key = f"{match.group('prefix').upper()}-{match.group('number')}"
+            draft.key = key
+            draft.title = strip_decoration(match.group("rest"))
+            self.warn(draft.heading.line, f'story key "{written}" read as "{key}"; write it as "### {key}: '
+                                          f'{draft.title or "Title"}"')
+            if not draft.title:
+                self.problem(draft.heading.line, f'story {key} has no title; write "### {key}: Title"')
+            return
+        self.report_missing_key(draft.heading.line, draft.title)
+
+    def story_like(self, draft: _StoryDraft) -> bool:
+        """Whether what follows a heading without a key is a story's: a known #### section or metadata."""
+        for section in draft.sections:
+            if section.name is not None and section.name != "unknown":
+                return True
+        return any(self.metadata_like(block) for block in draft.sections[0].blocks)
+
+    def metadata_like(self, block: Block) -> bool:
+        """A block that states story fields: a field/value table, ``**Priority**: High`` lines, table rows."""
+        if block.kind == "table":
+            table = read_table(block)
+            pairs = read_metadata(table)
+            return pairs is not None and is_field_value(table) and any(name in FIELD_NAMES for name, _ in pairs)
+        if block.kind in ("paragraph", "bullet_list"):
+            return any(_field_line(line) is not None or _row_field(line) is not None
+                       for line in self.lines[block.start:block.end])
+        return False
 
     def report_missing_key(self, line: int, text: str) -> None:
         match = _LOWER_KEY.match(text)
@@ -246,8 +302,9 @@ class _Reader:
         metadata_read = False
         for block in draft.blocks:
             if block.kind == "table" and not metadata_read:
-                pairs = read_metadata(read_table(block))
-                if pairs is not None:
+                table = read_table(block)
+                pairs = read_metadata(table)
+                if pairs is not None and is_field_value(table):  # not an overview table with a Status column
                     metadata_read = True
                     chunks.extend(self.apply_epic_metadata(epic, pairs))
                     continue
@@ -279,6 +336,14 @@ class _Reader:
     # --- stories --------------------------------------------------------------------------
 
     def finish_story(self, draft: _StoryDraft | None, epic: _EpicDraft | None) -> None:
+        if draft is not None and draft.tentative and epic is not None:
+            if not self.story_like(draft):
+                epic.blocks.append(draft.heading)  # an overview heading: epic text, as written
+                for section in draft.sections:
+                    epic.blocks.extend(([section.heading] if section.heading else []) + section.blocks)
+                return
+            draft.tentative = False
+            self.adopt(draft)
         if draft is None or draft.key is None or epic is None:
             return
         key_ok = self.claim_key(draft.key, draft.heading.line)
@@ -312,6 +377,14 @@ class _Reader:
                 unknown.append(_join([_source(self.lines, section.heading), *self.sources(section.blocks)]))
         story.description = _join(description + unknown)
         story.pull_requests = _pull_requests(draft, self.lines)
+        for section in draft.sections[1:]:
+            if section.name in ("description", "notes", "unknown") and section.heading is not None:
+                for block in section.blocks:
+                    if self.metadata_like(block):
+                        self.warn(block.line, f'looks like story metadata but it is under "#### '
+                                              f'{inline_text(section.heading.content)}" and is kept as text; '
+                                              f"put it right under the story heading to have it read")
+
         if key_ok:
             epic.epic.stories.append(story)
 
@@ -328,19 +401,61 @@ class _Reader:
     def read_preamble(self, story: Story, blocks: list[Block]) -> list[str]:
         """The metadata table and the description written before the first H4."""
         chunks: list[str] = []
-        extra = ""  # metadata rows the model has no field for, kept after the author's text
+        extras: list[str] = []  # metadata rows the model has no field for, kept after the author's text
         metadata_read = False
         for block in blocks:
-            if block.kind == "table" and not metadata_read:
-                pairs = read_metadata(read_table(block))
-                if pairs is not None:
+            if block.kind == "table":
+                table = read_table(block)
+                pairs = read_metadata(table)
+                if pairs is not None and not metadata_read:
                     metadata_read = True
-                    extra = self.apply_story_metadata(story, pairs)
+                    extras.append(self.apply_story_metadata(story, pairs))
+                    continue
+                if pairs is not None and is_field_value(table) and any(name in FIELD_NAMES for name, _ in pairs):
+                    self.warn(block.line, "looks like story metadata but only the first metadata table of a "
+                                          "story is read; merge it into the first one")
+            elif block.kind in ("paragraph", "bullet_list"):
+                pairs, rest = self.written_fields(block)
+                if pairs:
+                    extras.append(self.apply_story_metadata(story, pairs))
+                    if rest:
+                        chunks.append(rest)
                     continue
             if block.kind == "hr":
                 continue
             chunks.append(_source(self.lines, block))
+        extra = "\n".join(text for text in extras if text)
         return chunks + [extra] if extra else chunks
+
+    def written_fields(self, block: Block) -> tuple[list[tuple[str, Cell]], str]:
+        """Story fields written without a table: ``**Priority**: High`` lines (or list items), or table
+        rows without their ``|---|`` line. Returns the pairs read and the block's other lines."""
+        lines = self.lines[block.start:block.end]
+        pairs: list[tuple[str, Cell]] = []
+        if all(_PIPE_ROW.match(line) or not line.strip() for line in lines):
+            rows = [(block.start + offset + 1, row_cells(line.strip())) for offset, line in enumerate(lines)
+                    if line.strip()]
+            if rows and normalise_heading(inline_text(rows[0][1][0] if rows[0][1] else "")) in KEY_VALUE_HEADERS:
+                rows = rows[1:]  # the "| Field | Value |" header row
+            if rows and all(len(cells) == 2 for _, cells in rows) and any(
+                    normalise_heading(inline_text(cells[0])) in FIELD_NAMES for _, cells in rows):
+                for line, (name, value) in rows:
+                    pairs.append((normalise_heading(inline_text(name)), Cell(inline_text(value), value.strip(), line)))
+                return pairs, ""
+        kept: list[str] = []
+        fields = [(offset, _field_line(line)) for offset, line in enumerate(lines) if line.strip()]
+        if block.kind == "bullet_list" and not all(found is not None for _, found in fields):
+            return [], ""  # a list that is not all fields stays as it is
+        for offset, found in fields:
+            if found is None:
+                kept.append(lines[offset])
+                if _row_field(lines[offset]) is not None:
+                    self.warn(block.start + offset + 1, "looks like story metadata but is a table row among "
+                                                        "other text; give the table its own paragraph")
+                continue
+            name, value = found
+            pairs.append((name, Cell(inline_text(value), value.strip(), block.start + offset + 1)))
+        return pairs, "\n".join(kept).rstrip()
 
     def apply_story_metadata(self, story: Story, pairs: list) -> str:
         extra: list[str] = []
@@ -413,8 +528,17 @@ class _Reader:
                     if not title:
                         continue
                     status = "done" if match and match.group(1) in "xX" else None
-                    subtasks.append(Subtask(number=len(subtasks) + 1, title=title, status=status,
-                                            line=line, parent_key=parent))
+                    points: float | None = None
+                    suffix = _SUBTASK_POINTS.search(title)
+                    if suffix and title[:suffix.start()].strip():
+                        points = float(suffix.group(1).replace(",", "."))
+                        title = title[:suffix.start()].rstrip()
+                    description = ""
+                    parts = _SUBTASK_DESCRIPTION.split(title, maxsplit=1)
+                    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+                        title, description = parts[0].strip(), parts[1].strip()
+                    subtasks.append(Subtask(number=len(subtasks) + 1, title=title, description=description,
+                                            story_points=points, status=status, line=line, parent_key=parent))
         kept: list[Subtask] = []
         for subtask in subtasks:
             first = numbers.get(subtask.number)
@@ -520,6 +644,8 @@ class _Reader:
                 for row in table.rows:
                     if "target" in columns and columns["target"] < len(row):
                         kind = row[columns["type"]].text if "type" in columns and columns["type"] < len(row) else default
+                        if row[columns["target"]].text.strip().lower() in _NO_LINKS:
+                            continue
                         for target in _targets(row[columns["target"]].text):
                             links.append(Link(normalise_link_type(kind) or default, target))
                 continue
@@ -531,6 +657,8 @@ class _Reader:
             elif block.kind == "paragraph":
                 items.extend((line, block.line + offset) for offset, line in enumerate(block.content.split("\n")))
             for text, line in items:
+                if text.strip().strip("*_").strip().lower() in _NO_LINKS:
+                    continue  # "None", "N/A", "-": no links
                 link = _parse_link(strip_decoration(text.replace("*", "")), default)
                 if link is None:
                     if text.strip():
@@ -574,8 +702,30 @@ def _split_key(text: str) -> tuple[str | None, str]:
 def _introduces_story(block: Block | None) -> bool:
     if block is None or block.kind != "table":
         return False
-    pairs = read_metadata(read_table(block))
-    return pairs is not None and any(FIELD_NAMES.get(name) in ("story_points", "priority", "status") for name, _ in pairs)
+    table = read_table(block)
+    pairs = read_metadata(table)
+    return pairs is not None and is_field_value(table) and any(
+        FIELD_NAMES.get(name) in ("story_points", "priority", "status") for name, _ in pairs)
+
+
+def _field_line(line: str) -> tuple[str, str] | None:
+    """``(field name, value)`` of a ``**Priority**: High`` line naming a known field, else None."""
+    if "**" not in line and "__" not in line:
+        return None
+    match = _INLINE_FIELD.match(line)
+    if match is None:
+        return None
+    name = normalise_heading(match.group("name"))
+    return (name, match.group("value")) if name in FIELD_NAMES else None
+
+
+def _row_field(line: str) -> str | None:
+    """The field a ``| **Priority** | High |`` row names, if it is a known one."""
+    if not _PIPE_ROW.match(line):
+        return None
+    cells = row_cells(line.strip())
+    name = normalise_heading(inline_text(cells[0])) if cells else ""
+    return name if name in FIELD_NAMES else None
 
 
 def _join(chunks: list[str]) -> str:

@@ -121,7 +121,7 @@ def _escaped_split(text: str) -> list[str]:
     return result
 
 
-def _row_cells(text: str) -> list[str]:
+def row_cells(text: str) -> list[str]:
     columns = _escaped_split(text)
     if columns and columns[0] == "":
         columns.pop(0)
@@ -504,7 +504,7 @@ class _Scanner:
         header = _trim(lines[start][bm[start] + ts[start]:])
         if "|" not in header or sc[start] - blk >= 4:
             return False
-        head = _row_cells(header)
+        head = row_cells(header)
         width = len(head)
         if width == 0 or width != aligns:
             return False
@@ -524,7 +524,7 @@ class _Scanner:
             body = _trim(lines[line][bm[line] + ts[line]:])
             if not body or sc[line] - blk >= 4:
                 break
-            columns = _row_cells(body)
+            columns = row_cells(body)
             autocompleted += width - len(columns)
             if autocompleted > 0x10000:
                 break

@@ -61,7 +61,7 @@ FIELD_NAMES: dict[str, str] = {
     "issue": "issue",  # the tracker issue link --write-back adds; read and ignored (never sent)
 }
 
-_KEY_VALUE_HEADERS = {"field", "property", "attribute", "key", "name", "metadata"}
+KEY_VALUE_HEADERS = {"field", "property", "attribute", "key", "name", "metadata"}
 
 
 def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
@@ -70,7 +70,7 @@ def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
     Two shapes: vertical (``| Field | Value |`` then one row per field) and horizontal (known
     field names as headers, values in the first body row).
     """
-    if len(table.headers) == 2 and table.headers[0] in _KEY_VALUE_HEADERS:
+    if len(table.headers) == 2 and table.headers[0] in KEY_VALUE_HEADERS:
         return [(normalise_heading(row[0].text), row[1]) for row in table.rows if len(row) >= 2]
     if len(table.headers) == 2 and table.headers[0] in FIELD_NAMES and table.headers[1] not in FIELD_NAMES:
         # a vertical table written without a header row of its own: the first field is the header
@@ -81,6 +81,16 @@ def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
     if known and table.rows:
         return list(zip(table.headers, table.rows[0], strict=False))
     return None
+
+
+def is_field_value(table: Table) -> bool:
+    """Whether ``table`` has the shape of metadata by itself: field/value rows, or one row under
+    headers that are all field names. An overview table (``| Milestone | Date | Status |`` with a
+    row per milestone) is not, even with a field name among its columns."""
+    if len(table.headers) == 2 and (table.headers[0] in KEY_VALUE_HEADERS or (
+            table.headers[0] in FIELD_NAMES and table.headers[1] not in FIELD_NAMES)):
+        return True
+    return len(table.rows) == 1 and all(name in FIELD_NAMES for name in table.headers)
 
 
 SUBTASK_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -47,9 +47,16 @@ def test_story_heading_without_key_detected_by_metadata_table() -> None:
     assert (line, "has no key" in message) == (3, True)
 
 
-def test_lowercase_key() -> None:
-    line, message = only("# E\n\n## Stories\n\n### us-7: lower\n\n### US-2: ok\n")
-    assert (line, message) == (5, 'story key "us-7" must be uppercase, e.g. "US-7"')
+def test_lowercase_key_is_read_with_a_warning() -> None:
+    spec = parse_text("# E\n\n## Stories\n\n### us-7: lower\n\n### US-2: ok\n", Path("spec.md"))
+    assert spec.errors == [] and [story.key for story in spec.stories()] == ["US-7", "US-2"]
+    assert [(p.line, p.message) for p in spec.warnings] == [
+        (5, 'story key "us-7" read as "US-7"; write it as "### US-7: lower"')]
+
+
+def test_lowercase_key_that_cannot_be_read() -> None:
+    line, message = only("# E\n\n## Stories\n\n### my_proj-x7: lower\n\n### US-2: ok\n")
+    assert line == 5 and 'has no key' in message
 
 
 def test_key_without_title() -> None:

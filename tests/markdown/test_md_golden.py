@@ -1,7 +1,8 @@
 """Golden tests: each ``tests/data/specs/*.md`` parses to the JSON stored next to it.
 
 Regenerate the expected files after an intended change with
-``SPECTRYN_REGEN_GOLDEN=1 pytest tests/markdown/test_md_golden.py`` and review the diff.
+``REGEN_GOLDEN=1 pytest tests/markdown/test_md_golden.py`` and review the diff (the test
+environment drops ``SPECTRYN_*`` variables, so the old name never reached the test).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ CASES = sorted(SPECS.glob("*.md")) + [EXAMPLES / "EPIC.md"]
 
 
 def stable_json(path: Path) -> dict:
-    """The spec's JSON with error file names reduced to the base name (the checkout path varies)."""
+    """The spec's JSON with error and warning file names reduced to the base name (the checkout path varies)."""
     data = spec_to_json(parse_file(path))
-    for error in data["errors"]:
-        error["file"] = Path(error["file"]).name
+    for problem in data["errors"] + data["warnings"]:
+        problem["file"] = Path(problem["file"]).name
     return data
 
 
@@ -32,7 +33,7 @@ def stable_json(path: Path) -> dict:
 def test_golden(path: Path) -> None:
     expected_path = path.with_suffix(".json")
     actual = stable_json(path)
-    if os.environ.get("SPECTRYN_REGEN_GOLDEN"):
+    if os.environ.get("REGEN_GOLDEN"):
         expected_path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert actual == expected

@@ -33,7 +33,21 @@ def test_config_status_key_is_kept_as_written() -> None:
 
 def test_empty_status_is_none_without_error() -> None:
     assert normalise_status("  ") == (None, None)
-    assert normalise_status("🔄") == (None, None)
+    assert normalise_status("-") == (None, None)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("✅", "done"), ("✔️", "done"), ("**🔄**", "in progress"),
+                                               (":white_check_mark:", "done"), ("⏸️", "blocked")])
+def test_status_emoji_alone(raw: str, expected: str) -> None:
+    assert normalise_status(raw) == (expected, None)
+
+
+def test_priority_emoji_alone_and_an_unclear_one() -> None:
+    assert normalise_priority("🔴") == ("critical", None)
+    value, error = normalise_priority("🔥")
+    assert value is None and error is not None and '"🔥" is an emoji alone' in error
+    value, error = normalise_status("🙂")
+    assert value is None and error is not None and "write the word too" in error
 
 
 def test_unknown_status_message() -> None:

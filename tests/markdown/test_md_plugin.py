@@ -56,3 +56,21 @@ def test_hookimpl_registers_with_the_spectryn_project() -> None:
     manager.register(plugin)
     manager.check_pending()
     assert manager.hook.parse_spec(path=Path("x.txt"), config=None) is None
+
+
+def test_validate_prints_the_readers_warnings_with_file_and_line(tmp_path, capsys) -> None:
+    import json
+
+    from spectryn_core.cli import main
+
+    spec = tmp_path / "EPIC.md"
+    spec.write_text("# E\n\n### US_002: Second\n**Priority**: High\n\n#### Description\nx\n", encoding="utf-8")
+    assert main(["validate", str(spec)]) == 0
+    captured = capsys.readouterr()
+    assert "1 stories" in captured.out
+    assert f'warning: {spec}:3: story key "US_002" read as "US-002"' in captured.err
+    assert main(["validate", str(spec), "--output", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["errors"] == [] and out["epics"][0]["stories"][0]["priority"] == "high"
+    assert [(w["line"], w["message"].split(";")[0]) for w in out["warnings"]] == [
+        (3, 'story key "US_002" read as "US-002"')]
