@@ -11,9 +11,9 @@ import pytest
 
 from spectryn_core.config import load_config
 from spectryn_core.desired import build_items
-from spectryn_core.errors import UsageError
-from spectryn_core.items import Extra, RemoteItem
-from spectryn_core.model import Attachment, Comment
+from spectryn_core.errors import SpecError, UsageError
+from spectryn_core.items import Extra, RemoteItem, value_digest
+from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
 from spectryn_core.plan import Change, Plan, orphans
 from spectryn_core.plugins import load_plugins
 from spectryn_core.sync import SyncRequest, SyncResult, parse, run_sync
@@ -135,7 +135,8 @@ def test_only_an_unknown_key_says_what_keys_look_like(h):
     with pytest.raises(UsageError) as raised:
         h.run(only="US-404", execute=False)
     assert "--only US-404" in raised.value.message
-    assert "US-001.2" in raised.value.hint and "EPIC-001" in raised.value.hint
+    assert raised.value.hint == (
+        "keys look like US-001 (a story), US-001.2 (its second subtask) or EPIC-001")
 
 
 def test_a_dry_run_reads_the_state_without_a_warning(h):
@@ -185,3 +186,62 @@ def test_attachment_and_pull_request_are_sent_once_and_a_changed_file_again(h):
     issue_id = next(i for i, v in h.tracker.issues.items() if v["title"].startswith("US-001:"))
     assert h.tracker.attachments[issue_id]["card.png"] == b"\x89PNG second"
     assert h.tracker.pr_links[issue_id] == {7}
+
+
+def test_digests_are_stable_across_versions(tmp_path):
+    """State files and tracker issues keep these digests: a new formula would make every field
+    look changed and send every comment again after an upgrade."""
+    assert value_digest("US-1: A") == "6f8ff358594eba5c"
+    assert value_digest(None) == "dc937b59892604f5"
+    assert Extra.for_comment(Comment("hello")).ident == "comment:02ec2f94ed87f74b"
+    assert Extra.for_comment(Comment("hello", "alice", "2025-01-01")).ident == "comment:5f9c23f2ddf76a4e"
+    png = tmp_path / "card.png"
+    png.write_bytes(b"png")
+    assert Extra.for_attachment(Attachment("card.png", png)).digest == "8f8cbb7dcf46e0bc"
+
+
+def test_items_carry_their_spec_and_mapped_values(h):
+    config = load_config([], cli={}, cwd=h.tmp, env={}, user_config_dir=h.tmp / "u",
+                         tracker="memory")
+    spec = parse(h.plugins, h.spec, config)
+    built = build_items(spec, tracker="memory", config=config,
+                        mappers=h.plugins.mapper_hooks("default"))
+    assert all(item.spec is spec for item in built)
+    assert [(i.key, i.state) for i in built if i.kind == "story"] == [("US-001", "open"),
+                                                                      ("US-002", "open")]
+
+
+def test_every_unmapped_status_and_priority_is_a_spec_error_naming_file_and_line(h):
+    """A reader plugin may give words no mapper knows: each is a problem at its line."""
+    story = Story("US-001", "Pay", line=12, status="frozen", priority="urgent",
+                  subtasks=[Subtask(1, "Form", status="thawed", line=20, parent_key="US-001")])
+    spec = Spec(Path("specs/EPIC.md"), epics=[Epic("Checkout", "EPIC-001", line=1, stories=[story])])
+    config = load_config([], cli={}, cwd=h.tmp, env={}, user_config_dir=h.tmp / "u",
+                         tracker="memory")
+    with pytest.raises(SpecError) as raised:
+        build_items(spec, tracker="memory", config=config, mappers=h.plugins.mapper_hooks("default"))
+    problems = [(p.file, p.line, p.message) for p in raised.value.problems]
+    assert problems == [
+        ("specs/EPIC.md", 12, "status 'frozen' maps to no memory status; add it to "
+                              "memory.status_mapping in your config"),
+        ("specs/EPIC.md", 12, "priority 'urgent' maps to no memory priority; add it to "
+                              "memory.priority_mapping in your config"),
+        ("specs/EPIC.md", 20, "status 'thawed' maps to no memory status; add it to "
+                              "memory.status_mapping in your config"),
+    ]
+
+
+def test_mappers_are_asked_for_the_chosen_tracker(h):
+    seen: list[str] = []
+
+    class TrackerAwareMapper:
+        from spectryn_core import hookimpl
+
+        @hookimpl(tryfirst=True)
+        def map_status(self, status, tracker, config):
+            seen.append(tracker)
+            return None
+
+    h.plugins.pm.register(TrackerAwareMapper(), name="aware")
+    h.run(execute=False)
+    assert seen and set(seen) == {"memory"}
