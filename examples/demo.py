@@ -34,6 +34,7 @@ def main() -> int:
         components=["Frontend", "Backend"],
         versions=["1.0", "1.1"],
         pull_requests=range(1, 21),
+        members=["alice", "bob", "carol"],
     ) as sandbox:
         env = dict(os.environ)
         env.update({

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from spectryn_bitbucket.users import ISSUE_FIELDS as ASSIGNEE_FIELDS
+from spectryn_bitbucket.users import Directory, assignee_body, assignee_ref
 from spectryn_core.items import Item, RemoteItem, Rendered
 from spectryn_core.model import KEY_PATTERN, Comment, Epic, Story, Subtask
 
@@ -33,13 +35,14 @@ ISSUE_LIST_FIELDS = ",".join(
         f"values.{f}"
         for f in (
             "id", "title", "content.raw", "state", "kind", "priority", "milestone.name",
-            "component.name", "version.name", "links.html.href",
+            "component.name", "version.name", "links.html.href", *ASSIGNEE_FIELDS,
         )
     ]
 )
 KINDS = ("bug", "enhancement", "proposal", "task")
 TITLE_RE = re.compile(rf"^\s*(?P<key>{KEY_PATTERN}(?:\.\d+)?)\s*:\s?(?P<title>.*)$", re.S)
-RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version")
+RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version",
+                   "assignee")
 
 
 @dataclass
@@ -61,6 +64,8 @@ class RenderContext:
     milestones_complete: bool = False
     components_complete: bool = False
     versions_complete: bool = False
+    #: Assignee names -> accounts (config map, workspace members).
+    directory: Directory = field(default_factory=Directory)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -94,6 +99,7 @@ def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:
         "milestone": _name(issue.get("milestone")),
         "component": _name(issue.get("component")),
         "version": _name(issue.get("version")),
+        "assignee": assignee_ref(issue.get("assignee")),
     }
 
 
@@ -114,6 +120,8 @@ def issue_body(fields: dict[str, Any]) -> dict[str, Any]:
             body["content"] = {"raw": value, "markup": "markdown"}
         elif name in ("milestone", "component", "version"):
             body[name] = {"name": value} if value is not None else None
+        elif name == "assignee":
+            body[name] = assignee_body(value)
         elif name in RENDERED_FIELDS:
             body[name] = value
     return body
@@ -360,6 +368,13 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
         if milestone:
             _set_named(fields, "milestone", _check("milestone", milestone, ctx.milestones,
                                                    ctx.milestones_complete, ctx, warnings, "Milestones"))
+    assignee = getattr(source, "assignee", None)
+    if assignee:
+        ref = ctx.directory.resolve(assignee)
+        if ref is not None:
+            fields["assignee"] = ref
+        else:
+            warnings.append(ctx.directory.warning(assignee, f"{item.spec.path}:{source.line}"))
     if item.state:
         fields["state"] = item.state
     if item.priority:

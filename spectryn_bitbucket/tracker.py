@@ -32,6 +32,7 @@ from spectryn_bitbucket.render import (
     render,
     render_comment,
 )
+from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
@@ -63,6 +64,7 @@ class BitbucketConnection(Connection):
             epic_label=settings.epic_label,
             story_label=settings.story_label,
             subtask_label=settings.subtask_label,
+            directory=Directory.from_config(settings.users, settings.user_lookup),
         )
 
     @property
@@ -71,6 +73,10 @@ class BitbucketConnection(Connection):
         if self._client is None:
             self._client = BitbucketClient(self.settings)
         return self._client
+
+    def user_name(self, ref: str | None) -> str | None:
+        """The spec name of an assignee account (``spectryn pull``)."""
+        return self.context.directory.name_of(ref)
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -206,7 +212,19 @@ def read_items(
             found[key] = issue
     remotes = [remote_item(issue, key) for key, issue in found.items()]
     _learn_names(conn, items, remotes)
+    _learn_users(conn, items, found.values())
     return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+
+
+def _learn_users(conn: BitbucketConnection, items: list[Item], issues: Any) -> None:
+    """Assignees seen on issues; list the workspace's members only for names not mapped."""
+    directory = conn.context.directory
+    for issue in issues:
+        directory.learn(issue.get("assignee"))
+    names = {str(getattr(item.source, "assignee", None)) for item in items
+             if getattr(item.source, "assignee", None)}
+    if conn.settings.mode == "cloud" and names and directory.needs_listing(names):
+        directory.load_members(conn.client, conn.settings.workspace)
 
 
 def _learn_names(conn: BitbucketConnection, items: list[Item], remotes: list[RemoteItem]) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 import requests
 
 PAGE_FIELDS = "values.user.nickname,values.user.account_id,values.user.uuid,next"
+#: ``fields=`` entries of an issue listing for its assignee.
+ISSUE_FIELDS = ("assignee.account_id", "assignee.uuid", "assignee.nickname")
 
 
 def user_key(name: str) -> str:
@@ -52,10 +54,25 @@ class Directory:
     uuids: dict[str, str] = field(default_factory=dict)
     #: Why the members could not be listed (shown once in the plan), or "".
     problem: str = ""
+    #: account ref -> the name to write in a spec (``spectryn pull``): configured names first,
+    #: then nicknames seen on issues and members.
+    names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, users: dict[str, str] | None, lookup: bool = True) -> Directory:
-        return cls({user_key(k): str(v).strip() for k, v in (users or {}).items()}, lookup)
+        directory = cls({user_key(k): str(v).strip() for k, v in (users or {}).items()}, lookup)
+        for name, ref in (users or {}).items():
+            directory.names.setdefault(str(ref).strip(), str(name).strip().lstrip("@"))
+        return directory
+
+    def name_of(self, ref: str | None) -> str | None:
+        """The spec name for an account ref, or None when unknown."""
+        if ref is None:
+            return None
+        if ref in self.names:
+            return self.names[ref]
+        uuid = next((u for u, a in self.uuids.items() if a == ref), None)
+        return self.names.get(uuid) if uuid else None
 
     def resolve(self, name: str) -> str | None:
         """The account ref of a spec name, or None when nobody matches."""
@@ -72,9 +89,16 @@ class Directory:
             user_key(n) not in self.configured for n in names)
 
     def learn(self, assignee: Any) -> None:
-        """Remember the uuid -> account id pair of an issue's assignee object."""
-        if isinstance(assignee, dict) and assignee.get("uuid") and assignee.get("account_id"):
+        """Remember what an issue's assignee object (or a member) tells: its uuid -> account id,
+        and its nickname for its refs."""
+        if not isinstance(assignee, dict):
+            return
+        if assignee.get("uuid") and assignee.get("account_id"):
             self.uuids[assignee["uuid"]] = assignee["account_id"]
+        if assignee.get("nickname"):
+            for ref in (assignee.get("account_id"), assignee.get("uuid")):
+                if ref:
+                    self.names.setdefault(ref, assignee["nickname"])
 
     def load_members(self, client: Any, workspace: str) -> None:
         """List the workspace's members once (nickname -> account id). Credentials that may not

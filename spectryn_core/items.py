@@ -158,6 +158,11 @@ class Connection:
     def close(self) -> None:
         """Release network resources. Called once at the end of a run."""
 
+    def user_name(self, ref: str | None) -> str | None:
+        """The name a spec uses for the tracker's user ``ref`` (an assignee), or None when
+        unknown; ``spectryn pull`` writes it back. Trackers without users need not override."""
+        return None
+
     def request_count(self) -> dict[str, int]:
         """Requests made so far, by kind (``{"read": n, "write": m}``); shown with --verbose."""
         return {}

@@ -1,4 +1,4 @@
-"""``spectryn pull``: bring what changed in the tracker back into the spec.
+"""``spectryn pull``: bring what changed in the tracker back into the spec (state, title, priority, assignee).
 
 For each item of the spec that the tracker holds, and each field the spec states (title, state,
 priority, assignee), three values meet as in a sync (see :mod:`spectryn_core.plan`): the spec's
@@ -159,10 +159,12 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
                     continue
                 if found is None:
                     continue
-                words = _spec_words(hooks, mappers, item, name, found, request.tracker, config)
+                words = _spec_words(connection, mappers, item, name, found, request.tracker, config)
                 if words is None:
+                    fix = (f"add it to {request.tracker}.users" if name == "assignee" else
+                           f"add it to {request.tracker}.{spec_field}_mapping")
                     result.notes.append(f"{item.key}: {name} '{found}' in the tracker maps to no spec "
-                                        f"{spec_field}; add it to {request.tracker}.{spec_field}_mapping")
+                                        f"{spec_field}; {fix}")
                     continue
                 old = _spec_value(item, spec_field)
                 result.pulled.append(PulledValue(item.key, spec_field, old, words, found, existing.id))
@@ -193,7 +195,7 @@ def _compare(item: Item, name: str, wanted: Any, existing: RemoteItem,
     return have if tracker_changed and have is not None else None
 
 
-def _spec_words(hooks: Any, mappers: Any, item: Item, name: str, value: Any, tracker: str,
+def _spec_words(connection: Any, mappers: Any, item: Item, name: str, value: Any, tracker: str,
                 config: Config) -> str | None:
     if name == "title":
         prefix = f"{item.key}: "
@@ -202,6 +204,9 @@ def _spec_words(hooks: Any, mappers: Any, item: Item, name: str, value: Any, tra
     if name in ("state", "priority"):
         kind: Literal["status", "priority"] = "status" if name == "state" else "priority"
         return inverse(mappers, kind, str(value), tracker, config, _spec_value(item, kind))
+    if name == "assignee":
+        name_of = getattr(connection, "user_name", None)
+        return name_of(str(value)) if name_of is not None else None
     return None
 
 

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, plugins: Plugins, common: Any) -> None:
     """Add ``spectryn pull`` to the subcommands ``sub``; ``common`` adds --config/--verbose."""
     p = sub.add_parser(
-        "pull", help="bring tracker changes (state, title, priority) back into the spec",
+        "pull", help="bring tracker changes (state, title, priority, assignee) back into the spec",
         description="Bring what changed in the tracker since the last sync back into the spec: "
-        "state (resolved -> Done, through the inverse of the status mapping), title and priority, "
+        "state (resolved -> Done, through the inverse of the status mapping), title, priority and assignee, "
         "as a minimal edit of those cells. Without --execute, prints the diff and writes nothing. "
         "A field changed on both sides is a conflict: shown and left alone.",
     )

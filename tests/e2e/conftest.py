@@ -286,6 +286,7 @@ def world_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[An
         options.setdefault("components", ["Frontend", "Backend"])
         options.setdefault("versions", ["1.0", "1.1"])
         options.setdefault("pull_requests", range(1, 21))
+        options.setdefault("members", ["alice", "bob", "carol"])
         sandbox = Sandbox(data=home / "sandbox.json", **options).start()
         world = World(sandbox, home)
         started.append(world)
