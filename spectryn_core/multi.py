@@ -96,7 +96,7 @@ class _Shared:
         return getattr(self._plugins, name)
 
     def tracker_hooks(self, tracker: str) -> Any:
-        return _TrackerView(self._tracker_hooks, self._connection, self._listing)
+        return TrackerView(self._tracker_hooks, self._connection, self._listing)
 
 
 class _HookView:
@@ -113,7 +113,10 @@ class _HookView:
         return getattr(self._hook, name)
 
 
-class _TrackerView:
+class TrackerView:
+    """Tracker hooks whose ``open_tracker`` and ``read_items`` answer with the run's one
+    connection and one listing."""
+
     def __init__(self, hooks: Any, connection: Connection, listing: list[RemoteItem]) -> None:
         self._hooks = hooks
         self.open_tracker = _Caller(hooks.open_tracker, lambda **_: connection)
@@ -155,7 +158,7 @@ def run_many(
     connection.close = lambda: None  # type: ignore[method-assign]  # one connection for all files
     try:
         all_items: list[Item] = [item for spec in specs for item in items_of[id(spec)]]
-        gone = sorted(_gone_keys(request, connection.target, specs, items_of))
+        gone = sorted(gone_keys(request.state_dir, request.tracker, connection.target, specs, items_of))
         listing = hooks.read_items(connection=connection, items=all_items, gone=gone) or []
         shared: Any = _Shared(plugins, specs, connection, listing, request.tracker)
         for spec in specs:
@@ -171,13 +174,13 @@ def run_many(
     return outcome
 
 
-def _gone_keys(request: SyncRequest, target: str, specs: list[Spec],
-               items_of: dict[int, list[Item]]) -> set[str]:
+def gone_keys(state_dir: Path, tracker: str, target: str, specs: list[Spec],
+              items_of: dict[int, list[Item]]) -> set[str]:
     """Keys each file's state knows that the file no longer has (to report them as orphans)."""
     gone: set[str] = set()
     for spec in specs:
         keys = {item.key for item in items_of[id(spec)]}
-        state = SyncState(state_file(request.state_dir, request.tracker, target, spec.path), readonly=True)
+        state = SyncState(state_file(state_dir, tracker, target, spec.path), readonly=True)
         try:
             gone |= set(state.items()) - keys
         finally:

@@ -28,7 +28,9 @@ from spectryn_core.errors import UsageError
 from spectryn_core.items import Item, RemoteItem, value_digest
 from spectryn_core.mappers import resolve
 from spectryn_core.model import PRIORITIES, STATUSES
+from spectryn_core.multi import TrackerView, gone_keys, parse_all
 from spectryn_core.spec_edits import FileEdit, SpecEdit, edit_file
+from spectryn_core.spec_files import SpecFile
 from spectryn_core.state import ItemState, RunLock, SyncState, state_file
 from spectryn_core.sync import _read, parse
 
@@ -110,30 +112,43 @@ def inverse(hooks: Any, kind: Literal["status", "priority"], value: str, tracker
     return None
 
 
-def run_pull(plugins: Plugins, config: Config, request: PullRequest) -> list[FilePull]:
-    """Plan (and with ``request.execute`` write) the pull of every spec file of ``request``."""
+def run_pull(plugins: Plugins, config: Config, request: PullRequest,
+             files: list[SpecFile] | None = None) -> tuple[list[FilePull], list[str]]:
+    """Plan (and with ``request.execute`` write) the pull of every spec file of ``request`` (or of
+    ``files``: several files, folders, globs). Every file is parsed and checked before any
+    request, and the tracker is read once for all of them. Returns the files' pulls and notes on
+    files skipped."""
+    files = files if files is not None else [SpecFile(path, True) for path in request.spec_paths]
+    specs, notes = parse_all(plugins, files, config)
     hooks = plugins.tracker_hooks(request.tracker)
     mappers = plugins.mapper_hooks(config.get("sync.mapper") or "default")
-    specs = [parse(plugins, path, config) for path in request.spec_paths]  # every file, before any request
+    items_of = {id(spec): build_items(spec, tracker=request.tracker, config=config, mappers=mappers)
+                for spec in specs}
+    if not specs:
+        return [], notes
     connection = hooks.open_tracker(config=config)
     if connection is None:
         raise UsageError(f"the '{request.tracker}' plugin did not open a connection")
     results: list[FilePull] = []
     try:
+        gone = sorted(gone_keys(request.state_dir, request.tracker, connection.target, specs, items_of))
+        listing = hooks.read_items(connection=connection,
+                                   items=[i for s in specs for i in items_of[id(s)]], gone=gone) or []
+        view = TrackerView(hooks, connection, listing)
         for spec in specs:
-            items = build_items(spec, tracker=request.tracker, config=config, mappers=mappers)
+            items = items_of[id(spec)]
             path = state_file(request.state_dir, request.tracker, connection.target, spec.path)
             result = FilePull(spec.path, connection.target)
             lock = RunLock(request.state_dir, request.tracker, connection.target)
             if request.execute:
                 with lock:
-                    _pull_file(plugins, hooks, connection, config, request, items, path, result, mappers)
+                    _pull_file(plugins, view, connection, config, request, items, path, result, mappers)
             else:
-                _pull_file(plugins, hooks, connection, config, request, items, path, result, mappers)
+                _pull_file(plugins, view, connection, config, request, items, path, result, mappers)
             results.append(result)
     finally:
         connection.close()
-    return results
+    return results, notes
 
 
 def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, request: PullRequest,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import UsageError
 from spectryn_core.pull import FilePull, PullRequest, run_pull
+from spectryn_core.spec_files import expand
 
 if TYPE_CHECKING:
     from spectryn_core.cli import App
@@ -25,7 +25,7 @@ def add_parser(sub: Any, plugins: Plugins, common: Any) -> None:
         "A field changed on both sides is a conflict: shown and left alone.",
     )
     p.add_argument("--markdown", "--spec", dest="specs", metavar="FILE", nargs="+", required=True,
-                   help="the spec file(s) to pull into")
+                   help="the spec file(s) to pull into: files, folders (their .md files) or globs")
     p.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None,
                    help="tracker plugin to pull from (e.g. bitbucket); default: sync.tracker")
     p.add_argument("--execute", dest="sync.execute", action="store_true", default=None,
@@ -47,13 +47,16 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
         known = ", ".join(app.pm.tracker_names()) or "none installed"
         raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
     _start_log(config, bool(config.get("sync.verbose")))
-    request = PullRequest([Path(p) for p in args.specs], tracker, _dir(config, "state"),
+    files = expand(list(args.specs))
+    request = PullRequest([f.path for f in files], tracker, _dir(config, "state"),
                           execute=bool(config.get("sync.execute")))
-    results = run_pull(app.pm, config, request)
+    results, notes = run_pull(app.pm, config, request, files)
     if config.get("sync.output") == "json":
-        print(json.dumps(to_json(results, request), indent=2))
+        print(json.dumps({**to_json(results, request), "skipped": notes}, indent=2))
     else:
         print(to_text(results, request))
+        for note in notes:
+            print(f"note: {note}")
     return EXIT_OK
 
 

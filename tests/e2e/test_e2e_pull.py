@@ -101,3 +101,27 @@ def test_the_readme_example_is_what_pull_prints(world: Any) -> None:
     edit_in_bitbucket(world, "US-003", {"title": "US-003: Reset password", "priority": "blocker"})
     out = json.loads(pull(world, "--output", "json").out)
     assert out["files"][0]["diff"] == shown
+
+
+def test_pull_over_a_folder_reads_the_tracker_once(world: Any, epic_writer: Any) -> None:
+    folder = world.tmp / "specs"
+    folder.mkdir()
+    epic_writer(folder / "a.md", 2, 1)
+    b = epic_writer(folder / "b.md", 2, 1)
+    b.write_text(b.read_text().replace("US-0", "UB-0").replace("EPIC-900", "EPIC-901"))
+    (folder / "notes.md").write_text("Just notes.\n")
+    assert world.sync("specs").code == 0
+    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
+    edit_in_bitbucket(world, "UB-002", {"title": "UB-002: Renamed"})
+    reads = world.reads()
+    assert world.cli("pull", "--markdown", "specs/a.md", "--tracker", "bitbucket").code == 0
+    one = world.reads() - reads
+    reads = world.reads()
+    out = world.cli("pull", "--markdown", "specs", "--tracker", "bitbucket", "--execute")
+    assert out.code == 0, out.err
+    assert world.reads() - reads == one
+    assert "note: specs/notes.md: skipped (no stories in it)" in out.out
+    assert "### 🔧 UB-002: Renamed" in b.read_text()
+    assert "| **Status** | ✅ Done |" in (folder / "a.md").read_text()
+    plan = json.loads(world.sync("specs", "--output", "json", execute=False).out)
+    assert plan["counts"]["updated"] == 0 and plan["counts"]["conflicts"] == 0, plan["counts"]
