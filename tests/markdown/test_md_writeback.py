@@ -172,3 +172,12 @@ def test_the_readme_write_back_example_is_what_the_module_writes() -> None:
     after = edit_spec_text(text, EXAMPLE, edits).text
     diff = "".join(list(difflib.unified_diff(text.splitlines(True), after.splitlines(True)))[2:])
     assert diff == shown
+
+
+def test_an_epic_kept_as_an_issue_gets_its_link_too() -> None:
+    text = ("# EPIC-001: Accounts\n\n| Field | Value |\n|---|---|\n| Milestone | Q1 |\n\nWhy.\n\n"
+            "### US-001: A\n\n| Field | Value |\n|---|---|\n| Status | Done |\n")
+    result = edit_spec_text(text, EXAMPLE, [SpecEdit("EPIC-001", "issue", "#3", URL + "3")])
+    assert result.text == text.replace("| Milestone | Q1 |\n", f"| Milestone | Q1 |\n| Issue | [#3]({URL}3) |\n")
+    before, after = parse_text(text, EXAMPLE).epics[0], parse_text(result.text, EXAMPLE).epics[0]
+    assert (before.description, before.milestone) == (after.description, after.milestone)
