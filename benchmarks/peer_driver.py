@@ -12,15 +12,26 @@ Bitbucket classes:
 2. list the repository's issues (``BitbucketAdapter.search_issues``; the orchestrator's
    ``get_epic_children`` reads the same single page) and match stories by title with the
    peer's own ``UserStory.matches_title``;
-3. create what is not matched: stories with ``BitbucketApiClient.create_issue`` (the adapter has
-   no method that creates a story issue), subtasks with ``BitbucketAdapter.create_subtask``;
+3. create what is not matched: stories with the adapter's ``BitbucketApiClient.create_issue`` (the
+   adapter has no method that creates a story issue), subtasks with ``BitbucketAdapter.create_subtask``;
 4. update what is matched but differs: ``update_issue_description`` / ``update_subtask``.
 
-Its client throttles to 0.3 requests per second by default; for a like-for-like wall time this
-script turns that off (as ``run.py`` turns ours off with ``BITBUCKET_RATE_LIMIT=0``).
+What this driver does that the peer's own orchestrator (``SyncOrchestrator``) does not:
 
-Usage (from run.py): ``peer-venv/bin/python peer_driver.py sync SPEC --base-url URL [--dry-run]``
-or ``peer_driver.py parse SPEC``. Prints one JSON object.
+- it creates the stories that match no issue; the orchestrator only warns "Could not match story"
+  and creates nothing for them (it creates subtasks, under matched stories only);
+- it matches subtasks by title in the one listing; the orchestrator GETs each matched story
+  (``_fetch_existing_subtasks``), one more read per story than counted here;
+- it is called per step through the Python API, because the peer's CLI rejects ``--markdown``.
+
+Its client throttles to 0.3 requests per second by default (1080 an hour - more than Bitbucket's
+1000 per rolling hour) and answers a 429 with 3 retries of 1, 2 and 4 s before raising. By default
+this script turns the throttle off for a like-for-like wall time (as ``run.py`` runs ours
+unpaced); ``--throttle`` keeps it as shipped. ``--time-scale F`` divides the throttle interval and
+the retry delays by F, for runs against a sandbox whose rate-limit window is scaled down by F.
+
+Usage (from run.py): ``peer-venv/bin/python peer_driver.py sync SPEC --base-url URL [--dry-run]
+[--throttle] [--time-scale F]`` or ``peer_driver.py parse SPEC``. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from spectryn.adapters.bitbucket import BitbucketAdapter, BitbucketApiClient
+from spectryn.adapters.bitbucket import BitbucketAdapter
 from spectryn.adapters.parsers.markdown import MarkdownParser
 
 WORKSPACE, REPO, USER, TOKEN = "sandbox", "demo", "bench", "sandbox-token"
@@ -51,14 +62,22 @@ def subtask_key(story: Any, subtask: Any) -> str:
     return f"{story.id}.{subtask.number}"
 
 
-def sync(spec: str, base_url: str, dry_run: bool) -> dict[str, Any]:
+def pace(client: Any, throttle: bool, scale: float) -> None:
+    """The peer client's throttle as shipped (``throttle``) or off; times divided by ``scale``."""
+    client._min_request_interval = client._min_request_interval / scale if throttle else 0.0
+    if not throttle:
+        client._requests_per_second = None
+    client.initial_delay = client.initial_delay / scale
+    client.max_delay = client.max_delay / scale
+
+
+def sync(spec: str, base_url: str, dry_run: bool, throttle: bool = False, scale: float = 1.0) -> dict[str, Any]:
     """One sync step; returns what it did."""
     stories = MarkdownParser().parse_stories(spec)
     adapter = BitbucketAdapter(username=USER, app_password=TOKEN, workspace=WORKSPACE, repo=REPO,
                                dry_run=dry_run, base_url=base_url)
-    adapter._client._min_request_interval = 0.0  # its default 0.3 req/s throttle, off (see docstring)
-    client = BitbucketApiClient(username=USER, app_password=TOKEN, workspace=WORKSPACE, repo=REPO,
-                                base_url=base_url, dry_run=dry_run, requests_per_second=None)
+    client = adapter._client  # one client, one throttle, as the adapter's own calls have
+    pace(client, throttle, scale)
     existing = adapter.search_issues("", max_results=PAGE)
     by_title = {issue.summary: issue for issue in existing}
     done = {"created": 0, "updated": 0, "matched": 0, "listed": len(existing)}
@@ -118,8 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("spec")
     cli.add_argument("--base-url")
     cli.add_argument("--dry-run", action="store_true")
+    cli.add_argument("--throttle", action="store_true", help="keep the client's 0.3 requests/s throttle")
+    cli.add_argument("--time-scale", type=float, default=1.0, help="divide its waits by this factor")
     args = cli.parse_args(argv)
-    result = parse(args.spec) if args.action == "parse" else sync(args.spec, args.base_url, args.dry_run)
+    if args.action == "parse":
+        result = parse(args.spec)
+    else:
+        try:
+            result = sync(args.spec, args.base_url, args.dry_run, args.throttle, args.time_scale)
+        except Exception as error:  # e.g. its RateLimitError after 3 retries: the run stops
+            print(json.dumps({"error": f"{type(error).__name__}: {error}"[:300]}))
+            return 1
     print(json.dumps(result))
     return 0
 
