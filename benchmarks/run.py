@@ -291,7 +291,7 @@ def quota_scenario(label: str, tool: str, throttle: bool, stories: int, scale: f
 def quota_table(quota: dict[tuple[int, str], dict[str, Step]], scale: float) -> list[str]:
     lines = [
         f"| stories x 3 | tool | step | requests | 429 answers | wall s (scaled 1/{scale:g}) "
-        "| real time (x scale) | issues created | duplicates | outcome |",
+        "| x scale (upper bound of real time) | issues created | duplicates | outcome |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (stories, label), steps in quota.items():
@@ -535,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         "so they share a budget like consecutive runs of one credential. Ours paces itself "
         "(`BITBUCKET_RATE_LIMIT=1000`, `BITBUCKET_RATE_WINDOW` scaled); the peer runs with its client's "
         "throttle as shipped (0.3 requests/s, scaled) and with it off; its retry delays are scaled too. "
-        "Real time = wall x scale.",
+        "Wall x scale is an upper bound of the real time: the waits scale, process start and CPU time "
+        "do not (a no-op's minutes there are its start-up, not quota).",
         "",
         *(quota_table(quota, args.quota_scale) if quota else ["(not run)"]),
         "",
