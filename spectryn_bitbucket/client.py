@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from spectryn_bitbucket import errors
 from spectryn_bitbucket.config import BitbucketSettings
 from spectryn_bitbucket.ratelimit import RollingLog, duration_text, open_log
+from spectryn_bitbucket.retry import LoggedRetry
 from spectryn_core.errors import TrackerError
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -117,7 +117,8 @@ class BitbucketClient:
             )
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         retries = self.settings.retries
-        retry = Retry(
+        retry = LoggedRetry.for_host(
+            self.settings.host, retries,
             total=retries,
             connect=retries,
             read=retries,

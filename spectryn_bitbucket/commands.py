@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -12,15 +13,29 @@ from spectryn_bitbucket import errors
 
 def add_commands(subparsers: Any) -> None:
     """Register ``bitbucket repos`` and ``bitbucket sandbox`` on the ``spectryn`` parser."""
-    parser = subparsers.add_parser("bitbucket", help="Bitbucket helpers: list repositories, run the sandbox")
+    parser = subparsers.add_parser(
+        "bitbucket", help="Bitbucket helpers: list repositories, run the sandbox",
+        description="Bitbucket helpers: list the workspace's repositories, run the local sandbox.",
+        epilog="examples:\n  spectryn bitbucket repos --bitbucket-workspace acme\n"
+               "  spectryn bitbucket sandbox --port 7990")
     sub = parser.add_subparsers(dest="bitbucket_command", metavar="{repos,sandbox}")
     sub.required = True
 
-    repos = sub.add_parser("repos", help="list the workspace's repositories and whether their issue tracker is on")
+    repos = sub.add_parser(
+        "repos", help="list the workspace's repositories and whether their issue tracker is on",
+        description="List the workspace's repositories (a server's project's) and whether their "
+                    "issue tracker is on.",
+        epilog="example:\n  spectryn bitbucket repos --bitbucket-workspace acme --output json")
     bb_config.add_options(repos)
+    repos.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
+                       help="text (default) or one JSON object on stdout")
     repos.set_defaults(func=run_repos)
 
-    sandbox = sub.add_parser("sandbox", help="run the local Bitbucket sandbox server")
+    sandbox = sub.add_parser(
+        "sandbox", help="run the local Bitbucket sandbox server",
+        description="Run the local Bitbucket sandbox (the Cloud 2.0 issue API subset spectryn "
+                    "uses) on 127.0.0.1, for trying things and for CI.",
+        epilog="example:\n  spectryn bitbucket sandbox --port 7990 --data sandbox.json")
     try:
         from spectryn_bitbucket.sandbox.server import add_sandbox_arguments
     except ImportError:
@@ -77,6 +92,12 @@ def run_repos(args: argparse.Namespace, app: Any) -> int:
         lines = repository_lines(settings, client)
     finally:
         client.close()
+    if config.get("sync.output") == "json":
+        rows = [dict(zip(("slug", "name", "issue_tracker"), line.split("\t"), strict=True)) for line in lines]
+        for row in rows:
+            row["issue_tracker"] = row["issue_tracker"].split(": ", 1)[1].split()[0]
+        print(json.dumps({"workspace": settings.workspace, "repositories": rows}, indent=2))
+        return 0
     if not lines:
         print(f"no repositories visible in {settings.workspace}", file=sys.stderr)
         return 0

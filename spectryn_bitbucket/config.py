@@ -103,11 +103,19 @@ class BitbucketSchema(Schema):
     user_lookup = fields.Boolean(load_default=True)
 
 
+#: Variables read when the one in :data:`ENV_VARS` is unset: Bitbucket Pipelines sets
+#: ``BITBUCKET_REPO_SLUG`` (and ``BITBUCKET_WORKSPACE``, which is already ours).
+FALLBACK_ENV_VARS: dict[str, str] = {"repo": "BITBUCKET_REPO_SLUG"}
+
+
 def config_section() -> Any:
     """The :class:`spectryn_core.config.ConfigSection` of this plugin."""
     from spectryn_core.config import ConfigSection
 
-    return ConfigSection(SECTION, BitbucketSchema, env=dict(ENV_VARS), secrets=SECRET_KEYS)
+    env: dict[str, str | tuple[str, ...]] = dict(ENV_VARS)
+    for key, fallback in FALLBACK_ENV_VARS.items():
+        env[key] = (ENV_VARS[key], fallback)
+    return ConfigSection(SECTION, BitbucketSchema, env=env, secrets=SECRET_KEYS)
 
 
 def add_options(parser: argparse.ArgumentParser | Any) -> None:

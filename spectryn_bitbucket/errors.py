@@ -3,7 +3,7 @@ messages and what to do about each. Messages never contain a secret or a header.
 
 from __future__ import annotations
 
-from spectryn_core.errors import ItemError, TrackerError
+from spectryn_core.errors import AuthError, ItemError, TargetError, TrackerError, UnreachableError
 
 APP_PASSWORD_NOTE = (
     "Bitbucket app passwords were removed on 2026-07-28; use an API token "
@@ -14,7 +14,7 @@ SCOPE_NAMES = ("read:issue:bitbucket, write:issue:bitbucket, read:repository:bit
                "read:pullrequest:bitbucket (write:pullrequest:bitbucket to comment on pull requests)")
 
 
-def authentication_failed(auth_kind: str, mode: str) -> TrackerError:
+def authentication_failed(auth_kind: str, mode: str) -> AuthError:
     """401: the credentials were refused."""
     if mode == "server" and auth_kind == "server_basic":
         hint = "check BITBUCKET_USERNAME and BITBUCKET_APP_PASSWORD (your password or an HTTP access " \
@@ -29,7 +29,7 @@ def authentication_failed(auth_kind: str, mode: str) -> TrackerError:
                "has not expired or been revoked; " + APP_PASSWORD_NOTE.split("; ")[0]
     else:
         hint = "check BITBUCKET_ACCESS_TOKEN has not expired or been revoked"
-    return TrackerError("Authentication failed", f"{hint}. Scopes needed: {SCOPES}")
+    return AuthError("Authentication failed", f"{hint}. Scopes needed: {SCOPES}")
 
 
 def missing_scope(method: str, path: str) -> str:
@@ -44,50 +44,50 @@ def missing_scope(method: str, path: str) -> str:
     return "read:repository:bitbucket"
 
 
-def permission_denied(what: str, scope: str | None = None) -> TrackerError:
+def permission_denied(what: str, scope: str | None = None) -> AuthError:
     """403 (or a 401 of one endpoint): authenticated but not allowed; names the missing scope."""
     if scope:
-        return TrackerError(
+        return AuthError(
             f"Permission denied ({what}): the token lacks the scope {scope}",
             f"give the token {scope} (an access token: the matching permission), or use an account "
             f"with access to the repository. All scopes a sync needs: {SCOPE_NAMES}",
         )
-    return TrackerError(
+    return AuthError(
         f"Permission denied ({what})",
         f"the token needs these scopes: {SCOPE_NAMES}; and your account needs access to the repository",
     )
 
 
-def workspace_not_found(workspace: str, mode: str) -> TrackerError:
+def workspace_not_found(workspace: str, mode: str) -> TargetError:
     """404 on the workspace (Cloud) or project (Server)."""
     where = "project key (Server: /projects/KEY/repos/...)" if mode == "server" \
         else "workspace slug (Cloud: bitbucket.org/<workspace>/<repo>)"
-    return TrackerError(
+    return TargetError(
         f"Workspace not found: {workspace}",
         f"check BITBUCKET_WORKSPACE is the {where} and the token has access to it",
     )
 
 
-def repository_not_found(full_name: str) -> TrackerError:
+def repository_not_found(full_name: str) -> TargetError:
     """404 on the repository of an existing workspace."""
-    return TrackerError(
+    return TargetError(
         f"Repository not found: {full_name}",
         "check BITBUCKET_REPO is the repository slug, that it exists in the workspace, "
         "and that the token has access to it (`spectryn bitbucket repos` lists them)",
     )
 
 
-def issue_tracker_disabled(full_name: str) -> TrackerError:
+def issue_tracker_disabled(full_name: str) -> TargetError:
     """The repository exists but its issue tracker is switched off."""
-    return TrackerError(
+    return TargetError(
         f"Issue tracker switched off in {full_name}",
         "a repository admin can switch it on in Repository settings -> Issue tracker; then sync again",
     )
 
 
-def issue_tracker_impossible(full_name: str) -> TrackerError:
+def issue_tracker_impossible(full_name: str) -> TargetError:
     """The repository's workspace is administered in Atlassian Administration: no tracker at all."""
-    return TrackerError(
+    return TargetError(
         f"{full_name} cannot have an issue tracker: its workspace is administered in Atlassian "
         "Administration (admin.atlassian.com)",
         "Bitbucket offers no issue tracker there and it cannot be switched on; sync to a repository "
@@ -95,18 +95,18 @@ def issue_tracker_impossible(full_name: str) -> TrackerError:
     )
 
 
-def server_has_no_issue_tracker(host: str) -> TrackerError:
+def server_has_no_issue_tracker(host: str) -> TargetError:
     """Server / Data Center mode: the REST API has no issues."""
-    return TrackerError(
+    return TargetError(
         f"This server has no issue tracker ({host})",
         "Bitbucket Data Center's REST API has no issue tracker; sync to Bitbucket Cloud "
         "(base_url https://api.bitbucket.org/2.0) or to Jira instead",
     )
 
 
-def rate_limit_exceeded(retries: int) -> TrackerError:
+def rate_limit_exceeded(retries: int) -> UnreachableError:
     """429 still answered after many growing pauses."""
-    return TrackerError(
+    return UnreachableError(
         f"Rate limit exceeded (still 429 after {retries} waits)",
         "Bitbucket Cloud allows about 1000 requests per rolling hour per credential, and other "
         "tools may be spending the same quota; run again later - it resumes where it stopped",
@@ -127,18 +127,18 @@ def quota_stop(why: str, wait: float, max_wait: float, resume_at: float) -> Trac
     )
 
 
-def cannot_reach(host: str, reason: str, tls: bool) -> TrackerError:
+def cannot_reach(host: str, reason: str, tls: bool) -> UnreachableError:
     """Connection error, DNS failure, refused connection, TLS failure, timeout."""
     hint = "check bitbucket.base_url (BITBUCKET_BASE_URL) and your network or proxy"
     if tls:
         hint += "; for a self-signed certificate set bitbucket.ca_bundle (BITBUCKET_CA_BUNDLE) " \
                 "or, not for production, BITBUCKET_SSL_VERIFY=false"
-    return TrackerError(f"Cannot reach {host}: {reason}", hint)
+    return UnreachableError(f"Cannot reach {host}: {reason}", hint)
 
 
-def server_error(status: int, method: str, path: str, detail: str) -> TrackerError:
+def server_error(status: int, method: str, path: str, detail: str) -> UnreachableError:
     """5xx that survived the retries."""
-    return TrackerError(
+    return UnreachableError(
         f"Bitbucket failed: {method} {path} -> {status}{': ' + detail if detail else ''}",
         "Bitbucket may be having an outage (https://bitbucket.status.atlassian.com); run again later "
         "- the sync resumes where it stopped",

@@ -11,11 +11,14 @@ import pluggy
 
 from spectryn_core.config import Config, ConfigSection
 from spectryn_core.errors import (
+    AuthError,
     ConfigError,
     ItemError,
     SpecError,
     SpectrynError,
+    TargetError,
     TrackerError,
+    UnreachableError,
     UsageError,
 )
 from spectryn_core.items import Connection, Extra, Item, Quota, RemoteItem, Rendered
@@ -46,6 +49,7 @@ __all__ = [
     "PRIORITIES",
     "STATUSES",
     "Attachment",
+    "AuthError",
     "Comment",
     "Commit",
     "Config",
@@ -67,7 +71,9 @@ __all__ = [
     "SpectrynError",
     "Story",
     "Subtask",
+    "TargetError",
     "TrackerError",
+    "UnreachableError",
     "UsageError",
     "hookimpl",
     "__version__",

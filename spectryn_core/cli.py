@@ -1,13 +1,10 @@
 """The ``spectryn`` command line.
 
 ``spectryn --markdown EPIC.md --tracker bitbucket [--execute]`` syncs (the seed's form; also
-``spectryn sync ...``); ``spectryn plugins``, ``spectryn check``, ``spectryn validate`` and the
-plugins' own commands (``spectryn bitbucket ...``) do the rest. Errors are printed once, here,
-without a traceback.
-
-Exit codes: 0 ok; 1 sync errors (an item failed, the tracker refused or could not be reached);
-2 usage, config or spec errors (nothing was sent); 3 with ``--exit-code``: a dry-run found changes
-to send (or conflicts); 130 interrupted.
+``spectryn sync ...``); ``spectryn validate``, ``check``, ``plugins``, ``init``, ``completion``,
+``help`` and the plugins' own commands (``spectryn bitbucket ...``) do the rest. Errors are
+rendered once, here, without a traceback: ``error: ...`` on stderr and, with ``--output json``,
+one ``{"error": {"kind", "message", "hint"}}`` object on stdout. Exit codes: :data:`EXIT_CODES`.
 """
 
 from __future__ import annotations
@@ -24,25 +21,43 @@ from typing import Any
 import platformdirs
 
 from spectryn_core import __version__, runlog
+from spectryn_core.argparsing import (
+    Parser,
+    example_epilog,
+    readable_metavars,
+    subcommands,
+    unknown_command,
+)
 from spectryn_core.config import Config, core_sections, load_config
 from spectryn_core.errors import SpecError, SpectrynError, UsageError
 from spectryn_core.plugins import Plugins, load_plugins
 
 log = logging.getLogger("spectryn.cli")
 
-EXIT_OK, EXIT_SYNC_ERRORS, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-BUILTIN_COMMANDS = ("sync", "plugins", "check", "validate", "pull")
+EXIT_OK, EXIT_SYNC_ERRORS, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+EXIT_AUTH, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 4, 5, 130
+#: The exit-code table, as ``--help`` and the README show it.
+EXIT_CODES = (
+    (EXIT_OK, "ok (a dry-run with changes pending too, unless --exit-code)"),
+    (EXIT_SYNC_ERRORS, "sync errors: an item failed, or the run stopped part-way (run again)"),
+    (EXIT_USAGE, "usage, config or spec error, or an unknown workspace/repository: nothing was sent"),
+    (EXIT_PENDING, "with --exit-code: a dry-run found changes to send or conflicts"),
+    (EXIT_AUTH, "the tracker refused the credentials, or they lack a permission"),
+    (EXIT_UNREACHABLE, "the tracker cannot be reached or is unavailable (network, TLS, outage, "
+                       "rate limit): retry later"),
+    (EXIT_INTERRUPTED, "interrupted (what was written is recorded; run again)"),
+)
+SYNC_EXAMPLES = (
+    "spectryn --markdown EPIC.md --tracker bitbucket            # dry-run: show the plan",
+    "spectryn --markdown EPIC.md --tracker bitbucket --execute  # apply it",
+    "spectryn --markdown EPIC.md --tracker bitbucket --output json --exit-code   # CI",
+    "spectryn --markdown docs/specs --tracker bitbucket --execute --write-back   # many files",
+)
 
-EPILOG = """commands:
-  spectryn [sync] --markdown FILE... --tracker NAME [--execute]   plan (or apply) a sync
-  spectryn plugins                  list plugins, their hooks and load problems
-  spectryn check --tracker NAME     test the connection and list what the tracker has
-  spectryn validate FILE...         check spec files (or folders, globs); report every problem
-  spectryn pull --markdown FILE --tracker NAME [--execute]   bring tracker changes into the spec
-{extra}
-exit codes: 0 ok, 1 sync errors, 2 usage/config/spec errors (nothing sent),
-            3 changes pending in a dry-run with --exit-code, 130 interrupted
-"""
+
+def exit_code_text() -> str:
+    """The exit-code table for ``--help``."""
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
 
 
 class App:
@@ -70,7 +85,19 @@ class App:
         for warning in config.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         self.pm.disable(config.get("plugins.disable") or [])
+        if config.get("sync.output") == "json":
+            OUTPUT.json = True
         return config
+
+
+class _Output:
+    """Whether this run answers in JSON: ``--output json`` anywhere on the command line, or
+    ``sync.output: json`` once the config is loaded."""
+
+    json = False
+
+
+OUTPUT = _Output()
 
 
 # --- parsers --------------------------------------------------------------------------------
@@ -78,24 +105,27 @@ class App:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="config file (.yaml, .yml or .toml); "
-                        "default: .spectryn.yaml|.yml|.toml or [tool.spectryn] in pyproject.toml")
+                        "default: the nearest .spectryn.yaml|.yml|.toml or pyproject.toml "
+                        "[tool.spectryn] from here up to the repository root")
     parser.add_argument("--verbose", "-v", dest="sync.verbose", action="store_true", default=None,
                         help="show requests and decisions, and where the run log is")
 
 
-def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentParser:
-    extra = "".join(f"  spectryn {name} ...\n" for name in _plugin_command_names(plugins))
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Sync a markdown spec to an issue tracker. Without --execute, only shows the "
-        "plan (a dry-run sends no write).",
-        epilog=EPILOG.format(extra=extra.rstrip("\n")),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"spectryn {__version__}")
-    parser.add_argument("--markdown", "--spec", dest="spec", metavar="FILE", required=True, nargs="+",
-                        help="the spec file(s) to sync: files, folders (their .md files, "
-                        "recursively) or globs (e.g. EPIC.md, docs/specs, 'docs/**/*.md')")
+def _output_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
+                        help="text (default) or one JSON object on stdout (errors too)")
+
+
+def _plugin_options(parser: argparse.ArgumentParser, plugins: Plugins) -> None:
+    plugins.call_each("add_options", parser=parser.add_argument_group("plugin options"))
+
+
+def add_sync_arguments(parser: argparse.ArgumentParser, plugins: Plugins, *, required: bool) -> None:
+    """The sync options, on the root parser (the seed's ``spectryn --markdown ...`` form) and on
+    ``spectryn sync``."""
+    parser.add_argument("--markdown", "--spec", dest="spec", metavar="FILE", required=required,
+                        nargs="+", help="the spec file(s) to sync: files, folders (their .md "
+                        "files, recursively) or globs (e.g. EPIC.md, docs/specs, 'docs/**/*.md')")
     parser.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None,
                         help="tracker plugin to sync to (e.g. bitbucket); default: sync.tracker")
     parser.add_argument("--execute", dest="sync.execute", action="store_true", default=None,
@@ -109,57 +139,88 @@ def sync_parser(plugins: Plugins, prog: str = "spectryn") -> argparse.ArgumentPa
                         "(an Issue row / column); default: sync.write_back")
     parser.add_argument("--workers", dest="sync.workers", type=int, metavar="N", default=None,
                         help="parallel writes (default 8)")
-    parser.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
-                        help="text (default) or one JSON object on stdout")
+    _output_flag(parser)
     parser.add_argument("--diff", action="store_true",
                         help="show the whole content diff of each update (default: a few lines)")
     parser.add_argument("--exit-code", action="store_true",
                         help="exit 3 when a dry-run finds changes to send or conflicts (for CI)")
     _common(parser)
-    group = parser.add_argument_group("plugin options")
-    plugins.call_each("add_options", parser=group)
-    return parser
+    _plugin_options(parser, plugins)
 
 
-def _plugin_command_names(plugins: Plugins) -> list[str]:
-    probe = argparse.ArgumentParser(add_help=False)
-    sub = probe.add_subparsers()
-    plugins.call_each("add_commands", subparsers=sub)
-    return sorted(sub.choices)
+def build_parser(plugins: Plugins) -> Parser:
+    """The whole command tree: the root (which syncs, like ``spectryn sync``), the built-in
+    commands and the plugins' commands (``add_commands``)."""
+    root = Parser(
+        prog="spectryn",
+        usage="spectryn --markdown FILE --tracker NAME [--execute] [options]\n"
+              "       spectryn COMMAND [options]      (spectryn help COMMAND)",
+        description="Sync a markdown spec to an issue tracker. Without --execute, only shows the\n"
+        "plan (a dry-run sends no write).",
+        epilog=example_epilog(*SYNC_EXAMPLES, extra=exit_code_text()
+                              + "\n\nrun `spectryn help COMMAND` for a command's options"),
+    )
+    root.add_argument("--version", action="version", version=f"spectryn {__version__}")
+    add_sync_arguments(root, plugins, required=False)
+    sub = root.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog="spectryn")
 
+    p = sub.add_parser("sync", help="plan (or with --execute apply) a sync; the default command",
+                       description="Plan (or with --execute apply) the sync of a spec to a tracker; "
+                       "`spectryn --markdown ...` is the same.",
+                       epilog=example_epilog(*(e.replace("spectryn ", "spectryn sync ", 1)
+                                               for e in SYNC_EXAMPLES)))
+    add_sync_arguments(p, plugins, required=True)
+    p.set_defaults(func=cmd_sync)
 
-def command_parser(plugins: Plugins) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spectryn")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("plugins", help="list plugins, their hooks and load problems")
-    p.add_argument("--output", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_plugins)
-
-    p = sub.add_parser("check", help="test the connection to a tracker")
-    p.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None)
-    _common(p)
-    plugins.call_each("add_options", parser=p.add_argument_group("plugin options"))
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser("validate", help="check a spec file and report every problem")
+    p = sub.add_parser("validate", help="check a spec file and report every problem",
+                       description="Check a spec file and report every problem as file:line: "
+                       "message; nothing is sent.",
+                       epilog=example_epilog("spectryn validate EPIC.md",
+                                             "spectryn validate docs/specs --output json"))
     p.add_argument("file", metavar="FILE", nargs="+",
                    help="spec files, folders (their .md files, recursively) or globs")
-    p.add_argument("--output", choices=("text", "json"), default="text")
+    _output_flag(p)
     _common(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("check", help="test the connection to a tracker",
+                       description="Test the connection: authenticate, find the workspace and "
+                       "repository, list what the tracker has. Sends no write.",
+                       epilog=example_epilog("spectryn check --tracker bitbucket"))
+    p.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None,
+                   help="tracker plugin (e.g. bitbucket); default: sync.tracker")
+    _output_flag(p)
+    _common(p)
+    _plugin_options(p, plugins)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plugins", help="list plugins, their hooks and load problems",
+                       description="List every plugin found, its distribution, version and hooks, "
+                       "and any that failed to load with the install that fixes it.",
+                       epilog=example_epilog("spectryn plugins", "spectryn plugins --output json"))
+    _output_flag(p)
+    p.set_defaults(func=cmd_plugins)
 
     from spectryn_core import pull_cli
 
     pull_cli.add_parser(sub, plugins, _common)
+
+    p = sub.add_parser("help", help="show the help of spectryn or of a command",
+                       description="Show the help of spectryn, or of the command named.",
+                       epilog=example_epilog("spectryn help check", "spectryn help bitbucket repos"))
+    p.add_argument("words", nargs="*", metavar="COMMAND", help="the command (and sub-command)")
+    p.set_defaults(func=cmd_help)
+
     plugins.call_each("add_commands", subparsers=sub)
-    return parser
+    readable_metavars(root)
+    return root
 
 
 # --- commands -------------------------------------------------------------------------------
 
 
 def cmd_sync(args: argparse.Namespace, app: App) -> int:
+    """Plan or apply the sync of the spec files named on the command line (files, folders, globs)."""
     from spectryn_core import report
     from spectryn_core.multi import run_many
     from spectryn_core.spec_files import expand
@@ -190,8 +251,8 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     outcome = run_many(app.pm, config, files, request, progress=_progress_printer(),
                        write_back=bool(config.get("sync.write_back")))
     elapsed = time.monotonic() - started
-    if config.get("sync.output") == "json":
-        print(json.dumps(report.many_to_json(outcome), indent=2))
+    if OUTPUT.json:
+        _print_json(report.many_to_json(outcome))
     else:
         print(report.many_to_text(outcome, verbose=verbose, full_diff=args.diff))
     results = outcome.results
@@ -214,6 +275,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace, app: App) -> int:
+    """``spectryn plugins``."""
     trackers = {name: plugin for name, plugin in app.pm.tracker_plugins().items()}
     roles = {app.pm.pm.get_name(plugin): name for name, plugin in trackers.items()}
     rows: list[dict[str, Any]] = []
@@ -229,8 +291,8 @@ def cmd_plugins(args: argparse.Namespace, app: App) -> int:
             "error": info.error or None,
             "fix": info.hint or None,
         })
-    if args.output == "json":
-        print(json.dumps({"plugins": rows}, indent=2))
+    if OUTPUT.json:
+        _print_json({"plugins": rows})
         return EXIT_OK
     for row in rows:
         dist = f"{row['distribution']} {row['version']}".strip()
@@ -245,25 +307,38 @@ def cmd_plugins(args: argparse.Namespace, app: App) -> int:
     return EXIT_OK
 
 
-def cmd_check(args: argparse.Namespace, app: App) -> int:
-    config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
+def check_connection(app: App, config: Config) -> tuple[str, str, list[str]]:
+    """Run the chosen tracker's ``check_tracker``: (tracker, target, detail lines)."""
     tracker = config.tracker or config.get("sync.tracker")
     if not tracker:
-        raise UsageError("no tracker chosen", "pass --tracker NAME")
-    _start_log(config, bool(config.get("sync.verbose")))
+        known = ", ".join(app.pm.tracker_names()) or "none installed"
+        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
     hooks = app.pm.tracker_hooks(tracker)
     connection = hooks.open_tracker(config=config)
     try:
         lines = hooks.check_tracker(connection=connection) or []
     finally:
         connection.close()
-    print(f"{tracker}: connection OK ({connection.target})")
+    return tracker, connection.target, list(lines)
+
+
+def cmd_check(args: argparse.Namespace, app: App) -> int:
+    """``spectryn check``: test the connection."""
+    config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
+    _start_log(config, bool(config.get("sync.verbose")))
+    tracker, target, lines = check_connection(app, config)
+    if OUTPUT.json:
+        _print_json({"tracker": tracker, "target": target, "connection": "ok", "details": lines})
+        return EXIT_OK
+    print(f"{tracker}: connection OK ({target})")
     for line in lines:
         print(f"  {line}")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, app: App) -> int:
+    """``spectryn validate FILE...``."""
+    from spectryn_core import report
     from spectryn_core.multi import parse_all
     from spectryn_core.spec_files import expand
     from spectryn_core.spec_json import spec_to_json
@@ -273,16 +348,17 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
     try:
         specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:
-        if args.output == "json":
+        if OUTPUT.json:
             parsed = [app.pm.hook.parse_spec(path=f.path, config=config) for f in files]
             shown = [spec_to_json(s) for s in parsed if s is not None]
-            print(json.dumps(shown[0] if len(files) == 1 and shown else {"specs": shown}, indent=2))
+            body = shown[0] if len(files) == 1 and shown else {"specs": shown}
+            _print_json({**body, **report.error_json(error)})
+            _print_spec_error(error)
             return EXIT_USAGE
         raise error
-    if args.output == "json":
+    if OUTPUT.json:
         shown = [spec_to_json(spec) for spec in specs]
-        print(json.dumps(shown[0] if len(files) == 1 and shown else {"specs": shown, "skipped": notes},
-                         indent=2))
+        _print_json(shown[0] if len(files) == 1 and shown else {"specs": shown, "skipped": notes})
         return EXIT_OK
     for spec in specs:
         for warning in spec.warnings:
@@ -296,7 +372,29 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
     return EXIT_OK
 
 
+def cmd_help(args: argparse.Namespace, app: App) -> int:
+    """``spectryn help [COMMAND ...]``: that command's ``--help``."""
+    parser: argparse.ArgumentParser = build_parser(app.pm)
+    for word in args.words:
+        choices = subcommands(parser)
+        if word not in choices:
+            raise unknown_command(word, sorted(choices), parser.prog)
+        parser = choices[word]
+    parser.print_help()
+    return EXIT_OK
+
+
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def _print_spec_error(error: SpecError) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(error.problems)} problem(s) in the spec; nothing was sent.", file=sys.stderr)
 
 
 def _dir(config: Config, kind: str) -> Path:
@@ -324,40 +422,52 @@ def _progress_printer() -> Any:
     return show
 
 
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--output json`` (or ``--output=json``) anywhere on the command line."""
+    return "--output=json" in argv or any(
+        a == "--output" and b == "json" for a, b in zip(argv, argv[1:], strict=False))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
+    from spectryn_core import report
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    OUTPUT.json = _wants_json(argv)
     try:
         return _main(argv)
     except SpecError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(error.problems)} problem(s) in the spec; nothing was sent.", file=sys.stderr)
-        return EXIT_USAGE
+        _print_spec_error(error)
+        failure: SpectrynError = error
     except SpectrynError as error:
         print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+        failure = error
     except KeyboardInterrupt:
-        print("interrupted; what was written is recorded - run again to continue",
-              file=sys.stderr)
+        message = "interrupted; what was written is recorded - run again to continue"
+        print(message, file=sys.stderr)
+        if OUTPUT.json:
+            _print_json({"error": {"kind": "interrupted", "message": message, "hint": ""}})
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `spectryn ... | head`: the reader left; say nothing more
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_SYNC_ERRORS
+    if OUTPUT.json:
+        _print_json(report.error_json(failure))
+    return failure.exit_code
 
 
 def _main(argv: list[str]) -> int:
     plugins = load_plugins(_disabled_plugins())
     app = App(plugins)
-    commands = set(BUILTIN_COMMANDS) | set(_plugin_command_names(plugins))
-    if argv and argv[0] in commands and argv[0] != "sync":
-        args = command_parser(plugins).parse_args(argv)
+    args = build_parser(plugins).parse_args(argv)
+    if getattr(args, "func", None) is not None:
         return int(args.func(args, app))
-    if argv and argv[0] == "sync":
-        argv = argv[1:]
-    args = sync_parser(plugins).parse_args(argv)
+    if args.spec is None:
+        raise UsageError("nothing to do: give a spec to sync or a command",
+                         "spectryn --markdown EPIC.md --tracker NAME; `spectryn help` lists the "
+                         "commands")
     return cmd_sync(args, app)
 
 

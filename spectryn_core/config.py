@@ -3,7 +3,8 @@
 Precedence, highest first: CLI flags > environment > project file > user file > defaults.
 
 - Project file: ``--config FILE``, else the first of ``.spectryn.yaml`` / ``.spectryn.yml`` /
-  ``.spectryn.toml`` in the working directory, else ``[tool.spectryn]`` in ``pyproject.toml``.
+  ``.spectryn.toml``, else ``[tool.spectryn]`` in ``pyproject.toml``, in the working directory or
+  the nearest parent up to the repository root (:func:`search_folders`).
 - User file: ``config.yaml`` / ``config.yml`` / ``config.toml`` in the platformdirs config folder
   (``SPECTRYN_CONFIG_DIR`` overrides the folder).
 
@@ -39,11 +40,15 @@ DEFAULT = "default"
 
 @dataclass(frozen=True)
 class ConfigSection:
-    """One config section a plugin reads: its name, schema, environment variables and secrets."""
+    """One config section a plugin reads: its name, schema, environment variables and secrets.
+
+    ``env`` maps a key to its variable, or to a tuple of variables of which the first one set
+    wins (``("BITBUCKET_REPO", "BITBUCKET_REPO_SLUG")``).
+    """
 
     name: str
     schema: type[Schema]
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
 
 
@@ -340,16 +345,28 @@ def _project_layer(config_file: Path | None, cwd: Path) -> list[_Layer]:
             raise ConfigError(f"{config_file}: config file not found",
                               "check the path given to --config")
         return [_Layer(_read_file(path), str(path), path)]
-    for name in PROJECT_FILES:
-        path = (cwd / name).resolve()
-        if path.is_file():
-            return [_Layer(_read_file(path), str(path), path)]
-    pyproject = (cwd / "pyproject.toml").resolve()
-    if pyproject.is_file():
-        table = _read_file(pyproject).get("tool", {})
-        if isinstance(table, dict) and isinstance(table.get("spectryn"), dict):
-            return [_Layer(table["spectryn"], f"{pyproject} [tool.spectryn]", pyproject)]
+    for folder in search_folders(cwd):
+        for name in PROJECT_FILES:
+            path = folder / name
+            if path.is_file():
+                return [_Layer(_read_file(path), str(path), path)]
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_file(pyproject).get("tool", {})
+            if isinstance(table, dict) and isinstance(table.get("spectryn"), dict):
+                return [_Layer(table["spectryn"], f"{pyproject} [tool.spectryn]", pyproject)]
     return []
+
+
+def search_folders(cwd: Path) -> list[Path]:
+    """Where the project file is looked for, nearest first: ``cwd`` and each parent up to the
+    repository root (the first folder holding ``.git``); just ``cwd`` outside a repository."""
+    here = cwd.resolve()
+    chain = [here, *here.parents]
+    for index, folder in enumerate(chain):
+        if (folder / ".git").exists():
+            return chain[: index + 1]
+    return [here]
 
 
 def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) -> _Layer:
@@ -358,7 +375,10 @@ def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) ->
     for spec in sections.values():
         list_keys = {f.data_key or a for a, f in spec.schema().load_fields.items()
                      if isinstance(f, fields.List)}
-        for key, var in spec.env.items():
+        for key, wanted in spec.env.items():
+            # a tuple names fallbacks: the first variable that is set wins
+            candidates = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+            var = next((n for n in candidates if env.get(n, "").strip()), candidates[0])
             value = env.get(var, "")
             if not value.strip():
                 continue

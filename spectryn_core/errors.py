@@ -1,8 +1,11 @@
 """Errors are values with a location and a fix. They are raised where a problem is found and
 rendered once, by the CLI, without a traceback.
 
-Exit codes: :class:`UsageError`, :class:`ConfigError` and :class:`SpecError` end a run with 2;
-:class:`TrackerError` (the remote side failed) with 1.
+Each class has an exit code and a ``kind`` (the ``{"error": {"kind", "message", "hint"}}`` object
+that ``--output json`` prints): :class:`UsageError`, :class:`ConfigError`, :class:`SpecError` and
+:class:`TargetError` end a run with 2 (fix the command, config or spec); :class:`TrackerError` and
+:class:`ItemError` with 1; :class:`AuthError` with 4 (fix the credentials or permissions);
+:class:`UnreachableError` with 5 (the tracker cannot be reached now: retry later).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class SpectrynError(Exception):
     """
 
     exit_code = 1
+    kind = "error"
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -33,18 +37,21 @@ class UsageError(SpectrynError):
     """The command line is wrong (unknown tracker, missing file, ...)."""
 
     exit_code = 2
+    kind = "usage"
 
 
 class ConfigError(SpectrynError):
     """The configuration is wrong. The message names the source (file or variable) and the key."""
 
     exit_code = 2
+    kind = "config"
 
 
 class SpecError(SpectrynError):
     """The spec file has problems; ``problems`` lists every one as ``file:line: message``."""
 
     exit_code = 2
+    kind = "spec"
 
     def __init__(self, problems: Sequence[SpecProblem]) -> None:
         self.problems = list(problems)
@@ -59,7 +66,33 @@ class TrackerError(SpectrynError):
     """
 
     exit_code = 1
+    kind = "tracker"
 
 
 class ItemError(TrackerError):
     """One item could not be written; the run goes on with the others and ends with exit 1."""
+
+    kind = "item"
+
+
+class AuthError(TrackerError):
+    """The tracker refused the credentials (401) or they lack a permission (403): exit 4."""
+
+    exit_code = 4
+    kind = "auth"
+
+
+class UnreachableError(TrackerError):
+    """The tracker cannot be reached or is not answering now (network, DNS, TLS, timeouts, an
+    outage's 5xx or the rate limit after every retry): exit 5, run again later."""
+
+    exit_code = 5
+    kind = "unreachable"
+
+
+class TargetError(TrackerError):
+    """What the config names does not exist on the tracker or cannot be used (an unknown
+    workspace or repository, an issue tracker switched off): exit 2, fix the config."""
+
+    exit_code = 2
+    kind = "target"

@@ -19,10 +19,13 @@ def add_parser(sub: Any, plugins: Plugins, common: Any) -> None:
     """Add ``spectryn pull`` to the subcommands ``sub``; ``common`` adds --config/--verbose."""
     p = sub.add_parser(
         "pull", help="bring tracker changes (state, title, priority, assignee) back into the spec",
-        description="Bring what changed in the tracker since the last sync back into the spec: "
-        "state (resolved -> Done, through the inverse of the status mapping), title, priority and assignee, "
-        "as a minimal edit of those cells. Without --execute, prints the diff and writes nothing. "
-        "A field changed on both sides is a conflict: shown and left alone.",
+        description="Bring tracker changes (state, title, priority, assignee) since the last sync "
+        "into the spec.",
+        epilog="State comes back through the inverse of the status mapping (resolved -> Done), as\n"
+        "a minimal edit of those cells. Without --execute, prints the diff and writes nothing.\n"
+        "A field changed on both sides is a conflict: shown and left alone.\n\n"
+        "examples:\n  spectryn pull --markdown EPIC.md --tracker bitbucket\n"
+        "  spectryn pull --markdown docs/specs --tracker bitbucket --execute",
     )
     p.add_argument("--markdown", "--spec", dest="specs", metavar="FILE", nargs="+", required=True,
                    help="the spec file(s) to pull into: files, folders (their .md files) or globs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from spectryn_core.errors import SpecError, SpectrynError
 from spectryn_core.plan import SYMBOLS, Change
 from spectryn_core.sync import SyncResult
 
@@ -37,8 +38,31 @@ def counts(result: SyncResult) -> dict[str, int]:
     return out
 
 
+def error_json(error: SpectrynError) -> dict[str, Any]:
+    """``{"error": {"kind", "message", "hint"}}``: what ``--output json`` prints on a failure
+    (a spec error also lists its ``problems``, each ``file:line: message``)."""
+    body: dict[str, Any] = {"kind": error.kind, "message": error.message, "hint": error.hint}
+    if isinstance(error, SpecError):
+        body["message"] = f"{len(error.problems)} problem(s) in the spec; nothing was sent"
+        body["hint"] = "fix each problem at the file and line named"
+        body["problems"] = [str(p) for p in error.problems]
+    return {"error": body}
+
+
+def _run_error(result: SyncResult) -> dict[str, Any] | None:
+    if result.error is not None:
+        return error_json(result.error)["error"]
+    failed = result.failed if result.executed else []
+    if failed:
+        keys = ", ".join(c.key for c in failed[:10]) + (", ..." if len(failed) > 10 else "")
+        return {"kind": "item", "message": f"{len(failed)} item(s) failed: {keys}",
+                "hint": "see each item's error; run again to retry them"}
+    return None
+
+
 def to_json(result: SyncResult) -> dict[str, Any]:
-    """The plan or the results as one JSON-serialisable object."""
+    """The plan or the results as one JSON-serialisable object; ``error`` is null, or the
+    run-stopping error (or the failed items) as ``{"kind", "message", "hint"}``."""
     return {
         "spec": str(result.spec_path),
         "tracker": result.tracker,
@@ -48,7 +72,7 @@ def to_json(result: SyncResult) -> dict[str, Any]:
         "items": [_item_json(change, result.executed) for change in result.plan.changes],
         "warnings": list(result.plan.warnings),
         "requests": dict(result.requests),
-        "error": str(result.error) if result.error else None,
+        "error": _run_error(result),
     }
 
 

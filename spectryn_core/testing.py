@@ -305,7 +305,7 @@ class TrackerContract:
     ) -> None:
         code = _run_cli(contract, broken_target, monkeypatch, [])
         out, err = capsys.readouterr()
-        assert code in (1, 2), (code, out, err)
+        assert code in (1, 2, 4, 5), (code, out, err)
         assert err.startswith("error: ") and "Traceback" not in err, err
         for secret in _secrets(broken_target):
             assert secret not in out + err, "a secret was printed"

@@ -70,9 +70,10 @@ class World:
         self.figures["runs"] += 1
         return merged
 
-    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> CliRun:
+    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            cwd: Path | None = None) -> CliRun:
         command = [sys.executable, "-m", "spectryn_core.cli", *args]
-        done = subprocess.run(command, cwd=self.tmp, env=self._run_env(env),
+        done = subprocess.run(command, cwd=cwd or self.tmp, env=self._run_env(env),
                               capture_output=True, text=True, timeout=timeout)
         self.check_no_secret(done.stdout + done.stderr, "the CLI's output")
         return CliRun(list(args), done.returncode, done.stdout, done.stderr)

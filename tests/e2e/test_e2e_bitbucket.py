@@ -156,7 +156,7 @@ def test_app_password_401_says_what_to_use_now(world):
     env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_USERNAME": "someone",
            "BITBUCKET_APP_PASSWORD": "an-old-app-password"}
     run = world.sync(env=env)
-    assert run.code == 1
+    assert run.code == 4  # credentials refused
     assert "Authentication failed" in run.err and "API token" in run.err
     assert "an-old-app-password" not in run.err + run.out
     assert "Traceback" not in run.err
@@ -167,10 +167,10 @@ def test_server_mode_says_it_has_no_issue_tracker(world_factory):
     world = world_factory(server_mode=True)
     env = {"BITBUCKET_BASE_URL": world.sandbox.base_url}  # .../rest/api/2.0: a Server URL
     check = world.cli("check", "--tracker", "bitbucket", env=env)
-    assert check.code == 1
+    assert check.code == 2  # a target that cannot be used: fix the config
     assert "no issue tracker" in check.err.lower()
     run = world.sync(env=env)
-    assert run.code == 1 and "no issue tracker" in run.err.lower()
+    assert run.code == 2 and "no issue tracker" in run.err.lower()
     assert "Traceback" not in run.err
     assert world.writes() == 0
 

@@ -18,11 +18,11 @@ RE_RUNS = 3
 
 def sync_to_the_end(world: Any, spec: str) -> list[Any]:
     """Run the sync until it exits 0 (at most ``1 + RE_RUNS`` runs); every failed run must have
-    failed clearly: exit 1, a message, no traceback."""
+    failed clearly: exit 1 (or 5, the tracker unavailable), a message, no traceback."""
     runs = [world.sync(spec)]
     while runs[-1].code != 0 and len(runs) <= RE_RUNS:
         failed = runs[-1]
-        assert failed.code == 1, failed.err
+        assert failed.code in (1, 5), failed.err
         assert "Traceback" not in failed.err
         assert failed.err.strip() or "failed" in failed.out.lower()
         runs.append(world.sync(spec))

@@ -73,7 +73,7 @@ def test_refused_token_is_not_echoed(secret_world_factory: Any, verbose: bool) -
     world = secret_world_factory()
     extra = ["--verbose"] if verbose else []
     run = world.sync("EPIC.md", *extra, env={"BITBUCKET_ACCESS_TOKEN": WRONG})
-    assert run.code == 1 and "Authentication failed" in run.err
+    assert run.code == 4 and "Authentication failed" in run.err
     assert WRONG in world.secrets
     scanned(world, run)
 
