@@ -23,8 +23,7 @@ def add_commands(subparsers: Any) -> None:
 
     repos = sub.add_parser(
         "repos", help="list the workspace's repositories and whether their issue tracker is on",
-        description="List the workspace's repositories (a server's project's) and whether their "
-                    "issue tracker is on.",
+        description="List the workspace's repositories and whether their issue tracker is on.",
         epilog="example:\n  spectryn bitbucket repos --bitbucket-workspace acme --output json")
     bb_config.add_options(repos)
     repos.add_argument("--output", dest="sync.output", choices=("text", "json"), default=None,
@@ -33,8 +32,7 @@ def add_commands(subparsers: Any) -> None:
 
     sandbox = sub.add_parser(
         "sandbox", help="run the local Bitbucket sandbox server",
-        description="Run the local Bitbucket sandbox (the Cloud 2.0 issue API subset spectryn "
-                    "uses) on 127.0.0.1, for trying things and for CI.",
+        description="Run the local Bitbucket sandbox on 127.0.0.1, for trying things and for CI.",
         epilog="example:\n  spectryn bitbucket sandbox --port 7990 --data sandbox.json")
     try:
         from spectryn_bitbucket.sandbox.server import add_sandbox_arguments

@@ -118,6 +118,25 @@ def config_section() -> Any:
     return ConfigSection(SECTION, BitbucketSchema, env=env, secrets=SECRET_KEYS)
 
 
+def init_fields() -> list[Any]:
+    """The values ``spectryn init --tracker bitbucket`` asks for (``--workspace``, ``--repo``,
+    ``--base-url``, ``--email``); the tokens are secrets it names, never writes unless asked."""
+    from spectryn_core.initcmd import InitField
+
+    return [
+        InitField("workspace", "workspace slug (Cloud: bitbucket.org/WORKSPACE/repo) or project key "
+                  "(Server)", required=True, env=ENV_VARS["workspace"]),
+        InitField("repo", "repository slug", required=True, env=ENV_VARS["repo"]),
+        InitField("base_url", "API base URL (Server: https://HOST/rest/api/2.0)", default=CLOUD_API),
+        InitField("email", "Atlassian account email (with an API token; leave empty for an access "
+                  "token)", env=ENV_VARS["email"]),
+        InitField("api_token", "Atlassian API token (with the email)", secret=True,
+                  env=ENV_VARS["api_token"]),
+        InitField("access_token", "or a repository/workspace access token (Server: a personal "
+                  "access token)", secret=True, env=ENV_VARS["access_token"]),
+    ]
+
+
 def add_options(parser: argparse.ArgumentParser | Any) -> None:
     """Add the ``--bitbucket-*`` flags (dest ``bitbucket.<key>``, default None)."""
     plain = [

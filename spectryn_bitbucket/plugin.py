@@ -52,6 +52,12 @@ def add_commands(subparsers: Any) -> None:
 
 
 @hookimpl
+def init_fields() -> list[Any]:
+    """What ``spectryn init --tracker bitbucket`` asks for."""
+    return bb_config.init_fields()
+
+
+@hookimpl
 def tracker_name() -> str:
     """This plugin is the ``bitbucket`` tracker."""
     return NAME

@@ -30,6 +30,7 @@ from spectryn_core.argparsing import (
 )
 from spectryn_core.config import Config, core_sections, load_config
 from spectryn_core.errors import SpecError, SpectrynError, UsageError
+from spectryn_core.initcmd import add_init_parser, cmd_init
 from spectryn_core.plugins import Plugins, load_plugins
 
 log = logging.getLogger("spectryn.cli")
@@ -155,8 +156,7 @@ def build_parser(plugins: Plugins) -> Parser:
         prog="spectryn",
         usage="spectryn --markdown FILE --tracker NAME [--execute] [options]\n"
               "       spectryn COMMAND [options]      (spectryn help COMMAND)",
-        description="Sync a markdown spec to an issue tracker. Without --execute, only shows the\n"
-        "plan (a dry-run sends no write).",
+        description="Sync a markdown spec to an issue tracker (a dry-run unless --execute).",
         epilog=example_epilog(*SYNC_EXAMPLES, extra=exit_code_text()
                               + "\n\nrun `spectryn help COMMAND` for a command's options"),
     )
@@ -165,8 +165,8 @@ def build_parser(plugins: Plugins) -> Parser:
     sub = root.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog="spectryn")
 
     p = sub.add_parser("sync", help="plan (or with --execute apply) a sync; the default command",
-                       description="Plan (or with --execute apply) the sync of a spec to a tracker; "
-                       "`spectryn --markdown ...` is the same.",
+                       description="Plan, or with --execute apply, the sync of a spec (the same as "
+                       "`spectryn --markdown ...`).",
                        epilog=example_epilog(*(e.replace("spectryn ", "spectryn sync ", 1)
                                                for e in SYNC_EXAMPLES)))
     add_sync_arguments(p, plugins, required=True)
@@ -184,8 +184,8 @@ def build_parser(plugins: Plugins) -> Parser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("check", help="test the connection to a tracker",
-                       description="Test the connection: authenticate, find the workspace and "
-                       "repository, list what the tracker has. Sends no write.",
+                       description="Test the connection: authenticate, find the repository, list "
+                       "what the tracker has.",
                        epilog=example_epilog("spectryn check --tracker bitbucket"))
     p.add_argument("--tracker", dest="sync.tracker", metavar="NAME", default=None,
                    help="tracker plugin (e.g. bitbucket); default: sync.tracker")
@@ -195,8 +195,8 @@ def build_parser(plugins: Plugins) -> Parser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("plugins", help="list plugins, their hooks and load problems",
-                       description="List every plugin found, its distribution, version and hooks, "
-                       "and any that failed to load with the install that fixes it.",
+                       description="List the plugins found, their versions and hooks, and why any "
+                       "failed to load.",
                        epilog=example_epilog("spectryn plugins", "spectryn plugins --output json"))
     _output_flag(p)
     p.set_defaults(func=cmd_plugins)
@@ -210,6 +210,21 @@ def build_parser(plugins: Plugins) -> Parser:
                        epilog=example_epilog("spectryn help check", "spectryn help bitbucket repos"))
     p.add_argument("words", nargs="*", metavar="COMMAND", help="the command (and sub-command)")
     p.set_defaults(func=cmd_help)
+
+    add_init_parser(sub, plugins, example_epilog(
+        "spectryn init --tracker bitbucket --workspace acme --repo api",
+        "spectryn init          # on a terminal: asks the questions"))
+    sub.choices["init"].set_defaults(func=cmd_init)
+
+    p = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)",
+                       description="Print a completion script for bash, zsh or fish, with the "
+                       "plugins' commands and flags.",
+                       epilog=example_epilog(
+                           "spectryn completion bash > ~/.local/share/bash-completion/completions/spectryn",
+                           "spectryn completion zsh > ~/.zfunc/_spectryn",
+                           "spectryn completion fish > ~/.config/fish/completions/spectryn.fish"))
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
+    p.set_defaults(func=cmd_completion)
 
     plugins.call_each("add_commands", subparsers=sub)
     readable_metavars(root)
@@ -384,6 +399,14 @@ def cmd_help(args: argparse.Namespace, app: App) -> int:
     return EXIT_OK
 
 
+def cmd_completion(args: argparse.Namespace, app: App) -> int:
+    """``spectryn completion SHELL``."""
+    from spectryn_core.completion import script
+
+    sys.stdout.write(script(build_parser(app.pm), args.shell))
+    return EXIT_OK
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -481,4 +504,8 @@ def _disabled_plugins() -> list[str]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m spectryn_core.cli`: run the imported module's main, so that the commands that
+    # import from spectryn_core.cli (init, plugins) share this run's state (OUTPUT)
+    from spectryn_core.cli import main as _main_of_the_module
+
+    sys.exit(_main_of_the_module())

@@ -20,6 +20,7 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
     render_item, update_item            again for items whose content names new children (#13)
 
 ``spectryn check --tracker NAME`` calls ``open_tracker`` then ``check_tracker``.
+``spectryn init --tracker NAME`` calls ``init_fields``, then ``open_tracker`` and ``check_tracker``.
 
 Hooks marked *first result* stop at the first implementation returning something other than None.
 Only the tracker plugin the user chose (``--tracker`` or ``sync.tracker``) takes part in the tracker
@@ -37,6 +38,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config, ConfigSection
+    from spectryn_core.initcmd import InitField
     from spectryn_core.items import Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment, Spec
     from spectryn_core.spec_edits import EditedSpec, SpecEdit
@@ -64,7 +66,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
     ``parser`` is the argument group of the sync command. Give every flag ``dest="section.key"``
     (``parser.add_argument("--bitbucket-repo", dest="bitbucket.repo")``) and ``default=None``:
-    a flag that is set overrides that config key (flags beat environment beat files).
+    a flag that is set overrides that config key (flags beat environment beat files). Its
+    placeholder in ``--help`` is the key in capitals (``REPO``) unless you pass ``metavar``.
     """
 
 
@@ -76,6 +79,18 @@ def add_commands(subparsers: Any) -> None:
     ``set_defaults(func=run)`` where ``run(args, app) -> int`` returns the exit code. ``app`` is a
     :class:`spectryn_core.cli.App`: ``app.load_config(args, tracker=...)`` gives the merged
     :class:`~spectryn_core.config.Config`, ``app.pm`` the plugin manager.
+    """
+
+
+@hookspec
+def init_fields() -> list[InitField] | None:
+    """The values ``spectryn init`` asks for when this plugin's tracker is chosen.
+
+    Return a list of :class:`spectryn_core.initcmd.InitField`, in the order they are asked and
+    written under the tracker's section: each non-secret one becomes an ``init`` flag
+    (``InitField("workspace", ...)`` is ``--workspace``); a ``secret=True`` one is never a flag
+    and never written unless the user asks, and its ``env`` variable is what init tells users to
+    set. Trackers only; other plugins do not implement it.
     """
 
 

@@ -38,7 +38,9 @@ def test_every_command_has_a_description_and_an_example() -> None:
             "bitbucket sandbox"} <= commands
     for path, parser in _tree():
         help_text = parser.format_help()  # type: ignore[attr-defined]
-        assert parser.description, f"`spectryn {' '.join(path)}` has no description"  # type: ignore[attr-defined]
+        description = parser.description  # type: ignore[attr-defined]
+        assert description and "\n" not in description and len(description) <= 100, \
+            f"`spectryn {' '.join(path)}` needs a one-line description"
         assert re.search(r"^examples?:\n  spectryn ", help_text, re.M), \
             f"`spectryn {' '.join(path)} --help` has no example"
 

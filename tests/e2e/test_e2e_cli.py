@@ -96,3 +96,25 @@ def test_bitbucket_pipelines_variables_name_the_repository(world: Any) -> None:
     both = world.cli("check", "--tracker", "bitbucket", "--output", "json",
                      env={"BITBUCKET_REPO_SLUG": "other"})
     assert both.code == 0 and _json(both)["target"].endswith("/demo")
+
+
+def test_init_then_the_connection_test_passes_and_a_sync_runs(world: Any) -> None:
+    env = {"BITBUCKET_WORKSPACE": "", "BITBUCKET_REPO": "", "BITBUCKET_BASE_URL": ""}
+    init = world.cli("init", "--tracker", "bitbucket", "--workspace", world.sandbox.workspace,
+                     "--repo", world.sandbox.repo, "--base-url", world.sandbox.base_url,
+                     "--output", "json", env=env)
+    assert init.code == 0, init.err
+    answer = _json(init)
+    assert answer["connection"] == "ok" and answer["target"].endswith("sandbox/demo")
+    assert world.sandbox.token not in (world.tmp / ".spectryn.yaml").read_text()
+    sync = world.cli("--markdown", "EPIC.md", "--execute", env=env)  # the tracker comes from the file
+    assert sync.code == 0, sync.err
+
+
+def test_init_without_the_secret_says_which_variable_to_set(world: Any) -> None:
+    env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_BASE_URL": ""}
+    init = world.cli("init", "--tracker", "bitbucket", "--workspace", "w", "--repo", "r", env=env)
+    assert init.code == 2  # written, but the connection test could not run
+    assert (world.tmp / ".spectryn.yaml").is_file()
+    assert "set BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN in the environment" in init.out
+    assert "connection test failed: no Bitbucket credentials" in init.err
