@@ -30,7 +30,7 @@ class Parser(argparse.ArgumentParser):
         self.argv = list(args or [])
         return super().parse_args(self.argv, namespace)
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         target = command_for(self, self.argv) if self.argv else self
         match = _CHOICE.match(message)
         if match and match["arg"] == "COMMAND":

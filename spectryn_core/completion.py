@@ -43,10 +43,7 @@ def fish(parser: argparse.ArgumentParser) -> str:
     lines = [f"# fish completion for {prog} (written by `{prog} completion fish`)",
              f"complete -c {prog} -f"]
     for path, each in walk(parser):
-        if path:
-            condition = f"__fish_seen_subcommand_from {path[-1]}"
-        else:
-            condition = "__fish_use_subcommand"
+        condition = f"__fish_seen_subcommand_from {path[-1]}" if path else "__fish_use_subcommand"
         subs = subcommands(each)
         if subs:
             below = " ".join(subs)

@@ -51,7 +51,8 @@ def error_json(error: SpectrynError) -> dict[str, Any]:
 
 def _run_error(result: SyncResult) -> dict[str, Any] | None:
     if result.error is not None:
-        return error_json(result.error)["error"]
+        body: dict[str, Any] = error_json(result.error)["error"]
+        return body
     failed = result.failed if result.executed else []
     if failed:
         keys = ", ".join(c.key for c in failed[:10]) + (", ..." if len(failed) > 10 else "")
