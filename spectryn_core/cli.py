@@ -453,8 +453,6 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
-    from spectryn_core import report
-
     argv = list(sys.argv[1:] if argv is None else argv)
     OUTPUT.json = _wants_json(argv)
     try:
@@ -477,7 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_SYNC_ERRORS
     if OUTPUT.json:
-        _print_json(report.error_json(failure))
+        from spectryn_core.report import error_json
+
+        _print_json(error_json(failure))
     return failure.exit_code
 
 
