@@ -34,7 +34,8 @@ def _tree() -> list[tuple[tuple[str, ...], object]]:
 
 def test_every_command_has_a_description_and_an_example() -> None:
     commands = {" ".join(path) for path, _parser in _tree()}
-    assert {"", "sync", "validate", "check", "plugins", "help", "bitbucket", "bitbucket repos",
+    assert {"", "sync", "validate", "check", "plugins", "help", "init", "completion", "pull",
+            "bitbucket", "bitbucket repos",
             "bitbucket sandbox"} <= commands
     for path, parser in _tree():
         help_text = parser.format_help()  # type: ignore[attr-defined]
