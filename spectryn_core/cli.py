@@ -154,7 +154,7 @@ def build_parser(plugins: Plugins) -> Parser:
     commands and the plugins' commands (``add_commands``)."""
     root = Parser(
         prog="spectryn",
-        usage="spectryn --markdown FILE --tracker NAME [--execute] [options]\n"
+        usage="spectryn --markdown FILE... --tracker NAME [--execute] [options]\n"
               "       spectryn COMMAND [options]      (spectryn help COMMAND)",
         description="Sync a markdown spec to an issue tracker (a dry-run unless --execute).",
         epilog=example_epilog(*SYNC_EXAMPLES, extra=exit_code_text()

@@ -75,7 +75,7 @@ def test_abbreviations_are_refused_not_guessed(cwd, capsys) -> None:
 
 
 @pytest.mark.parametrize("argv,heading", [
-    (["help"], "usage: spectryn --markdown FILE"),
+    (["help"], "usage: spectryn --markdown FILE... "),
     (["help", "check"], "usage: spectryn check"),
     (["help", "bitbucket", "repos"], "usage: spectryn bitbucket repos"),
 ])
