@@ -11,16 +11,20 @@ Only digests of field values are stored - never values, never secrets.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spectryn_core.errors import TrackerError
+
+with warnings.catch_warnings():  # where only a lock file's existence can lock, say nothing
+    warnings.simplefilter("ignore")
+    import filelock
 
 SCHEMA_VERSION = 1
 #: Prefix of an extra's digest while it is being sent (see ``apply``).
@@ -163,33 +167,40 @@ class RunLock:
     """An exclusive lock per (tracker, target): two runs cannot write to one target at once.
 
     The second run refuses at once with a message naming the holder's pid, instead of
-    interleaving writes. The lock is released by the OS if the holder dies (``kill -9``).
+    interleaving writes. It is a :mod:`filelock` lock (``flock`` on POSIX, ``msvcrt`` on Windows:
+    released by the OS if the holder dies, ``kill -9`` included; a lock file's existence where
+    neither is available). The holder's pid is kept beside it in ``<lock>.pid``.
     """
 
     def __init__(self, state_dir: Path, tracker: str, target: str) -> None:
         self.path = state_dir / tracker / f"{_slug(target)}.lock"
+        self.pid_path = self.path.with_name(self.path.name + ".pid")
         self.target = target
-        self._fd: int | None = None
+        self._lock: filelock.BaseFileLock | None = None
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        lock = filelock.FileLock(str(self.path), timeout=0, mode=0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
+            lock.acquire()
+        except filelock.Timeout:
+            holder = self._holder()
             raise TrackerError(
                 f"another spectryn run (pid {holder}) is syncing {self.target}",
                 "wait for it to finish and run again; runs on one target never interleave",
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._fd = fd
+        self.pid_path.write_text(str(os.getpid()), encoding="utf-8")
+        self._lock = lock
         return self
 
+    def _holder(self) -> str:
+        try:
+            return self.pid_path.read_text(encoding="utf-8").strip() or "unknown"
+        except OSError:
+            return "unknown"
+
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock is not None:
+            self.pid_path.unlink(missing_ok=True)
+            self._lock.release()
+            self._lock = None

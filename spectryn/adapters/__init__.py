@@ -1,0 +1,1 @@
+"""Tracker adapters by tracker name: ``spectryn.adapters.bitbucket``."""
