@@ -155,3 +155,17 @@ def test_readme_exit_code_table_is_the_cli_table() -> None:
     help_text = build_parser(load_plugins()).format_help()
     for code, meaning in EXIT_CODES:
         assert f"  {code:<4} {meaning}"[:40] in help_text
+
+
+def test_interrupted_run_exits_130_with_a_json_error(cwd, capsys) -> None:
+    from tests.support import mem_plugin
+
+    mem_plugin.TRACKER.issues.clear()
+    mem_plugin.TRACKER.crash_after = 1
+    try:
+        code = main(["--markdown", "EPIC.md", "--tracker", "memory", "--execute", "--output", "json"])
+    finally:
+        mem_plugin.TRACKER.crash_after = None
+    assert code == 130
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["kind"] == "interrupted" and "run again" in error["message"]
