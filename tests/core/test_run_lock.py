@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 NO_FCNTL = "import sys; sys.modules['fcntl'] = None  # import fcntl -> ImportError\n"
 
@@ -39,16 +41,20 @@ def _python(code: str, *args: str, **kwargs: object) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
 
 
-def test_lock_without_fcntl_refuses_a_second_run_naming_the_holder(tmp_path: Path) -> None:
-    holder = _python(HOLDER, str(tmp_path), stdin=subprocess.PIPE)
+@pytest.mark.parametrize("fcntl", ["without fcntl", "with fcntl"])
+def test_lock_refuses_a_second_run_naming_the_holder(tmp_path: Path, fcntl: str) -> None:
+    holder_code, contender_code = HOLDER, CONTENDER
+    if fcntl == "with fcntl":
+        holder_code, contender_code = (c.replace(NO_FCNTL, "import sys\n") for c in (HOLDER, CONTENDER))
+    holder = _python(holder_code, str(tmp_path), stdin=subprocess.PIPE)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        out, err = _python(CONTENDER, str(tmp_path)).communicate(timeout=60)
+        out, err = _python(contender_code, str(tmp_path)).communicate(timeout=60)
         assert out == f"refused: another spectryn run (pid {holder.pid}) is syncing target-1\n", err
     finally:
         _out, err = holder.communicate("\n", timeout=60)
     assert holder.returncode == 0, err
-    out, err = _python(CONTENDER, str(tmp_path)).communicate(timeout=60)
+    out, err = _python(contender_code, str(tmp_path)).communicate(timeout=60)
     assert out == "acquired\n", err  # released by the holder
 
 
