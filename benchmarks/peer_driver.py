@@ -43,9 +43,8 @@ import time
 import tracemalloc
 from typing import Any
 
-from spectryn.adapters.parsers.markdown import MarkdownParser
-
 from spectryn.adapters.bitbucket import BitbucketAdapter
+from spectryn.adapters.parsers.markdown import MarkdownParser
 
 WORKSPACE, REPO, USER, TOKEN = "sandbox", "demo", "bench", "sandbox-token"
 PAGE = 100  # the largest page Bitbucket serves; search_issues reads only this one page
