@@ -2,8 +2,9 @@
 
 Reads ``mutants/spectryn_core/*.py.meta`` (written by mutmut 3) and
 ``benchmarks/mutation_equivalent.txt`` (surviving mutants judged equivalent: ``name  # why``), and
-prints one table row per module: mutants, killed, survived, no tests, equivalent, and the score,
-killed / (mutants - equivalent). ``--survivors`` lists the survivors not judged equivalent.
+prints one table row per module: mutants, checked (a run may be given a sample of mutant names),
+killed, survived, no tests, equivalent, and the score: killed / (checked - equivalent).
+``--survivors`` lists the survivors not judged equivalent.
 """
 
 from __future__ import annotations
@@ -33,17 +34,18 @@ def equivalents(path: Path) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--survivors", action="store_true", help="list the non-equivalent survivors")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the folder mutmut ran in")
     args = parser.parse_args()
     equivalent = equivalents(ROOT / "benchmarks" / "mutation_equivalent.txt")
-    print("| module | mutants | killed | survived | no tests | equivalent | score |")
-    print("|---|---|---|---|---|---|---|")
+    print("| module | mutants | checked | killed | survived | no tests | equivalent | score |")
+    print("|---|---|---|---|---|---|---|---|")
     survivors: list[str] = []
     for module in MODULES:
-        meta = ROOT / "mutants" / "spectryn_core" / f"{module}.py.meta"
+        meta = args.root / "mutants" / "spectryn_core" / f"{module}.py.meta"
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         tally: Counter[str] = Counter()
         for name, code in codes.items():
-            if name in equivalent:
+            if name in equivalent and code is not None:
                 tally["equivalent"] += 1
             elif code in KILLED:
                 tally["killed"] += 1
@@ -55,11 +57,11 @@ def main() -> None:
             else:
                 tally["survived"] += 1
                 survivors.append(name)
-        counted = len(codes) - tally["equivalent"]
-        score = 100 * tally["killed"] / counted if counted else 100.0
-        unchecked = f" ({tally['not checked']} not checked)" if tally["not checked"] else ""
-        print(f"| {module} | {len(codes)} | {tally['killed']} | {tally['survived']} | "
-              f"{tally['no tests']} | {tally['equivalent']} | {score:.1f}%{unchecked} |")
+        checked = len(codes) - tally["not checked"]
+        counted = checked - tally["equivalent"]
+        score = f"{100 * tally['killed'] / counted:.1f}%" if counted else "-"
+        print(f"| {module} | {len(codes)} | {checked} | {tally['killed']} | {tally['survived']} | "
+              f"{tally['no tests']} | {tally['equivalent']} | {score} |")
     if args.survivors:
         print()
         print("\n".join(survivors))

@@ -245,3 +245,25 @@ def test_mappers_are_asked_for_the_chosen_tracker(h):
     h.plugins.pm.register(TrackerAwareMapper(), name="aware")
     h.run(execute=False)
     assert seen and set(seen) == {"memory"}
+
+
+def test_quota_says_how_long_until_requests_can_have_been_sent():
+    from spectryn_core.items import Quota
+
+    frees = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0)  # 8 of 10 slots used
+    quota = Quota(limit=10, window=60.0, remaining=2, next_slot_in=0.0, frees_in=frees)
+    assert quota.seconds_until(0) == 0.0
+    assert quota.seconds_until(2) == 0.0  # fits now
+    assert quota.seconds_until(3) == 5.0  # the first used slot frees
+    assert quota.seconds_until(10) == 40.0  # the last one of this window
+    assert quota.seconds_until(11) == 40.0 + 60.0  # then limit per window
+    assert quota.seconds_until(20) == 40.0 + 60.0
+    assert quota.seconds_until(21) == 40.0 + 120.0
+    over = Quota(limit=4, window=60.0, remaining=0, next_slot_in=0.0,
+                 frees_in=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0))  # more used than the limit
+    assert over.seconds_until(1) == 3.0
+    assert Quota(5, 60.0, 0, 0.0).seconds_until(1) == 60.0  # nothing used is known
+    paused = Quota(limit=10, window=60.0, remaining=0, next_slot_in=50.0, frees_in=frees)
+    assert paused.seconds_until(1) == 50.0  # a pause the server asked for wins
+    uncounted = Quota(limit=0, window=0.0, remaining=0, next_slot_in=7.0)
+    assert uncounted.seconds_until(3) == 7.0 and uncounted.seconds_until(0) == 0.0
