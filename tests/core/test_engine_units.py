@@ -254,6 +254,7 @@ def test_quota_says_how_long_until_requests_can_have_been_sent():
     quota = Quota(limit=10, window=60.0, remaining=2, next_slot_in=0.0, frees_in=frees)
     assert quota.seconds_until(0) == 0.0
     assert quota.seconds_until(2) == 0.0  # fits now
+    assert Quota(10, 60.0, remaining=1, next_slot_in=4.0).seconds_until(1) == 0.0
     assert quota.seconds_until(3) == 5.0  # the first used slot frees
     assert quota.seconds_until(10) == 40.0  # the last one of this window
     assert quota.seconds_until(11) == 40.0 + 60.0  # then limit per window
