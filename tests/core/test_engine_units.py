@@ -268,3 +268,22 @@ def test_quota_says_how_long_until_requests_can_have_been_sent():
     assert paused.seconds_until(1) == 50.0  # a pause the server asked for wins
     uncounted = Quota(limit=0, window=0.0, remaining=0, next_slot_in=7.0)
     assert uncounted.seconds_until(3) == 7.0 and uncounted.seconds_until(0) == 0.0
+
+
+class Exploding(MemoryTracker):
+    """A tracker plugin with a bug: creating US-002 raises a plain exception."""
+
+    def _count_write(self, what: str, key: str, fields: tuple[str, ...]) -> None:
+        if (what, key) == ("create", "US-002"):
+            raise ValueError("boom")
+        super()._count_write(what, key, fields)
+
+
+def test_a_plugin_bug_fails_its_item_with_the_error_and_the_others_go_on(h):
+    h.plugins.pm.unregister(h.tracker)
+    h.tracker = Exploding("memory")
+    h.plugins.pm.register(h.tracker, name="memory")
+    result = h.run()
+    status = {c.key: (c.status, c.error) for c in result.plan.changes}
+    assert status["US-002"] == ("failed", "ValueError: boom")
+    assert status["US-001"][0] == status["US-001.1"][0] == "done"
