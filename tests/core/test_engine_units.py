@@ -11,11 +11,12 @@ import pytest
 
 from spectryn_core.config import load_config
 from spectryn_core.desired import build_items
-from spectryn_core.errors import SpecError, UsageError
+from spectryn_core.errors import SpecError, TrackerError, UsageError
 from spectryn_core.items import Extra, RemoteItem, value_digest
 from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
 from spectryn_core.plan import Change, Plan, orphans
 from spectryn_core.plugins import load_plugins
+from spectryn_core.state import RunLock
 from spectryn_core.sync import SyncRequest, SyncResult, parse, run_sync
 from tests.support.memtracker import MemoryTracker
 
@@ -81,6 +82,9 @@ def test_a_change_names_its_fields_then_its_extras(tmp_path):
     change = Change("US-001", "story", "Pay", "update", fields=["title", "state"], extras=extras)
     assert change.describe_fields() == ["title", "state", "comment", "attachment card.png",
                                         "pull request #7"]
+    colon = Change("US-001", "story", "Pay", "update",
+                   extras=[Extra.for_attachment(Attachment("v2:final.png", png))])
+    assert colon.describe_fields() == ["attachment v2:final.png"]
     assert change.pending
     assert not Change("US-002", "story", "Pay", "orphan").pending
 
@@ -287,3 +291,13 @@ def test_a_plugin_bug_fails_its_item_with_the_error_and_the_others_go_on(h):
     status = {c.key: (c.status, c.error) for c in result.plan.changes}
     assert status["US-002"] == ("failed", "ValueError: boom")
     assert status["US-001"][0] == status["US-001.1"][0] == "done"
+
+
+def test_a_second_run_on_a_target_is_told_who_holds_it_and_what_to_do(tmp_path):
+    with RunLock(tmp_path, "memory", "memory/t"):
+        with pytest.raises(TrackerError) as raised:
+            with RunLock(tmp_path, "memory", "memory/t"):
+                pass
+    assert raised.value.message == f"another spectryn run (pid {os.getpid()}) is syncing memory/t"
+    assert raised.value.hint == ("wait for it to finish and run again; runs on one target never "
+                                 "interleave")
