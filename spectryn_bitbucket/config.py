@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from spectryn_core.config import WholeNumber
 from spectryn_core.errors import ConfigError
 
 CLOUD_API = "https://api.bitbucket.org/2.0"
@@ -94,11 +95,11 @@ class BitbucketSchema(Schema):
     subtask_label = fields.String(load_default="subtask")
     status_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     priority_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    rate_limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    rate_limit = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=0))
     rate_window = Duration(load_default=3600.0, validate=validate.Range(min=0, min_inclusive=False))
     max_wait = Duration(load_default=None, allow_none=True)
-    workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    retries = fields.Integer(load_default=5, validate=validate.Range(min=0))
+    workers = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    retries = WholeNumber(load_default=5, validate=validate.Range(min=0))
     users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     user_lookup = fields.Boolean(load_default=True)
 

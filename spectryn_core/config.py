@@ -52,11 +52,12 @@ class ConfigSection:
     secrets: frozenset[str] = frozenset()
 
 
-class _WholeNumber(fields.Integer):
-    """An integer that refuses ``4.5`` instead of silently truncating it (``"8"`` is fine)."""
+class WholeNumber(fields.Integer):
+    """An integer that refuses ``4.5`` and ``true`` instead of silently truncating or converting
+    them (``"8"`` and ``8.0`` are fine). Every whole-number config key uses it."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, float) and not value.is_integer():
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -75,7 +76,7 @@ class SyncSchema(Schema):
     verbose = fields.Boolean(load_default=False)
     tracker = fields.String(load_default=None, allow_none=True)
     mapper = fields.String(load_default="default")
-    workers = _WholeNumber(load_default=8, validate=validate.Range(min=1, max=32))
+    workers = WholeNumber(load_default=8, validate=validate.Range(min=1, max=32))
     output = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
     force = fields.Boolean(load_default=False)
     write_back = fields.Boolean(load_default=False)

@@ -8,7 +8,10 @@ story and subtask), asks the tracker for its current :class:`RemoteItem` objects
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
@@ -70,11 +73,8 @@ class Extra:
 
     @classmethod
     def for_attachment(cls, attachment: Attachment) -> Extra:
-        try:
-            digest = hashlib.sha256(attachment.path.read_bytes()).hexdigest()[:16]
-        except OSError:
-            digest = "missing"
-        return cls("attachment", f"attachment:{attachment.name}", digest, attachment)
+        return cls("attachment", f"attachment:{attachment.name}", file_digest(attachment.path),
+                   attachment)
 
     @classmethod
     def for_pull_request(cls, number: int) -> Extra:
@@ -171,6 +171,27 @@ class Connection:
         """The tracker's request budget now (for progress and ETA), or None when the plugin
         does not count one. Cheap: no request is sent."""
         return None
+
+
+def file_digest(path: Path) -> str:
+    """A short sha256 of a regular file, read in chunks (memory stays flat for any size).
+
+    ``"missing"`` when it cannot be opened; ``"unreadable"`` when it is not a regular file or
+    yields another number of bytes than its size says (``/proc/self/environ`` says 0).
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just after.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "unreadable"
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+            if handle.tell() != info.st_size:
+                return "unreadable"
+    except OSError:
+        return "missing"
+    return digest
 
 
 def value_digest(value: Any) -> str:

@@ -33,11 +33,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from spectryn_core.model import (
     KEY_PATTERN,
-    Attachment,
     Comment,
     Commit,
     Criterion,
@@ -48,6 +46,7 @@ from spectryn_core.model import (
     Story,
     Subtask,
 )
+from spectryn_markdown.attachments import AttachmentChecker, AttachmentRules
 from spectryn_markdown.inline import inline_text, links, source_of
 from spectryn_markdown.normalise import (
     normalise_heading,
@@ -147,8 +146,10 @@ class _EpicDraft:
 class _Reader:
     """One parse run: the file's lines, the problems found and the spec being built."""
 
-    def __init__(self, lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str]):
+    def __init__(self, lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str],
+                 attachments: AttachmentRules | None = None):
         self.path = path
+        self.attachments = AttachmentChecker(path, attachments or AttachmentRules.for_spec(path))
         # the scanner reads NUL characters as U+FFFD (as markdown-it does); descriptions keep the file as written
         nul = any("\x00" in line for line in lines)
         self.blocks = scan([line.replace("\x00", "\ufffd") for line in lines] if nul else lines)
@@ -612,7 +613,6 @@ class _Reader:
     def read_attachments(self, story: Story, blocks: list[Block]) -> list[str]:
         """Add the local files linked in the section; return the sources of blocks with no file link."""
         leftover: list[str] = []
-        folder = self.path.parent
         for block in blocks:
             found = False
             for content, line0 in block.inlines():
@@ -621,13 +621,11 @@ class _Reader:
                         continue  # a web address or an anchor: not a file to upload
                     found = True
                     line = line0 + 1
-                    relative = unquote(target.split("#")[0].split("?")[0])
-                    full = (folder / relative).resolve() if relative else folder.resolve()
-                    if not relative or not full.is_file():
-                        self.problem(line, f'attachment "{relative or name}" not found; add the file or fix '
-                                           f"the link (paths are relative to the spec file's folder)")
+                    attachment, problem = self.attachments.check(str(story.key), target, name, line)
+                    if attachment is None:
+                        self.problem(line, problem)
                         continue
-                    story.attachments.append(Attachment(name=name or full.name, path=full))
+                    story.attachments.append(attachment)
             if not found and block.kind != "hr":
                 leftover.append(_source(self.lines, block))
         return leftover
@@ -812,22 +810,24 @@ def parse_text(
     *,
     extra_statuses: Iterable[str] = (),
     extra_priorities: Iterable[str] = (),
+    attachments: AttachmentRules | None = None,
 ) -> Spec:
     """Parse spec ``text`` as if read from ``path`` (used for messages and attachment paths)."""
-    return _parse_lines(_split(text), Path(path), extra_statuses, extra_priorities)
+    return _parse_lines(_split(text), Path(path), extra_statuses, extra_priorities, attachments)
 
 
 def _split(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-def _parse_lines(lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str]) -> Spec:
+def _parse_lines(lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str],
+                 attachments: AttachmentRules | None = None) -> Spec:
     # The reader makes a few dozen objects per story and none of them form reference cycles; the
     # cyclic collector rescanning all of them made large files parse in super-linear time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Reader(lines, path, statuses, priorities).read()
+        return _Reader(lines, path, statuses, priorities, attachments).read()
     finally:
         if collecting:
             gc.enable()
@@ -838,6 +838,7 @@ def parse_file(
     *,
     extra_statuses: Iterable[str] = (),
     extra_priorities: Iterable[str] = (),
+    attachments: AttachmentRules | None = None,
 ) -> Spec:
     """Read and parse the spec at ``path``; unreadable or non-UTF-8 files give errors, not exceptions."""
     path = Path(path)
@@ -859,7 +860,7 @@ def parse_file(
     del data
     lines = _split(text)
     del text  # only the lines are kept while parsing (a large file's text is several times its size)
-    spec = _parse_lines(lines, path, extra_statuses, extra_priorities)
+    spec = _parse_lines(lines, path, extra_statuses, extra_priorities, attachments)
     spec.errors[:0] = problems
     return spec
 

@@ -6,9 +6,13 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from marshmallow import RAISE, Schema, fields, validate
+
 from spectryn_core import hookimpl
+from spectryn_core.config import ConfigSection, WholeNumber
 from spectryn_core.model import Spec
 from spectryn_core.spec_edits import EditedSpec, SpecEdit
+from spectryn_markdown.attachments import DEFAULT_MAX_SIZE, AttachmentRules
 
 #: File suffixes this parser reads.
 SUFFIXES = (".md", ".markdown", ".mdown")
@@ -17,6 +21,30 @@ SUFFIXES = (".md", ".markdown", ".mdown")
 # [markdown] extra the plugin refuses to load so `spectryn plugins` names the fix.
 if importlib.util.find_spec("markdown_it") is None:
     raise ModuleNotFoundError("No module named 'markdown_it'", name="markdown_it")
+
+
+class AttachmentsSchema(Schema):
+    """The ``attachments`` section: where attached files may come from, and how large they may be."""
+
+    class Meta:
+        unknown = RAISE
+
+    root = fields.String(load_default=None, allow_none=True)
+    max_size = WholeNumber(load_default=DEFAULT_MAX_SIZE, validate=validate.Range(min=1))
+
+
+@hookimpl
+def config_sections() -> list[ConfigSection]:
+    """The ``attachments`` section (``SPECTRYN_ATTACHMENTS_ROOT``, ``SPECTRYN_ATTACHMENTS_MAX_SIZE``)."""
+    env = {"root": "SPECTRYN_ATTACHMENTS_ROOT", "max_size": "SPECTRYN_ATTACHMENTS_MAX_SIZE"}
+    return [ConfigSection("attachments", AttachmentsSchema, env=env)]
+
+
+def attachment_rules(path: Path, config: Any) -> AttachmentRules:
+    """The spec's attachment rules from the ``attachments`` section (defaults without config)."""
+    section = config.section("attachments") if config is not None else {}
+    root = section.get("root")
+    return AttachmentRules.for_spec(path, Path(root) if root else None, section.get("max_size"))
 
 
 @hookimpl
@@ -32,7 +60,8 @@ def parse_spec(path: Path, config: Any) -> Spec | None:
         priorities = list(config.mapping("priority"))
     from spectryn_markdown.parser import parse_file
 
-    return parse_file(path, extra_statuses=statuses, extra_priorities=priorities)
+    return parse_file(path, extra_statuses=statuses, extra_priorities=priorities,
+                      attachments=attachment_rules(path, config))
 
 
 @hookimpl

@@ -6,6 +6,7 @@ message naming the file / line / key or the remote problem, no traceback, and ze
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import threading
@@ -81,6 +82,13 @@ def test_bad_input(case: dict[str, Any], secret_world_factory: Any,
         spec = case["spec"]
         if (BAD / spec).is_file():
             shutil.copyfile(BAD / spec, world.tmp / spec)
+    for name, target in case.get("symlinks", {}).items():
+        (world.tmp / name).symlink_to(target)
+    for name, size in case.get("files", {}).items():
+        with open(world.tmp / name, "wb") as handle:
+            handle.truncate(size)
+    for name in case.get("fifos", []):
+        os.mkfifo(world.tmp / name)
     args = ["--markdown", spec, "--tracker", "bitbucket", "--execute", *case.get("args", [])]
     if "--tracker" in case.get("args", []):
         args = ["--markdown", spec, "--execute", *case["args"]]

@@ -18,6 +18,9 @@ class FakeConfig:
     def mapping(self, name: str) -> dict[str, str]:
         return self._mappings[name]
 
+    def section(self, name: str) -> dict[str, object]:
+        return {}
+
 
 SPEC = "### US-1: s\n\n| Field | Value |\n|---|---|\n| Status | QA |\n| Priority | Meh |\n"
 
