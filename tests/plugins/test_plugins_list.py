@@ -70,7 +70,7 @@ def test_working_plugins_still_load_with_distribution_version_and_hooks(plugin_m
     assert rows["good_mapper"]["loaded"] and rows["good_mapper"]["hooks"] == ["map_status"]
     markdown = rows["markdown"]
     assert (markdown["distribution"], markdown["loaded"], markdown["hooks"]) == (
-        "spectryn", True, ["edit_spec", "parse_spec"])
+        "spectryn", True, ["config_sections", "edit_spec", "parse_spec"])
     assert markdown["version"]
     assert rows["bitbucket"]["tracker"] == "bitbucket"
 
