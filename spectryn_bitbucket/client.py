@@ -25,14 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
 from spectryn_bitbucket import errors
-from spectryn_bitbucket.config import BitbucketSettings
+from spectryn_bitbucket.config import BitbucketSettings, insecure_http, is_loopback
 from spectryn_bitbucket.ratelimit import RollingLog, duration_text, open_log
 from spectryn_bitbucket.retry import LoggedRetry
 from spectryn_core.errors import TrackerError
@@ -42,6 +42,7 @@ log = logging.getLogger("spectryn.bitbucket")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 PAGELEN = 100
+MAX_REDIRECTS = 5
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -101,6 +102,12 @@ class BitbucketClient:
                                        settings.rate_limit, settings.rate_window, settings.max_wait,
                                        sleep=sleep)
         self.session = self._make_session(pool_size or max(10, (settings.workers or 8) + 2))
+        # Per request, because requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+        # session's ``verify``: ssl_verify=false and ca_bundle must win. Loopback (the sandbox)
+        # never goes through a proxy, which would see plain-http credentials.
+        self._transport: dict[str, Any] = {"verify": settings.verify}
+        if is_loopback(urlsplit(settings.base_url).hostname or ""):
+            self._transport["proxies"] = {"http": None, "https": None, "all": None}
 
     # --- session -------------------------------------------------------------------------
 
@@ -110,6 +117,9 @@ class BitbucketClient:
         session.auth = BearerAuth(value) if kind == "bearer" else requests.auth.HTTPBasicAuth(*value)
         session.headers.update({"Accept": "application/json", "User-Agent": "spectryn-bitbucket"})
         session.verify = self.settings.verify
+        if insecure_http(self.settings.base_url):
+            log.warning("credentials are sent unencrypted to %s over plain http "
+                        "(bitbucket.allow_insecure_http: true); use https", self.settings.host)
         if self.settings.verify is False:
             log.warning(
                 "TLS certificate verification is off for %s (BITBUCKET_SSL_VERIFY=false); "
@@ -149,11 +159,13 @@ class BitbucketClient:
 
     # --- URLs ----------------------------------------------------------------------------
 
-    def url(self, path: str) -> str:
-        """Absolute URL of an API path (``/repositories/...``); absolute URLs pass through."""
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.settings.base_url + path
+    def url(self, path: str, what: str = "a link") -> str:
+        """Absolute URL of an API path (``/repositories/...``); absolute URLs (a ``next`` link)
+        pass through only when they keep the base_url's scheme, host and port."""
+        url = path if path.startswith(("http://", "https://")) else self.settings.base_url + path
+        if _origin(url) != _origin(self.settings.base_url):
+            raise errors.off_origin(what, _shown_origin(url), self.settings.base_url)
+        return url
 
     def repo_path(self, suffix: str = "") -> str:
         """Cloud path of the repository: ``/repositories/{workspace}/{repo}{suffix}``."""
@@ -189,6 +201,7 @@ class BitbucketClient:
         url = self.url(path)
         shown = urlsplit(url).path
         kind = "read" if method in ("GET", "HEAD") else "write"
+        redirects = 0
         while True:
             self.quota.acquire()
             if make_body is not None:
@@ -200,7 +213,7 @@ class BitbucketClient:
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=headers,
-                    timeout=self.settings.timeout,
+                    timeout=self.settings.timeout, allow_redirects=False, **self._transport,
                 )
             except requests.exceptions.SSLError as exc:
                 self.quota.answered()
@@ -214,6 +227,12 @@ class BitbucketClient:
             self.quota.answered()
             elapsed = (time.monotonic() - started) * 1000
             log.debug("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
+            if response.is_redirect:
+                self.quota.accepted(response.headers)
+                url, params = self._redirect(method, url, response, redirects), None
+                shown = urlsplit(url).path
+                redirects += 1
+                continue
             if response.status_code != 429:
                 self.quota.accepted(response.headers)
                 return response
@@ -221,6 +240,18 @@ class BitbucketClient:
             pause = self.quota.rejected(retry_after)
             log.debug("rate limited by Bitbucket (429%s); pausing %s before sending again",
                         ", Retry-After" if retry_after else "", duration_text(pause))
+
+    def _redirect(self, method: str, url: str, response: requests.Response, redirects: int) -> str:
+        """Where a redirect may be followed: reads only, on the base_url's own origin."""
+        target = urljoin(url, response.headers.get("Location", ""))
+        response.close()
+        if method not in ("GET", "HEAD"):
+            raise errors.write_redirected(method, urlsplit(url).path, response.status_code,
+                                          _shown_origin(target))
+        if redirects >= MAX_REDIRECTS:
+            raise TrackerError(f"Too many redirects reading {urlsplit(url).path}",
+                               "check bitbucket.base_url (BITBUCKET_BASE_URL)")
+        return self.url(target, "a redirect")
 
     def raise_for(
         self,
@@ -284,6 +315,7 @@ class BitbucketClient:
         query: dict[str, Any] | None = {"pagelen": PAGELEN, **(params or {})}
         url: str | None = path
         while url:
+            url = self.url(str(url), f"the next page of {what}")
             page = self.get(url, what, params=query, not_found=not_found) or {}
             yield from page.get("values", [])
             url = page.get("next")
@@ -327,6 +359,23 @@ class BitbucketClient:
             log.warning("%s failed (%s) and was not applied; sending again in %.1fs", what, outcome, delay)
             self._sleep(delay)
             attempt += 1
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:  # a port that is not a number: never the base_url's
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _shown_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, for messages (no path, query or user info)."""
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}" if port not in (None, 443, 80) else f"{scheme}://{host}"
 
 
 def _reason(exc: BaseException) -> str:

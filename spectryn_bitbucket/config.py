@@ -8,6 +8,8 @@ the names and checks that what it receives is enough to connect.
 from __future__ import annotations
 
 import argparse
+import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ ENV_VARS: dict[str, str] = {
     "rate_limit": "BITBUCKET_RATE_LIMIT",
     "rate_window": "BITBUCKET_RATE_WINDOW",
     "max_wait": "BITBUCKET_MAX_WAIT",
+    "allow_insecure_http": "BITBUCKET_ALLOW_INSECURE_HTTP",
 }
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
@@ -102,6 +105,7 @@ class BitbucketSchema(Schema):
     retries = WholeNumber(load_default=5, validate=validate.Range(min=0))
     users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     user_lookup = fields.Boolean(load_default=True)
+    allow_insecure_http = fields.Boolean(load_default=False)
 
 
 #: Variables read when the one in :data:`ENV_VARS` is unset: Bitbucket Pipelines sets
@@ -245,21 +249,50 @@ def detect_mode(base_url: str, mode: str = "auto") -> str:
     return "server" if host != "api.bitbucket.org" and "/rest/" in base_url + "/" else "cloud"
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http(base_url: str) -> bool:
+    """Plain http to a host that is not loopback: credentials would cross the network in clear."""
+    parts = urlsplit(base_url)
+    return parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "")
+
+
 def _missing(keys: list[str]) -> str:
     return ", ".join(f"{SECTION}.{k} ({ENV_VARS.get(k, '')})" for k in keys)
 
 
-def settings_from_section(values: dict[str, Any], workers: int | None = None,
-                          state_dir: str | None = None) -> BitbucketSettings:
+def settings_from_section(
+    values: dict[str, Any],
+    workers: int | None = None,
+    state_dir: str | None = None,
+    source: Callable[[str], str] = lambda key: f"{SECTION}.{key}",
+) -> BitbucketSettings:
     """Check a validated ``bitbucket`` section and resolve auth and mode.
 
     Raises :class:`~spectryn_core.errors.ConfigError` naming the missing keys and their
-    environment variables - before any request is made.
+    environment variables - before any request is made. ``source(key)`` names where a key's
+    value came from, for messages.
     """
     def get(key: str) -> Any:
         return values.get(key)
 
     base_url = (get("base_url") or CLOUD_API).rstrip("/")
+    if insecure_http(base_url) and not get("allow_insecure_http"):
+        https = "https://" + base_url.split("://", 1)[1]
+        raise ConfigError(
+            f"{source('base_url')}: bitbucket.base_url {base_url} is plain http to "
+            f"{urlsplit(base_url).hostname}: the credentials would cross the network unencrypted",
+            f"use {https}; only if the network is yours, set bitbucket.allow_insecure_http: true",
+        )
     mode = detect_mode(base_url, get("mode") or "auto")
     missing = [k for k in ("workspace", "repo") if not get(k)]
     if missing:
@@ -342,4 +375,5 @@ def settings_from_config(config: Any) -> BitbucketSettings:
         import platformdirs
 
         state_dir = platformdirs.user_state_dir("spectryn")
-    return settings_from_section(values, workers=workers, state_dir=str(Path(state_dir).expanduser()))
+    return settings_from_section(values, workers=workers, state_dir=str(Path(state_dir).expanduser()),
+                                 source=lambda key: str(config.source_of(f"{SECTION}.{key}")))

@@ -151,3 +151,32 @@ def bad_request(what: str, detail: str) -> ItemError:
         f"Bitbucket refused {what}: {detail or 'bad request'}",
         "check the item's milestone, component, version, kind, state and priority exist in the repository",
     )
+
+
+def off_origin(what: str, target: str, base_url: str) -> TrackerError:
+    """A ``next`` link or a redirect that leaves the base_url's scheme, host and port."""
+    return TrackerError(
+        f"Refused to follow {what} to {target}: it leaves {base_url} (credentials go only there)",
+        "check bitbucket.base_url (BITBUCKET_BASE_URL) is the API's own address, not a proxy "
+        "or a mirror that redirects elsewhere",
+    )
+
+
+def write_redirected(method: str, path: str, status: int, target: str) -> TrackerError:
+    """A write answered with a redirect: it was not applied, and is never re-sent to the target."""
+    return TrackerError(
+        f"Bitbucket answered {method} {path} with a redirect ({status} to {target}); "
+        "writes never follow redirects, so nothing was written",
+        "set bitbucket.base_url (BITBUCKET_BASE_URL) to the address the API answers on "
+        "(https://api.bitbucket.org/2.0 for Cloud)",
+    )
+
+
+def create_without_id(what: str) -> TrackerError:
+    """A create answered as success but without the new issue's id: never taken as success."""
+    return TrackerError(
+        f"Bitbucket answered the create of {what} without an issue id; "
+        "nothing was recorded as created",
+        "check bitbucket.base_url (BITBUCKET_BASE_URL) points at the API itself; run again "
+        "once it does (an issue created meanwhile is found by its key, not duplicated)",
+    )

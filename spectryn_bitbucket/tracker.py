@@ -267,6 +267,9 @@ def create_item(conn: BitbucketConnection, item: Item, fields: dict[str, Any]) -
         conn.issues_path(), f"issue {item.key}", json=body,
         lookup=lambda: find_issue(conn, item.key), not_found=conn.issues_not_found,
     )
+    number = issue.get("id") if isinstance(issue, dict) else None
+    if isinstance(number, bool) or not isinstance(number, int | str) or not str(number).isdigit():
+        raise errors.create_without_id(f"issue {item.key}")
     return remote_item(issue, item.key)
 
 
