@@ -232,12 +232,14 @@ class Config:
     def _scrub(self, text: str) -> str:
         """Replace every secret value found in any layer, even one that failed validation."""
         raw_secrets = {
-            str(layer.data.get(s.name, {}).get(key))
+            str(layer.data[s.name][key])
             for layer in self._layers
             for s in self._sections.values()
             if isinstance(layer.data.get(s.name), Mapping)
             for key in s.secrets
-            if layer.data[s.name].get(key) not in (None, "")
+            # a table or list under a secret key is refused by its schema; never stringified
+            if isinstance(layer.data[s.name].get(key), str | int | float)
+            and layer.data[s.name].get(key) not in ("",)
         }
         for secret in sorted(raw_secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
@@ -336,6 +338,7 @@ def load_config(
     for layer in layers:
         if layer.path:
             warnings.extend(_readable_secret_warnings(layer, declared))
+    warnings.extend(_secret_flag_warnings(cli or {}, declared))
     return Config(declared, layers, tracker, warnings)
 
 
@@ -414,7 +417,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         if path.suffix not in (".yaml", ".yml"):
             raise ConfigError(f"{path}: unknown config format {path.suffix!r}",
                               "use a .yaml, .yml or .toml file")
-        data = yaml.safe_load(text)
+        data = _load_yaml(path, text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{path}:{at.group(1)}" if at else str(path)
@@ -436,6 +439,78 @@ def _read_file(path: Path) -> dict[str, Any]:
                           f"(such as sync: or bitbucket:), not {type(data).__name__}",
                           "start the file with a section name followed by its keys")
     return {str(name): section for name, section in data.items()}
+
+
+#: How large a YAML document may grow once its aliases are expanded (scalar characters and nodes).
+#: Config files are a few hundred; a "billion laughs" file is billions, and is refused unexpanded.
+YAML_EXPANDED_LIMIT = 100_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers where aliases are used (the composed graph is measured before
+    anything is built from it)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_lines: list[int] = []
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.alias_lines.append(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(path: Path, text: str) -> Any:
+    """``yaml.safe_load`` that refuses, in time and memory bounded by the file's own size, a
+    document whose aliases would expand it beyond :data:`YAML_EXPANDED_LIMIT`."""
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if loader.alias_lines and _expanded_size(node, {}, set()) > YAML_EXPANDED_LIMIT:
+            raise ConfigError(
+                f"{path}:{loader.alias_lines[0]}: YAML aliases (*name) expand this file beyond "
+                f"{YAML_EXPANDED_LIMIT} values; refused without expanding it",
+                "write the values out instead of repeating anchors",
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Characters and nodes of ``node`` with every alias expanded, computed once per node."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:  # an alias inside its own anchor: endless when expanded
+        return YAML_EXPANDED_LIMIT + 1
+    open_nodes.add(key)
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes)
+                       for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    else:
+        size = 1 + len(str(node.value))
+    open_nodes.discard(key)
+    sizes[key] = min(size, YAML_EXPANDED_LIMIT + 1)
+    return sizes[key]
+
+
+def _secret_flag_warnings(cli: Mapping[str, Any], sections: Mapping[str, ConfigSection]) -> list[str]:
+    """A secret given as a flag is in the process list, which every local user can read."""
+    found = []
+    for dotted, value in cli.items():
+        name, _, key = dotted.partition(".")
+        spec = sections.get(name)
+        if spec is not None and key in spec.secrets and value not in (None, ""):
+            var = spec.env.get(key)
+            instead = f"the environment ({var})" if var else "the environment"
+            found.append(f"{_flag_name(name, key)} puts a secret in the process list, where other "
+                         f"local users can read it: use {instead} or a config file (chmod 600)")
+    return found
 
 
 def _readable_secret_warnings(layer: _Layer, sections: Mapping[str, ConfigSection]) -> list[str]:

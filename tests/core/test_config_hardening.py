@@ -1,0 +1,68 @@
+"""Config files cannot exhaust time or memory, whole numbers are whole, flags with secrets warn."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from spectryn_bitbucket.config import config_section
+from spectryn_core.config import YAML_EXPANDED_LIMIT, load_config
+from spectryn_core.errors import ConfigError
+
+
+def laughs(levels: int, key: str = "bitbucket:\n  app_password") -> str:
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, levels + 1):
+        lines.append(f"l{n}: &l{n} [" + ",".join([f"*l{n - 1}"] * 9) + "]")
+    return "\n".join(lines) + f"\n{key}: *l{levels}\n"
+
+
+def load(tmp_path: Path, text: str, **kwargs):
+    (tmp_path / ".spectryn.yaml").write_text(text)
+    return load_config([config_section()], cwd=tmp_path, env={}, user_config_dir=tmp_path / "u",
+                       **kwargs)
+
+
+@pytest.mark.parametrize("key", ["bitbucket:\n  app_password", "bitbucket:\n  repo", "extra"])
+def test_billion_laughs_is_refused_unexpanded(tmp_path: Path, key: str) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.process_time()
+    with pytest.raises(ConfigError) as refused:
+        load(tmp_path, laughs(12, key))  # 9**12 strings once expanded
+    assert "YAML aliases (*name) expand this file beyond" in str(refused.value)
+    assert str(refused.value).startswith(f"{tmp_path / '.spectryn.yaml'}:2: ")
+    assert time.process_time() - started < 5  # not a timing test: the old code never ended
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KiB
+
+
+def test_small_anchors_still_work(tmp_path: Path) -> None:
+    text = "bitbucket:\n  status_mapping: &m {qa: open}\n  priority_mapping: *m\n"
+    assert load(tmp_path, text).get("bitbucket.priority_mapping") == {"qa": "open"}
+    assert YAML_EXPANDED_LIMIT >= 10_000
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("bitbucket:\n  rate_limit: 1.5\n", "bitbucket.rate_limit"),
+    ("bitbucket:\n  retries: 2.5\n", "bitbucket.retries"),
+    ("bitbucket:\n  workers: true\n", "bitbucket.workers"),
+    ("sync:\n  workers: 4.5\n", "sync.workers"),
+])
+def test_whole_numbers_are_strict(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=f"{key}: Not a valid integer"):
+        load(tmp_path, text)
+
+
+def test_whole_numbers_written_as_such_are_fine(tmp_path: Path) -> None:
+    config = load(tmp_path, "bitbucket:\n  rate_limit: 1500.0\n  retries: '3'\n")
+    assert (config.get("bitbucket.rate_limit"), config.get("bitbucket.retries")) == (1500, 3)
+
+
+def test_a_secret_flag_warns_once_without_the_secret(tmp_path: Path) -> None:
+    config = load(tmp_path, "", cli={"bitbucket.access_token": "tok-very-secret",
+                                     "bitbucket.repo": "r"})
+    [warning] = config.warnings
+    assert warning.startswith("--bitbucket-access-token puts a secret in the process list")
+    assert "BITBUCKET_ACCESS_TOKEN" in warning and "tok-very-secret" not in warning
