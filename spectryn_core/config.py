@@ -456,7 +456,8 @@ class _BoundedLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            self.alias_lines.append(self.peek_event().start_mark.line + 1)
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+            self.alias_lines.append(event.start_mark.line + 1)
         return super().compose_node(parent, index)
 
 

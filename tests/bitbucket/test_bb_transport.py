@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from bb_helpers import API, REPO, client, settings
+
 from spectryn_bitbucket.config import is_loopback
 from spectryn_core.errors import ConfigError, TrackerError
 
