@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,12 @@ SECTION = "bitbucket"
 
 #: Keys whose values are never printed, logged or stored.
 SECRET_KEYS = frozenset({"app_password", "api_token", "access_token"})
+
+#: Keys that weaken how credentials are sent: a repository file cannot set them (ignored, warned).
+TRUSTED_ONLY = frozenset({"ssl_verify", "ca_bundle", "allow_insecure_http"})
+
+#: Keys that decide where credentials go; ``spectryn check`` says where each came from.
+ROUTING_KEYS = ("base_url", "ssl_verify", "ca_bundle", "allow_insecure_http")
 
 #: Config key -> environment variable.
 ENV_VARS: dict[str, str] = {
@@ -120,7 +126,8 @@ def config_section() -> Any:
     env: dict[str, str | tuple[str, ...]] = dict(ENV_VARS)
     for key, fallback in FALLBACK_ENV_VARS.items():
         env[key] = (ENV_VARS[key], fallback)
-    return ConfigSection(SECTION, BitbucketSchema, env=env, secrets=SECRET_KEYS)
+    return ConfigSection(SECTION, BitbucketSchema, env=env, secrets=SECRET_KEYS,
+                         trusted_only=TRUSTED_ONLY)
 
 
 def init_fields() -> list[Any]:
@@ -208,6 +215,10 @@ class BitbucketSettings:
     #: Spec names (or emails) -> account id or ``{uuid}`` (see :mod:`spectryn_bitbucket.users`).
     users: dict[str, str] = field(default_factory=dict)
     user_lookup: bool = True
+    #: One line per setting that decides where the credentials go (``base_url``, the secret in
+    #: use, TLS settings) with its value (never a secret's) and where it came from, for
+    #: ``spectryn check``; empty when built without a Config.
+    sources: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
@@ -360,7 +371,8 @@ def settings_from_section(
 
 
 def settings_from_config(config: Any) -> BitbucketSettings:
-    """:func:`settings_from_section` for a :class:`spectryn_core.config.Config`."""
+    """:func:`settings_from_section` for a :class:`spectryn_core.config.Config`, after checking
+    that the credentials go only to a host their own source allows (:func:`check_host_binding`)."""
     values = dict(config.section(SECTION) or {})
     workers = None
     try:
@@ -375,5 +387,69 @@ def settings_from_config(config: Any) -> BitbucketSettings:
         import platformdirs
 
         state_dir = platformdirs.user_state_dir("spectryn")
-    return settings_from_section(values, workers=workers, state_dir=str(Path(state_dir).expanduser()),
-                                 source=lambda key: str(config.source_of(f"{SECTION}.{key}")))
+    settings = settings_from_section(values, workers=workers,
+                                     state_dir=str(Path(state_dir).expanduser()),
+                                     source=lambda key: str(config.origin(f"{SECTION}.{key}")))
+    secret = secret_key(settings.auth_kind, values)
+    check_host_binding(config, settings.base_url, secret)
+    sources = []
+    for key in (*ROUTING_KEYS, secret):
+        value = "" if key in SECRET_KEYS else f" = {values.get(key)}"
+        sources.append(f"{SECTION}.{key}{value} (from {_describe(config.origin(f'{SECTION}.{key}'))})")
+    return replace(settings, sources=tuple(sources))
+
+
+def secret_key(auth_kind: str, values: dict[str, Any]) -> str:
+    """The config key holding the secret that ``auth_kind`` sends."""
+    if auth_kind == "server_pat":
+        return "access_token" if values.get("access_token") else "app_password"
+    return auth_kind
+
+
+def check_host_binding(config: Any, base_url: str, secret: str) -> None:
+    """Credentials are bound to the host they were given for.
+
+    A ``base_url`` that only a repository file names (``.spectryn.yaml``, ``pyproject.toml``, a
+    git-tracked ``.env``) may point at the Cloud API, at a loopback address (the sandbox: the
+    request never leaves the machine), at a host the user named themselves (flag, environment,
+    user config), or at any host when the secret comes from a repository file too (they travel
+    together; that file was warned about). Anything else raises ConfigError before any request.
+    """
+    origin = config.origin(f"{SECTION}.base_url")
+    if origin.trusted or is_loopback(urlsplit(base_url).hostname or ""):
+        return
+    allowed = {_origin(CLOUD_API)} | {
+        _origin(str(value)) for value, where in config.origins(f"{SECTION}.base_url")
+        if where.trusted and value}
+    if _origin(base_url) in allowed:
+        return
+    given = config.origin(f"{SECTION}.{secret}")
+    if not given.trusted:
+        return
+    host = urlsplit(base_url).hostname
+    raise ConfigError(
+        f"{origin}: bitbucket.base_url names {host}, and only this file of the repository does: "
+        f"your credentials ({given.label}) were not given for {host}, so nothing was sent",
+        f"if {host} is yours, set BITBUCKET_BASE_URL={base_url} where the secret is set "
+        "(or pass --bitbucket-base-url, or put base_url in your user config)",
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.rstrip("/"))
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _describe(origin: Any) -> str:
+    """``environment BITBUCKET_BASE_URL``, ``command line --bitbucket-base-url``, ``user config
+    /home/me/.config/spectryn/config.yaml:3``, ``repository file /repo/.spectryn.yaml:2``."""
+    if origin.kind == "cli":
+        return f"command line {origin.label}"
+    if origin.path is not None:
+        where = f"{origin.path}:{origin.line}" if origin.line else str(origin.path)
+        return f"{'repository file' if origin.kind == 'repository' else 'user config'} {where}"
+    return str(origin.label)

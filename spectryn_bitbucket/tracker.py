@@ -498,10 +498,11 @@ def check_tracker(conn: BitbucketConnection) -> list[str]:
     if s.mode == "server":
         lines.append(f"authenticated with {kind}")
         conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1}, not_found=conn.issues_not_found)
-        return lines
+        return [*lines, *s.sources]
     conn.client.get(conn.issues_path(), f"issues of {s.full_name}", params={"pagelen": 1, "fields": "size"},
                     not_found=conn.tracker_unavailable)
     lines.append("issue tracker on; issues readable")
+    lines.extend(s.sources)
     who = conn.client.request("GET", "/user", params={"fields": "display_name,nickname"})
     if who.ok:
         data = who.json() if who.content else {}

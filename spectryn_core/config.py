@@ -1,12 +1,20 @@
 """Configuration: find the config files, merge every layer, validate each section.
 
-Precedence, highest first: CLI flags > environment > project file > user file > defaults.
+Precedence, highest first: CLI flags > environment > ``.env`` > project file > user file >
+defaults.
 
 - Project file: ``--config FILE``, else the first of ``.spectryn.yaml`` / ``.spectryn.yml`` /
   ``.spectryn.toml``, else ``[tool.spectryn]`` in ``pyproject.toml``, in the working directory or
   the nearest parent up to the repository root (:func:`search_folders`).
 - User file: ``config.yaml`` / ``config.yml`` / ``config.toml`` in the platformdirs config folder
   (``SPECTRYN_CONFIG_DIR`` overrides the folder).
+
+- ``.env``: in the working directory, then in the repository root (python-dotenv; a variable
+  already set wins; only the config variables are read, nothing is put into ``os.environ``).
+- Every value keeps its :class:`Origin`. A project file or ``.env`` that git tracks (or any, in a
+  folder that is not a git work tree) is a *repository* file: keys a section marks
+  ``trusted_only`` are ignored there with a warning, and plugins may refuse other values from it
+  (the Bitbucket plugin binds credentials to the host they were given for).
 
 Each plugin declares its sections (:class:`ConfigSection`); a key takes its value from the highest
 layer that sets it, then the section is validated by its marshmallow schema. Every problem is
@@ -20,6 +28,7 @@ import copy
 import difflib
 import os
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +59,36 @@ class ConfigSection:
     schema: type[Schema]
     env: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    #: Keys a repository file may not set (they would weaken where or how credentials are sent):
+    #: their values there are ignored with a warning naming the file.
+    trusted_only: frozenset[str] = frozenset()
+
+
+#: Kinds of config sources. ``repository`` is a file that travels with the repository (a config
+#: file or ``.env`` git tracks, or one in a folder that is not a git work tree); every other kind
+#: was given by the user: flags, the environment, the user config file, an untracked ``.env``.
+SourceKind = Literal["default", "user", "repository", "environment", "cli"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one config value came from: its kind, a label (``environment BITBUCKET_BASE_URL``,
+    ``--bitbucket-base-url``, a file) and, for files, the path and line."""
+
+    kind: SourceKind
+    label: str
+    path: Path | None = None
+    line: int | None = None
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the user gave it (anything but a repository file)."""
+        return self.kind != "repository"
+
+    def __str__(self) -> str:
+        if self.path is not None and self.line:
+            return f"{self.path}:{self.line}"
+        return self.label
 
 
 class WholeNumber(fields.Integer):
@@ -119,9 +158,15 @@ class _Layer:
     data: dict[str, Any]
     label: str | Callable[[str, str], str]  # a function for layers with one label per key
     path: Path | None = None
+    kind: SourceKind = "user"
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def source(self, section: str, key: str) -> str:
         return self.label(section, key) if callable(self.label) else self.label
+
+    def origin(self, section: str, key: str) -> Origin:
+        return Origin(self.kind, self.source(section, key), self.path,
+                      self.lines.get((section, key)))
 
 
 def _flag_name(section: str, key: str) -> str:
@@ -153,6 +198,7 @@ class Config:
         self.warnings: list[str] = list(warnings)
         self._values: dict[str, dict[str, Any]] = {}
         self._sources: dict[str, str] = {}
+        self._origins: dict[str, list[tuple[Any, Origin]]] = {}
         self._validate()
         self.tracker: str | None = tracker_arg or self._values["sync"].get("tracker")
 
@@ -176,6 +222,14 @@ class Config:
                                     f"not {type(section).__name__}")
                     continue
                 for key, value in section.items():
+                    if layer.kind == "repository" and key in self._sections[name].trusted_only:
+                        self.warnings.append(
+                            f"{layer.origin(name, str(key))}: {name}.{key} is ignored: a file in the "
+                            "repository cannot weaken how credentials are sent; set it in the "
+                            "environment, on the command line or in your user config")
+                        continue
+                    self._origins.setdefault(f"{name}.{key}", []).append(
+                        (value, layer.origin(name, str(key))))
                     if key in raw.get(name, {}):
                         shadowed.append((name, key, raw[name][key], self._sources[f"{name}.{key}"]))
                     raw.setdefault(name, {})[key] = value
@@ -258,6 +312,15 @@ class Config:
         """Where ``section.key`` came from: a flag, ``environment VAR``, a file, or ``default``."""
         return self._sources.get(dotted, DEFAULT)
 
+    def origin(self, dotted: str) -> Origin:
+        """Where the value in effect of ``section.key`` came from (kind, label, file and line)."""
+        found = self._origins.get(dotted)
+        return found[-1][1] if found else Origin("default", DEFAULT)
+
+    def origins(self, dotted: str) -> list[tuple[Any, Origin]]:
+        """Every raw value some source gave ``section.key``, lowest precedence first."""
+        return list(self._origins.get(dotted, []))
+
     def mapping(self, kind: Literal["status", "priority"]) -> dict[str, str]:
         """``sync.<kind>_mapping`` overlaid by the tracker section's own, keys normalised."""
         merged: dict[str, str] = {}
@@ -331,34 +394,39 @@ def load_config(
     user_file = next((user_config_dir / n for n in USER_FILES if (user_config_dir / n).is_file()),
                      None)
     if user_file:
-        layers.append(_Layer(_read_file(user_file), f"user config {user_file}", user_file))
-    layers.extend(_project_layer(config_file, cwd))
+        layers.append(_file_layer(user_file, f"user config {user_file}", "user"))
+    repo = Repository.of(cwd)
+    layers.extend(_project_layer(config_file, cwd, repo))
+    layers.extend(_dotenv_layers(declared, env, cwd, repo))
     layers.append(_env_layer(declared, env))
     layers.append(_cli_layer(cli or {}))
     for layer in layers:
         if layer.path:
             warnings.extend(_readable_secret_warnings(layer, declared))
+            warnings.extend(_repository_secret_warnings(layer, declared))
     warnings.extend(_secret_flag_warnings(cli or {}, declared))
     return Config(declared, layers, tracker, warnings)
 
 
-def _project_layer(config_file: Path | None, cwd: Path) -> list[_Layer]:
+def _project_layer(config_file: Path | None, cwd: Path, repo: Repository) -> list[_Layer]:
     if config_file is not None:
         path = (cwd / config_file).resolve()
         if not path.is_file():
             raise ConfigError(f"{config_file}: config file not found",
                               "check the path given to --config")
-        return [_Layer(_read_file(path), str(path), path)]
+        return [_file_layer(path, str(path), repo.kind_of(path))]
     for folder in search_folders(cwd):
         for name in PROJECT_FILES:
             path = folder / name
             if path.is_file():
-                return [_Layer(_read_file(path), str(path), path)]
+                return [_file_layer(path, str(path), repo.kind_of(path))]
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            table = _read_file(pyproject).get("tool", {})
+            layer = _file_layer(pyproject, f"{pyproject} [tool.spectryn]", repo.kind_of(pyproject))
+            table = layer.data.get("tool", {})
             if isinstance(table, dict) and isinstance(table.get("spectryn"), dict):
-                return [_Layer(table["spectryn"], f"{pyproject} [tool.spectryn]", pyproject)]
+                layer.data = table["spectryn"]
+                return [layer]
     return []
 
 
@@ -371,6 +439,106 @@ def search_folders(cwd: Path) -> list[Path]:
         if (folder / ".git").exists():
             return chain[: index + 1]
     return [here]
+
+
+@dataclass
+class Repository:
+    """The repository a run works in: the git work tree holding the working directory (``git``
+    True), else the working directory itself. Says whether a file in it travels with it."""
+
+    root: Path
+    git: bool
+    _tracked: dict[Path, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cwd: Path) -> Repository:
+        """The repository of ``cwd``."""
+        folder = cwd.resolve()
+        for candidate in (folder, *folder.parents):
+            if (candidate / ".git").exists():
+                return cls(candidate, True)
+        return cls(folder, False)
+
+    def kind_of(self, path: Path) -> SourceKind:
+        """``repository`` for a file git tracks here (or any file here when this is not a git
+        work tree, or when git cannot say); ``user`` for an untracked one or one outside."""
+        path = path.resolve()
+        if path != self.root and self.root not in path.parents:
+            return "user"
+        if not self.git:
+            return "repository"
+        if path not in self._tracked:
+            self._tracked[path] = _git_tracks(self.root, path)
+        return "repository" if self._tracked[path] else "user"
+
+
+def _git_tracks(root: Path, path: Path) -> bool:
+    """Whether git tracks ``path`` in the work tree ``root``; True when git cannot answer."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", str(path)],
+                              capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return done.returncode != 0 or bool(done.stdout.strip(b"\0"))
+
+
+def _dotenv_layers(sections: Mapping[str, ConfigSection], env: Mapping[str, str], cwd: Path,
+                   repo: Repository) -> list[_Layer]:
+    """``./.env`` and the repository root's ``.env`` as layers below the environment (a variable
+    already set wins); read with python-dotenv, never put into ``os.environ``."""
+    from dotenv import dotenv_values
+
+    found: list[Path] = []
+    for folder in (cwd.resolve(), repo.root):
+        path = folder / ".env"
+        if path.is_file() and path not in found:
+            found.append(path)
+    layers: list[_Layer] = []
+    for path in reversed(found):  # the working directory's wins over the repository root's
+        try:
+            values = dotenv_values(path, interpolate=False)
+            lines = _dotenv_lines(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}", "fix or remove the .env file") from None
+        data: dict[str, dict[str, Any]] = {}
+        names: dict[tuple[str, str], str] = {}
+        key_lines: dict[tuple[str, str], int] = {}
+        for spec in sections.values():
+            list_keys = {f.data_key or a for a, f in spec.schema().load_fields.items()
+                         if isinstance(f, fields.List)}
+            for key, wanted in spec.env.items():
+                candidates = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+                if any(env.get(name, "").strip() for name in candidates):
+                    continue  # a variable that is set wins over every .env
+                var = next((n for n in candidates if (values.get(n) or "").strip()), None)
+                if var is None:
+                    continue
+                value: str | list[str] = values[var] or ""
+                if key in list_keys:
+                    value = [part.strip() for part in str(value).split(",") if part.strip()]
+                data.setdefault(spec.name, {})[key] = value
+                names[(spec.name, key)] = var
+                if var in lines:
+                    key_lines[(spec.name, key)] = lines[var]
+        if data:
+            layers.append(_Layer(data, _dotenv_label(path, names), path, repo.kind_of(path),
+                                 key_lines))
+    return layers
+
+
+def _dotenv_label(path: Path, names: dict[tuple[str, str], str]) -> Callable[[str, str], str]:
+    return lambda section, key: f"{path} {names[(section, key)]}"
+
+
+def _dotenv_lines(path: Path) -> dict[str, int]:
+    """The line each variable of a .env file is set on (the first time)."""
+    lines: dict[str, int] = {}
+    pattern = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        match = pattern.match(text)
+        if match:
+            lines.setdefault(match.group(1), number)
+    return lines
 
 
 def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) -> _Layer:
@@ -391,7 +559,7 @@ def _env_layer(sections: Mapping[str, ConfigSection], env: Mapping[str, str]) ->
                 parsed = [part.strip() for part in value.split(",") if part.strip()]
             data.setdefault(spec.name, {})[key] = parsed
             names[(spec.name, key)] = var
-    return _Layer(data, lambda s, k: f"environment {names[(s, k)]}")
+    return _Layer(data, lambda s, k: f"environment {names[(s, k)]}", kind="environment")
 
 
 def _cli_layer(cli: Mapping[str, Any]) -> _Layer:
@@ -400,7 +568,41 @@ def _cli_layer(cli: Mapping[str, Any]) -> _Layer:
         section, dot, key = dotted.partition(".")
         if dot and value is not None:
             data.setdefault(section, {})[key] = value
-    return _Layer(data, _flag_name)
+    return _Layer(data, _flag_name, kind="cli")
+
+
+def _file_layer(path: Path, label: str, kind: SourceKind) -> _Layer:
+    """A config file as a layer, with the line of each ``section.key`` it sets."""
+    data = _read_file(path)
+    return _Layer(data, label, path, kind, _key_lines(path))
+
+
+def _key_lines(path: Path) -> dict[tuple[str, str], int]:
+    """The line of each ``section.key`` of a YAML or TOML config file (for messages): a key is a
+    line ``key:`` / ``key =`` under ``section:`` / ``[section]`` (``[tool.spectryn.section]``)."""
+    lines: dict[tuple[str, str], int] = {}
+    section = ""
+    toml = path.suffix == ".toml"
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if toml:
+            header = re.match(r"\s*\[\s*([A-Za-z0-9_.\"-]+)\s*\]", text)
+            if header:
+                section = header.group(1).replace('"', "").removeprefix("tool.spectryn.")
+                continue
+            match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*=", text)
+            if match:
+                name, dot, key = match.group(1).rpartition(".")
+                where = name.removeprefix("tool.spectryn.") if dot else section
+                lines.setdefault((where, key), number)
+            continue
+        top = re.match(r"([A-Za-z0-9_-]+)\s*:", text)
+        if top:
+            section = top.group(1)
+            continue
+        match = re.match(r"\s+([A-Za-z0-9_-]+)\s*:", text)
+        if match and section:
+            lines.setdefault((section, match.group(1)), number)
+    return lines
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -500,6 +702,24 @@ def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> in
     return sizes[key]
 
 
+def _repository_secret_warnings(layer: _Layer, sections: Mapping[str, ConfigSection]) -> list[str]:
+    """A secret in a file that travels with the repository is exposed: warn once per file."""
+    if layer.kind != "repository" or layer.path is None:
+        return []
+    held = sorted({
+        f"{spec.name}.{key}"
+        for spec in sections.values()
+        if isinstance(layer.data.get(spec.name), Mapping)
+        for key in spec.secrets
+        if layer.data[spec.name].get(key) not in (None, "")
+    })
+    if not held:
+        return []
+    return [f"{layer.path} travels with the repository and holds a secret ({', '.join(held)}): "
+            "whoever has the repository has it; revoke it, and keep secrets in the environment "
+            "or an untracked .env"]
+
+
 def _secret_flag_warnings(cli: Mapping[str, Any], sections: Mapping[str, ConfigSection]) -> list[str]:
     """A secret given as a flag is in the process list, which every local user can read."""
     found = []
@@ -508,6 +728,7 @@ def _secret_flag_warnings(cli: Mapping[str, Any], sections: Mapping[str, ConfigS
         spec = sections.get(name)
         if spec is not None and key in spec.secrets and value not in (None, ""):
             var = spec.env.get(key)
+            var = var if isinstance(var, str | None) else " or ".join(var)
             instead = f"the environment ({var})" if var else "the environment"
             found.append(f"{_flag_name(name, key)} puts a secret in the process list, where other "
                          f"local users can read it: use {instead} or a config file (chmod 600)")

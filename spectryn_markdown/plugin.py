@@ -37,7 +37,8 @@ class AttachmentsSchema(Schema):
 def config_sections() -> list[ConfigSection]:
     """The ``attachments`` section (``SPECTRYN_ATTACHMENTS_ROOT``, ``SPECTRYN_ATTACHMENTS_MAX_SIZE``)."""
     env = {"root": "SPECTRYN_ATTACHMENTS_ROOT", "max_size": "SPECTRYN_ATTACHMENTS_MAX_SIZE"}
-    return [ConfigSection("attachments", AttachmentsSchema, env=env)]
+    # a repository file may not widen what a spec may attach (and send)
+    return [ConfigSection("attachments", AttachmentsSchema, env=env, trusted_only=frozenset({"root"}))]
 
 
 def attachment_rules(path: Path, config: Any) -> AttachmentRules:

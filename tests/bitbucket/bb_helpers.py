@@ -9,6 +9,7 @@ from spectryn_bitbucket.client import BitbucketClient
 from spectryn_bitbucket.config import settings_from_section
 from spectryn_bitbucket.ratelimit import RollingLog
 from spectryn_bitbucket.tracker import BitbucketConnection
+from spectryn_core.config import Origin
 from spectryn_core.items import Item
 from spectryn_core.model import Criterion, Epic, Spec, Story, Subtask
 
@@ -60,6 +61,12 @@ class FakeConfig:
         name, _, key = dotted.partition(".")
         source = self._sync if name == "sync" else self._section
         return source.get(key, default)
+
+    def origin(self, dotted: str) -> Origin:
+        return Origin("environment", f"environment {dotted}")
+
+    def origins(self, dotted: str) -> list[tuple[Any, Origin]]:
+        return []
 
 
 def sample_spec(milestone: str | None = "Q1 2024") -> Spec:

@@ -363,10 +363,13 @@ def test_world_readable_secret_file_warns(dirs):
     path = write(cwd / ".spectryn.yaml", f"demo: {{token: {SECRET}}}\n", mode=0o644)
     write(user / "config.yaml", "demo: {url: x}\n", mode=0o644)  # no secret: no warning
     config = load(dirs)
+    exposed = (f"{path} travels with the repository and holds a secret (demo.token): whoever has "
+               "the repository has it; revoke it, and keep secrets in the environment or an "
+               "untracked .env")
     assert config.warnings == [
-        f"{path} holds a secret (demo.token) and other users can read it: chmod 600 {path}"]
+        f"{path} holds a secret (demo.token) and other users can read it: chmod 600 {path}", exposed]
     path.chmod(0o600)
-    assert load(dirs).warnings == []
+    assert load(dirs).warnings == [exposed]
 
 
 def test_mapping_overlay_and_normalisation(dirs):

@@ -66,3 +66,62 @@ def test_a_secret_flag_warns_once_without_the_secret(tmp_path: Path) -> None:
     [warning] = config.warnings
     assert warning.startswith("--bitbucket-access-token puts a secret in the process list")
     assert "BITBUCKET_ACCESS_TOKEN" in warning and "tok-very-secret" not in warning
+
+
+# --- where a value came from (issue 20) --------------------------------------------------------
+
+
+def test_origins_carry_kind_file_and_line(tmp_path: Path) -> None:
+    text = "sync:\n  workers: 3\nbitbucket:\n  repo: r\n  base_url: https://x.test/2.0\n"
+    config = load(tmp_path, text)
+    origin = config.origin("bitbucket.base_url")
+    assert (origin.kind, origin.line, str(origin)) == (
+        "repository", 5, f"{tmp_path / '.spectryn.yaml'}:5")
+    assert not origin.trusted
+    assert config.origin("bitbucket.timeout").kind == "default"
+    env = load_config([config_section()], cwd=tmp_path, user_config_dir=tmp_path / "u",
+                      env={"BITBUCKET_BASE_URL": "https://y.test/2.0"})
+    assert [(v, o.kind) for v, o in env.origins("bitbucket.base_url")] == [
+        ("https://x.test/2.0", "repository"), ("https://y.test/2.0", "environment")]
+    assert env.origin("bitbucket.base_url").trusted
+
+
+def test_toml_and_pyproject_lines(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\n\n[tool.spectryn.bitbucket]\nrepo = 'r'\nbase_url = 'https://x.test'\n")
+    config = load_config([config_section()], cwd=tmp_path, env={}, user_config_dir=tmp_path / "u")
+    assert str(config.origin("bitbucket.base_url")) == f"{tmp_path / 'pyproject.toml'}:6"
+
+
+def test_trusted_only_keys_from_a_repository_file_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    config = load(tmp_path, "bitbucket:\n  ssl_verify: false\n  allow_insecure_http: true\n")
+    assert config.get("bitbucket.ssl_verify") is True
+    assert config.get("bitbucket.allow_insecure_http") is False
+    assert [w.split(": ", 1)[0] for w in config.warnings] == [
+        f"{tmp_path / '.spectryn.yaml'}:2", f"{tmp_path / '.spectryn.yaml'}:3"]
+    user = tmp_path / "u"
+    user.mkdir()
+    (user / "config.yaml").write_text("bitbucket:\n  ssl_verify: false\n")
+    (user / "config.yaml").chmod(0o600)
+    mine = load_config([config_section()], cwd=tmp_path / "u", env={}, user_config_dir=user)
+    assert mine.get("bitbucket.ssl_verify") is False
+
+
+def test_an_untracked_file_in_a_git_work_tree_is_the_users_own(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    config = load(tmp_path, "bitbucket:\n  ssl_verify: false\n")
+    assert config.origin("bitbucket.ssl_verify").kind == "user"
+    assert config.get("bitbucket.ssl_verify") is False
+    subprocess.run(["git", "-C", str(tmp_path), "add", ".spectryn.yaml"], check=True)
+    tracked = load(tmp_path, "bitbucket:\n  ssl_verify: false\n")
+    assert tracked.get("bitbucket.ssl_verify") is True
+
+
+def test_dotenv_never_overrides_the_environment(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BITBUCKET_REPO=from-dotenv\nBITBUCKET_WORKSPACE=ws\n")
+    config = load_config([config_section()], cwd=tmp_path, user_config_dir=tmp_path / "u",
+                         env={"BITBUCKET_REPO": "from-env"})
+    assert (config.get("bitbucket.repo"), config.get("bitbucket.workspace")) == ("from-env", "ws")
+    assert str(config.origin("bitbucket.workspace")) == f"{tmp_path / '.env'}:2"
