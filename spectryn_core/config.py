@@ -227,6 +227,8 @@ class Config:
                             f"{layer.origin(name, str(key))}: {name}.{key} is ignored: a file in the "
                             "repository cannot weaken how credentials are sent; set it in the "
                             "environment, on the command line or in your user config")
+                        # still checked: a broken value is an error wherever it is
+                        shadowed.append((name, key, value, str(layer.origin(name, str(key)))))
                         continue
                     self._origins.setdefault(f"{name}.{key}", []).append(
                         (value, layer.origin(name, str(key))))
