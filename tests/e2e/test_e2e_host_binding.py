@@ -97,7 +97,7 @@ def test_transport_weakening_from_the_repository_is_ignored_and_trusted_settings
               {"args": DRY_RUN, "env": {**env, "BITBUCKET_CA_BUNDLE": "{ca}"}}])
 
     config = tmp_path / ".spectryn.yaml"
-    assert ignored["code"] == 1
+    assert ignored["code"] == 5  # unreachable: the TLS handshake failed
     assert f"{config}:2: bitbucket.ssl_verify is ignored: a file in the repository" in ignored["err"]
     assert f"{config}:3: bitbucket.ca_bundle is ignored" in ignored["err"]
     assert "Cannot reach 10.99.0.1" in ignored["err"] and "CERTIFICATE_VERIFY_FAILED" in ignored["err"]
