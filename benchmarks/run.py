@@ -453,6 +453,19 @@ def parse_section(stories: int, peer: Path | None) -> tuple[list[str], list[bool
 # --- main -----------------------------------------------------------------------------------
 
 
+#: Sections of RESULTS.md written by other tools (benchmarks/mutation_scores.py); kept on rewrite.
+KEPT_SECTIONS = ("## Mutation testing",)
+
+
+def kept_sections(path: Path) -> str:
+    """The sections of ``path`` that this script does not write, to append after its own."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    starts = [text.find(f"\n{title}") for title in KEPT_SECTIONS]
+    starts = [i for i in starts if i >= 0]
+    return text[min(starts):] if starts else ""
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run everything, print and write the results."""
     cli = argparse.ArgumentParser(description="spectryn vs the peer tool: requests, wall time, memory, parse speed")
@@ -583,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     text = "\n".join(report) + "\n"
     print("\n" + text)
-    args.output.write_text(text, encoding="utf-8")
+    args.output.write_text(text + kept_sections(args.output), encoding="utf-8")
     print(f"written to {args.output}")
     return 0 if all_met else 1
 
