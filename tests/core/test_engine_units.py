@@ -12,11 +12,11 @@ import pytest
 from spectryn_core.config import load_config
 from spectryn_core.desired import build_items
 from spectryn_core.errors import SpecError, TrackerError, UsageError
-from spectryn_core.items import Extra, RemoteItem, value_digest
+from spectryn_core.items import Extra, RemoteItem, Rendered, value_digest
 from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
 from spectryn_core.plan import Change, Plan, orphans
 from spectryn_core.plugins import load_plugins
-from spectryn_core.state import RunLock
+from spectryn_core.state import RunLock, SyncState, state_file
 from spectryn_core.sync import SyncRequest, SyncResult, parse, run_sync
 from tests.support.memtracker import MemoryTracker
 
@@ -248,6 +248,7 @@ def test_mappers_are_asked_for_the_chosen_tracker(h):
 
     h.plugins.pm.register(TrackerAwareMapper(), name="aware")
     h.run(execute=False)
+    h.run(execute=False, only="US-001")
     assert seen and set(seen) == {"memory"}
 
 
@@ -301,3 +302,71 @@ def test_a_second_run_on_a_target_is_told_who_holds_it_and_what_to_do(tmp_path):
     assert raised.value.message == f"another spectryn run (pid {os.getpid()}) is syncing memory/t"
     assert raised.value.hint == ("wait for it to finish and run again; runs on one target never "
                                  "interleave")
+
+
+def test_state_files_are_named_after_tracker_target_and_spec(tmp_path):
+    path = state_file(tmp_path, "memory", "bitbucket.org/acme/api", Path("/specs/EPIC.md"))
+    tracker, target, name = path.relative_to(tmp_path).parts
+    assert tracker == "memory"
+    assert target.startswith("bitbucket.org_acme_api-") and len(target) == len("bitbucket.org_acme_api-") + 10
+    assert name.startswith("_specs_EPIC.md-") and name.endswith(".sqlite")
+    other = state_file(tmp_path, "memory", "bitbucket.org/acme/web", Path("/specs/EPIC.md"))
+    assert other.parent != path.parent
+    deep = SyncState(tmp_path / "a" / "b" / "c.sqlite")  # its folders are made
+    deep.close()
+    assert (tmp_path / "a" / "b" / "c.sqlite").is_file()
+
+
+def test_a_missing_spec_file_says_what_to_give(h):
+    h.spec = h.tmp / "nope.md"
+    with pytest.raises(UsageError) as raised:
+        h.run(execute=False)
+    assert raised.value.message == f"{h.spec}: no such file"
+    assert raised.value.hint == "give the path of your spec, e.g. --markdown EPIC.md"
+
+
+def test_an_orphan_carries_its_tracker_issue(h):
+    h.run()
+    made = h.tracker.add_by_hand("US-001.9: By hand")
+    result = h.run(execute=False)
+    (orphan,) = [c for c in result.plan.changes if c.action == "orphan"]
+    assert orphan.key == "US-001.9" and orphan.remote is not None and orphan.remote.id == made
+
+
+class Blind(MemoryTracker):
+    """A tracker plugin that cannot render stories."""
+
+    from spectryn_core import hookimpl
+
+    @hookimpl
+    def render_item(self, connection, item, refs):
+        return None if item.kind == "story" else Rendered({}, skip=True)
+
+
+def test_a_plugin_that_cannot_render_an_item_stops_before_anything_is_sent(h):
+    h.plugins.pm.unregister(h.tracker)
+    h.tracker = Blind("memory")
+    h.plugins.pm.register(h.tracker, name="memory")
+    with pytest.raises(TrackerError) as raised:
+        h.run()
+    assert raised.value.message == "the tracker plugin cannot render story US-001"
+    assert h.tracker.writes == 0
+
+
+def test_extras_a_tracker_cannot_take_are_named_in_a_warning(h):
+    h.plugins.pm.unregister(h.tracker)
+    h.tracker.link_pull_request = None  # a plugin without the hook
+    h.plugins.pm.register(h.tracker, name="memory")
+    result = h.run()
+    assert "this tracker does not support pull requests; not sent" in result.plan.warnings
+    assert not h.tracker.pr_links
+
+
+def test_a_run_stopped_by_an_error_reports_the_unsent_items_as_skipped(h):
+    h.tracker.abort_on = {"US-001"}
+    result = h.run()
+    assert result.error is not None
+    for key in ("US-001.1",):
+        change = next(c for c in result.plan.changes if c.key == key)
+        assert change.status == "skipped"
+        assert change.error.startswith("not sent: ")
