@@ -87,17 +87,28 @@ def render_item(connection: Connection, item: Item, refs: dict[str, RemoteItem])
 
 
 @hookimpl
-def create_item(connection: Connection, item: Item, fields: dict[str, Any]) -> RemoteItem | None:
-    """Create the issue (never twice)."""
-    return _tracker().create_item(connection, item, fields)
+def create_item(
+    connection: Connection, item: Item, fields: dict[str, Any], base: dict[str, str]
+) -> RemoteItem | None:
+    """Create the issue (never twice), carrying its merge base."""
+    return _tracker().create_item(connection, item, fields, base)
 
 
 @hookimpl
 def update_item(
-    connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any]
+    connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any],
+    base: dict[str, str],
 ) -> RemoteItem | None:
-    """Send only the changed fields."""
-    return _tracker().update_item(connection, item, remote, changes)
+    """Send only the changed fields, and the new merge base."""
+    return _tracker().update_item(connection, item, remote, changes, base)
+
+
+@hookimpl
+def resolve_duplicate(
+    connection: Connection, item: Item, duplicate: RemoteItem, kept: RemoteItem
+) -> bool | None:
+    """Mark an untouched twin a duplicate of the kept issue, with a comment naming it."""
+    return _tracker().resolve_duplicate(connection, item, duplicate, kept)
 
 
 @hookimpl

@@ -14,7 +14,18 @@ Choices a user can see:
   ``component`` and ``version`` are rendered only when the spec (or its epic) names them, so a
   value set by hand in Bitbucket for something the spec leaves open is kept.
 - Links name their targets by key (``blocks: US-002``), not by issue number, so the content does
-  not change once the target exists; subtasks and ``Parent:`` use ``#id`` (Bitbucket links them).
+  not change once the target exists. Content names by ``#id`` (which Bitbucket turns into a
+  link) only an issue that exists before it: a subtask's ``Parent: #12 US-001``, a story's
+  ``Epic: #5 EPIC-001``. A story lists its subtasks, and an epic its stories, by key - an id
+  there would not exist yet when the parent is created, and would cost a second write of every
+  parent. Issues written by earlier versions (``- #13 US-001.1: Form``) read as the same list.
+- The merge base: the content ends with one line that Bitbucket's markdown shows as nothing (a
+  link reference definition, ``[//]: # (spectryn:1 t=1a2b3c4d c=... x=...)``) holding a short
+  digest of each field as both sides last agreed, and tags of the comments, attachments and PR
+  links known to be sent. It is read back into ``RemoteItem.base`` and left out of the content
+  compared, so a run with no local state still tells a person's edit from a spec edit. A person
+  who deletes the line only loses the base (the next difference is a conflict, never an
+  overwrite).
 """
 
 from __future__ import annotations
@@ -43,6 +54,17 @@ KINDS = ("bug", "enhancement", "proposal", "task")
 TITLE_RE = re.compile(rf"^\s*(?P<key>{KEY_PATTERN}(?:\.\d+)?)\s*:\s?(?P<title>.*)$", re.S)
 RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version",
                    "assignee")
+#: The merge-base line: a link reference definition, which markdown renders as nothing.
+BASE_LINE_RE = re.compile(r"^\[//\]: # \(spectryn:1(?P<body>[^()\n]*)\)[ \t]*$", re.M)
+#: Field names in the base line (short, to keep the line compact).
+BASE_NAMES = {"title": "t", "content": "c", "state": "s", "priority": "p", "kind": "k",
+              "milestone": "m", "component": "o", "version": "v", "assignee": "a",
+              "extras": "x"}
+_BASE_FIELDS = {short: name for name, short in BASE_NAMES.items()}
+_BASE_VALUE_RE = re.compile(r"^[0-9a-f.]{1,4000}$")
+#: A child listed with its id by earlier versions (``- #13 US-001.1: Form``).
+_OLD_CHILD_RE = re.compile(rf"^- #\d+ (?P<rest>{KEY_PATTERN}(?:\.\d+)?: )")
+_CHILD_LISTS = ("## Subtasks", "## Stories")
 
 
 @dataclass
@@ -83,16 +105,68 @@ def normalise_content(text: str | None) -> str:
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
+def split_base(text: str | None) -> tuple[str, dict[str, str] | None]:
+    """Raw issue content -> (the content without its base line, normalised; the base or None).
+
+    A malformed base line counts as none (and is dropped from the content all the same)."""
+    raw = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    matches = list(BASE_LINE_RE.finditer(raw))
+    if not matches:
+        return normalise_content(raw), None
+    base: dict[str, str] | None = {}
+    for part in matches[-1]["body"].split():
+        short, _, value = part.partition("=")
+        name = _BASE_FIELDS.get(short)
+        if name is None or not _BASE_VALUE_RE.match(value):
+            base = None
+            break
+        base[name] = value
+    return normalise_content(BASE_LINE_RE.sub("", raw)), base
+
+
+def with_base(content: str, base: dict[str, str]) -> str:
+    """``content`` followed by its base line (after a blank line, so it never joins a paragraph)."""
+    parts = [f"{BASE_NAMES[name]}={value}" for name, value in base.items() if name in BASE_NAMES]
+    line = f"[//]: # (spectryn:1 {' '.join(parts)})" if parts else "[//]: # (spectryn:1)"
+    body = normalise_content(content)
+    return f"{body}\n\n{line}" if body else line
+
+
+def canonical_children(content: str) -> str:
+    """Read a child list written by an earlier version (``- #13 US-001.1: Form`` under
+    ``## Subtasks`` or ``## Stories``) as the current form (``- US-001.1: Form``)."""
+    if "- #" not in content:
+        return content
+    lines = content.split("\n")
+    inside = False
+    for number, line in enumerate(lines):
+        if line in _CHILD_LISTS:
+            inside = True
+        elif inside and line and not line.startswith("- "):
+            inside = False
+        elif inside:
+            lines[number] = _OLD_CHILD_RE.sub(r"- \g<rest>", line)
+    return "\n".join(lines)
+
+
 def _name(value: Any) -> str | None:
     return value.get("name") if isinstance(value, dict) else None
 
 
+def issue_content(issue: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
+    """An issue's content as compared (no base line, child lists in the current form), and
+    the merge base it carries."""
+    content = issue.get("content") or {}
+    raw = content.get("raw") if isinstance(content, dict) else content
+    text, base = split_base(raw)
+    return canonical_children(text), base
+
+
 def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:
     """The rendered-field values of a Bitbucket issue object (full or ``fields=``-trimmed)."""
-    content = issue.get("content") or {}
     return {
         "title": issue.get("title") or "",
-        "content": normalise_content(content.get("raw") if isinstance(content, dict) else content),
+        "content": issue_content(issue)[0],
         "state": issue.get("state"),
         "priority": issue.get("priority"),
         "kind": issue.get("kind"),
@@ -109,7 +183,8 @@ def remote_item(issue: dict[str, Any], key: str | None = None) -> RemoteItem:
         parsed = parse_title(issue.get("title") or "")
         key = parsed[0] if parsed else ""
     url = ((issue.get("links") or {}).get("html") or {}).get("href") or ""
-    return RemoteItem(key=key, id=str(issue.get("id")), url=url, fields=remote_fields(issue))
+    return RemoteItem(key=key, id=str(issue.get("id")), url=url, fields=remote_fields(issue),
+                      base=issue_content(issue)[1])
 
 
 def issue_body(fields: dict[str, Any]) -> dict[str, Any]:
@@ -267,9 +342,7 @@ def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: R
     if story.subtasks:
         lines = []
         for sub in story.subtasks:
-            key = f"{story.key}.{sub.number}"
-            ref = _ref(key, refs)
-            lines.append(f"- {ref + ' ' if ref else ''}{key}: {sub.title}")
+            lines.append(f"- {story.key}.{sub.number}: {sub.title}")
         parts.append("## Subtasks\n\n" + "\n".join(lines))
     if story.links:
         parts.append("## Links\n\n" + "\n".join(f"- {link.type}: {link.target}" for link in story.links))
@@ -318,8 +391,7 @@ def _epic_content(item: Item, epic: Epic, refs: dict[str, RemoteItem], ctx: Rend
     if epic.stories:
         lines = []
         for story in epic.stories:
-            ref = _ref(story.key, refs)
-            lines.append(f"- {ref + ' ' if ref else ''}{story.key}: {story.title}")
+            lines.append(f"- {story.key}: {story.title}")
         parts.append("## Stories\n\n" + "\n".join(lines))
     parts.append(_labels(ctx.epic_label, []))
     return normalise_content("\n\n".join(parts))

@@ -31,6 +31,7 @@ from spectryn_bitbucket.render import (
     remote_item,
     render,
     render_comment,
+    with_base,
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
@@ -49,6 +50,7 @@ class BitbucketConnection(Connection):
     """One open connection to one repository: the client, and the caches the hooks share."""
 
     tracker = "bitbucket"
+    keeps_base = True  # in a line of the issue content (see render.py)
 
     def __init__(self, settings: BitbucketSettings, client: BitbucketClient | None = None) -> None:
         self.settings = settings
@@ -196,21 +198,20 @@ def read_items(
     # no GET of the repository: this listing's first page proves it (and its tracker) exists
     issues = conn.client.paginate(conn.issues_path(), f"issues of {conn.settings.full_name}",
                                   params=params, not_found=conn.tracker_unavailable)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
     for issue in issues:
         parsed = parse_title(issue.get("title") or "")
         if parsed is None or not _wanted(parsed[0], keys):
             continue
-        key = parsed[0]
-        other = found.get(key)
-        if other is not None:
-            keep, drop = sorted((other, issue), key=lambda i: int(i.get("id") or 0))
-            log.warning("two issues carry key %s (#%s and #%s); using #%s - close the other",
-                        key, keep.get("id"), drop.get("id"), keep.get("id"))
-            found[key] = keep
-        else:
-            found[key] = issue
-    remotes = [remote_item(issue, key) for key, issue in found.items()]
+        found.setdefault(parsed[0], []).append(issue)
+    remotes: list[RemoteItem] = []
+    for key, same in found.items():
+        # two runs at once may have created one key twice: the lowest id is the issue, the
+        # others its twins (the engine marks untouched twins duplicates, reports the rest)
+        first, *later = sorted(same, key=lambda i: int(i.get("id") or 0))
+        remote = remote_item(first, key)
+        remote.twins = [remote_item(issue, key) for issue in later]
+        remotes.append(remote)
     _learn_names(conn, items, remotes)
     _learn_users(conn, items, found.values())
     return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
@@ -260,11 +261,16 @@ def find_issue(conn: BitbucketConnection, key: str) -> dict[str, Any] | None:
     return min(matches, key=lambda i: int(i.get("id") or 0)) if matches else None
 
 
-def create_item(conn: BitbucketConnection, item: Item, fields: dict[str, Any]) -> RemoteItem:
-    """POST the issue; after an ambiguous failure, look it up by key before sending again."""
-    body = issue_body({k: v for k, v in fields.items() if v is not None})
+def create_item(
+    conn: BitbucketConnection, item: Item, fields: dict[str, Any], base: dict[str, str] | None = None
+) -> RemoteItem:
+    """POST the issue (its content ending with the base line); after an ambiguous failure, look
+    it up by key before sending again."""
+    wanted = {k: v for k, v in fields.items() if v is not None}
+    if base is not None:
+        wanted["content"] = with_base(str(wanted.get("content") or ""), base)
     issue = conn.client.create(
-        conn.issues_path(), f"issue {item.key}", json=body,
+        conn.issues_path(), f"issue {item.key}", json=issue_body(wanted),
         lookup=lambda: find_issue(conn, item.key), not_found=conn.issues_not_found,
     )
     number = issue.get("id") if isinstance(issue, dict) else None
@@ -274,19 +280,55 @@ def create_item(conn: BitbucketConnection, item: Item, fields: dict[str, Any]) -
 
 
 def update_item(
-    conn: BitbucketConnection, item: Item, remote: RemoteItem, changes: dict[str, Any]
+    conn: BitbucketConnection, item: Item, remote: RemoteItem, changes: dict[str, Any],
+    base: dict[str, str] | None = None,
 ) -> RemoteItem:
-    """PUT only the changed fields."""
+    """PUT only the changed fields, and the content with the new base line: the spec's content
+    when it changed, else the issue's current content (a person's edit there is kept)."""
+    body = dict(changes)
+    if base is not None:
+        body["content"] = with_base(str(changes.get("content", remote.fields.get("content")) or ""),
+                                    base)
+    if not body:
+        return remote
     issue = conn.client.call(
         "PUT", conn.issues_path(f"/{remote.id}"), f"issue #{remote.id} ({item.key})",
-        json=issue_body(changes),
+        json=issue_body(body),
         not_found=lambda: ItemError(f"issue #{remote.id} ({item.key}) no longer exists in "
                                     f"{conn.settings.full_name}", "it was deleted in Bitbucket; "
                                     "delete the sync state or re-create it by syncing again"),
     )
     if not issue:  # no body in the answer: the issue holds what it had plus what was sent
-        return RemoteItem(remote.key, remote.id, remote.url, {**remote.fields, **changes})
+        return RemoteItem(remote.key, remote.id, remote.url, {**remote.fields, **changes},
+                          base=base if base is not None else remote.base)
     return remote_item(issue, item.key)
+
+
+def duplicate_note(kept: RemoteItem) -> str:
+    """The comment on a twin marked duplicate (also how a re-run recognises it was posted)."""
+    return (f"Duplicate of #{kept.id}: two spectryn runs created {kept.key} at once, and nobody "
+            f"had changed this one since. Marked duplicate by spectryn; nothing else was changed.")
+
+
+def resolve_duplicate(
+    conn: BitbucketConnection, item: Item, duplicate: RemoteItem, kept: RemoteItem
+) -> bool:
+    """Comment on the twin naming the kept issue (once, even after an interruption), then set
+    its state to ``duplicate``; nothing else is changed."""
+    text = duplicate_note(kept)
+    if text not in issue_comment_texts(conn, duplicate.id):
+        conn.client.create(
+            conn.issues_path(f"/{duplicate.id}/comments"),
+            f"comment on issue #{duplicate.id} ({item.key})",
+            json={"content": {"raw": text, "markup": "markdown"}},
+            lookup=lambda: True if text in issue_comment_texts(conn, duplicate.id) else None,
+            not_found=conn.issues_not_found,
+        )
+    conn.client.call(
+        "PUT", conn.issues_path(f"/{duplicate.id}"), f"issue #{duplicate.id} ({item.key})",
+        json={"state": "duplicate"}, not_found=conn.issues_not_found,
+    )
+    return True
 
 
 # --- extras ---------------------------------------------------------------------------------

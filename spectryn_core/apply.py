@@ -1,12 +1,18 @@
 """Applying a plan: parents before children, bounded parallel writes, state saved after each one.
 
-Work happens in three passes:
+Work happens in passes:
 
 1. items, level by level (epics, stories, subtasks); each item is rendered again just before it is
-   sent, so a subtask created after its story already names the story's new id;
-2. the add-once extras (comments, attachments, pull-request links);
-3. a fix-up pass that renders every item again with every id now known and updates the few whose
-   content names children created in this run (``#13`` in a story's subtask list).
+   sent, so a subtask created after its story already names the story's new id. Content only
+   ever names items that exist before it (a subtask its story, a story its epic; a parent lists
+   its children by key), so each item is written once: no fix-up pass;
+2. twins left by two runs at once that nobody touched since are marked duplicates;
+3. the add-once extras (comments, attachments, pull-request links);
+4. for a tracker that keeps the merge base in the item (``Connection.keeps_base``), one update
+   per item whose extras were sent in this run, so the base it carries confirms them and a run
+   on a fresh machine does not have to read them back.
+
+Each create/update carries the new merge base (``base=``, see :func:`spectryn_core.plan.new_base`).
 
 Writes run on a thread pool (``workers``); recording results in the state happens on the calling
 thread, right after each write returns, so a killed run loses at most the writes in flight - and
@@ -23,8 +29,8 @@ from typing import Any
 
 from spectryn_core.desired import LEVELS
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Connection, Extra, RemoteItem, value_digest
-from spectryn_core.plan import Change, Plan, plan_item
+from spectryn_core.items import Connection, Extra, Item, RemoteItem, value_digest
+from spectryn_core.plan import Change, Plan, extras_in_base, new_base, plan_item
 from spectryn_core.state import PENDING, ItemState, SyncState
 
 log = logging.getLogger("spectryn.apply")
@@ -54,16 +60,37 @@ class Applier:
 
     def apply(self, plan: Plan) -> None:
         active = [c for c in plan.changes if c.item is not None and c.action != "conflict"]
-        self._total = sum(1 for c in active if c.pending)
+        self._total = self.planned_writes(plan)
         for level in LEVELS:
-            self._write_items([c for c in active if c.kind == level and c.pending])
-        self._send_extras([c for c in active if c.key not in self._failed and c.extras])
-        self._fix_up([c for c in active if c.key not in self._failed])
+            self._write_items([c for c in active if c.kind == level and c.action != "duplicate"
+                               and c.pending])
+        self._resolve_duplicates([c for c in active if c.action == "duplicate"])
+        self._send_extras([c for c in active if c.key not in self._failed and c.extras
+                           and c.action != "duplicate"])
+        self._confirm_extras([c for c in active if c.sent and c.key not in self._failed])
         self._record_baselines([c for c in active if c.action == "unchanged"])
+
+    def planned_writes(self, plan: Plan) -> int:
+        """The writes applying ``plan`` makes when nothing fails: one per created or updated
+        item, one per extra, two per duplicate (its comment and its state), and one per item
+        whose extras are then confirmed in the base it carries."""
+        total = 0
+        for change in plan.changes:
+            if change.item is None or change.action == "conflict":
+                continue
+            if change.action == "duplicate":
+                total += 2
+                continue
+            if change.action == "create" or change.fields:
+                total += 1
+            total += len(change.extras)
+            if change.extras and self.connection.keeps_base:
+                total += 1
+        return total
 
     # --- passes -----------------------------------------------------------------------------
 
-    def _write_items(self, changes: list[Change], *, fixing: bool = False) -> None:
+    def _write_items(self, changes: list[Change]) -> None:
         tasks: list[Task] = []
         for change in changes:
             item = change.item
@@ -83,25 +110,74 @@ class Applier:
                 # the start of the run (nothing is read again during a run): leave it for the user
                 change.action, change.fields, change.extras = "conflict", fresh.fields, []
                 continue
+            done = self._extras_known(item, remote)
             if remote is None:
                 fields = dict(rendered.fields)
+                base = new_base(item, rendered.fields, None, None, set(fields), {})
                 call = _bind(self.hooks.create_item, connection=self.connection, item=item,
-                             fields=fields)
+                             fields=fields, base=base)
             elif fresh.fields:
                 fields = {name: rendered.fields[name] for name in fresh.fields}
+                base = new_base(item, rendered.fields, remote, self.state_items.get(change.key),
+                                set(fields), done)
                 call = _bind(self.hooks.update_item, connection=self.connection, item=item,
-                             remote=remote, changes=fields)
-                if fixing:
-                    change.fields = sorted(set(change.fields) | set(fresh.fields))
+                             remote=remote, changes=fields, base=base)
             else:
-                if not fixing and change.status == "planned" and not change.extras:
+                if change.status == "planned" and not change.extras:
                     change.status = "done"
                 continue
-            if fixing and change.action == "unchanged":
-                change.action = "update"
-            tasks.append((change, call, self._item_recorder(rendered.fields, set(fields), remote),
-                          True))
+            tasks.append((change, call,
+                          self._item_recorder(rendered.fields, set(fields), remote, base), True))
         self._run(tasks)
+
+    def _extras_known(self, item: Item, remote: RemoteItem | None) -> dict[str, str]:
+        """The item's extras known to be on the tracker (state cache, or the item's base)."""
+        if remote is None:
+            return {}
+        known = extras_in_base(item, remote.base)
+        known.update({ident: digest for ident, digest in self.extras_done.get(item.key, {}).items()
+                      if not digest.startswith(PENDING)})
+        return known
+
+    def _resolve_duplicates(self, changes: list[Change]) -> None:
+        tasks: list[Task] = []
+        for change in changes:
+            kept = self.refs.get(change.key)
+            if kept is None or change.remote is None:
+                continue
+            call = _bind(self.hooks.resolve_duplicate, connection=self.connection,
+                         item=change.item, duplicate=change.remote, kept=kept)
+            tasks.append((change, call, _mark_done, True))
+        self._run(tasks)
+
+    def _confirm_extras(self, changes: list[Change]) -> None:
+        """One base-only update per item whose extras were sent in this run (trackers that keep
+        the base in the item): a run on a fresh machine then knows they were sent."""
+        if not self.connection.keeps_base:
+            return
+        tasks: list[Task] = []
+        for change in changes:
+            item, remote = change.item, self.refs.get(change.key)
+            if item is None or remote is None:
+                continue
+            done = self._extras_known(item, remote)
+            if extras_in_base(item, remote.base) == done:
+                continue
+            rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
+            base = new_base(item, rendered.fields, remote, self.state_items.get(change.key),
+                            set(), done)
+            call = _bind(self.hooks.update_item, connection=self.connection, item=item,
+                         remote=remote, changes={}, base=base)
+            tasks.append((change, call, self._base_recorder(remote, base), False))
+        self._run(tasks)
+
+    def _base_recorder(self, before: RemoteItem, base: dict[str, str]) -> Callable[[Change, Any], None]:
+        def record(change: Change, result: Any) -> None:
+            remote = result if isinstance(result, RemoteItem) else before
+            remote.base = base
+            self.refs[change.key] = remote
+
+        return record
 
     def _send_extras(self, changes: list[Change]) -> None:
         tasks = []
@@ -117,12 +193,6 @@ class Applier:
                 tasks.append((change, call, self._extra_recorder(extra), False))
         self._run(tasks)
 
-    def _fix_up(self, changes: list[Change]) -> None:
-        for level in LEVELS:
-            self._write_items(
-                [c for c in changes if c.kind == level and c.key in self.refs], fixing=True
-            )
-
     def _record_baselines(self, changes: list[Change]) -> None:
         """Unchanged items with no state yet (lost state, first run here): remember them now,
         so the next run can tell an edit in the tracker from an edit in the file."""
@@ -137,12 +207,20 @@ class Applier:
     # --- recording --------------------------------------------------------------------------
 
     def _item_recorder(
-        self, rendered: dict[str, Any], sent: set[str], before: RemoteItem | None
+        self, rendered: dict[str, Any], sent: set[str], before: RemoteItem | None,
+        base: dict[str, str],
     ) -> Callable[[Change, Any], None]:
         def record(change: Change, result: RemoteItem) -> None:
             if result is None:
                 raise ItemError(f"{change.key}: the tracker plugin returned nothing")
+            if before is None or before.id != result.id:
+                # a new issue (perhaps re-created after one was deleted): whatever the state
+                # recorded as sent went to the old one
+                self.state.forget_extras(change.key)
+                self.extras_done.pop(change.key, None)
             self._record(change.key, rendered, sent, result, before)
+            if self.connection.keeps_base:
+                result.base = base
             self.refs[change.key] = result
             change.remote = result
             if change.status != "failed":  # a failed extra of this item stays reported
@@ -174,6 +252,7 @@ class Applier:
         def record(change: Change, _result: Any) -> None:
             self.state.record_extra(change.key, extra.ident, extra.digest)
             self.extras_done.setdefault(change.key, {})[extra.ident] = extra.digest
+            change.sent.add(extra.ident)
             if change.status == "planned":
                 change.status = "done"
 
@@ -247,6 +326,10 @@ class Applier:
             if change.key not in self.refs:
                 self._failed.add(change.key)
         log.error("%s: %s", change.key, message)
+
+
+def _mark_done(change: Change, _result: Any) -> None:
+    change.status = "done"
 
 
 def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[], Any]:

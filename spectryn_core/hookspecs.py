@@ -13,11 +13,15 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
     open_tracker                        the chosen tracker only (as for every hook below)
     read_items                          once: the tracker's current items
     render_item                         per item: the fields it should have
-    read_extras                         per existing item with comments/attachments/PRs and no state
+    read_extras                         per existing item with comments/attachments/PRs that
+                                        neither the state nor the item's base confirms
     --- dry-run stops here and prints the plan ---
-    create_item / update_item           parents before children, in parallel within a level
+    create_item / update_item           parents before children, in parallel within a level;
+                                        each item is written once, carrying its new merge base
+    resolve_duplicate                   per twin left by two runs at once that nobody touched
     add_comment, upload_attachment, link_pull_request    per pending extra
-    render_item, update_item            again for items whose content names new children (#13)
+    update_item (changes={})            per item whose extras were just sent, when the tracker
+                                        keeps the base in the item (Connection.keeps_base)
 
 ``spectryn check --tracker NAME`` calls ``open_tracker`` then ``check_tracker``.
 ``spectryn init --tracker NAME`` calls ``init_fields``, then ``open_tracker`` and ``check_tracker``.
@@ -188,6 +192,12 @@ def read_items(
     spec created that the spec no longer has: return those items too, so they are reported as
     orphans (a removed story). Each ``RemoteItem.fields`` holds the values
     :func:`render_item` compares against.
+
+    A tracker that keeps the merge base in its items (see ``base=`` of :func:`create_item`)
+    returns it as ``RemoteItem.base``, with the base itself left out of ``fields``. When two
+    items carry one key (two runs created it at once), return the lowest id and put the others
+    in its ``RemoteItem.twins`` (each with its own ``base``); the engine marks the untouched ones
+    with :func:`resolve_duplicate` and reports the rest.
     """
 
 
@@ -198,8 +208,10 @@ def render_item(
     """Return the fields ``item`` should have in the tracker. *First result.*
 
     ``refs`` maps keys to the remote items known so far (read, or created in this run), so
-    content can name related items by their tracker ids (``Parent: #12``); a reference not in
-    ``refs`` yet is rendered without its id, and the engine renders again once it exists.
+    content can name related items by their tracker ids (``Parent: #12``). Name only items
+    created before this one - its parent story or epic (parents are written first, and the item
+    is rendered again just before it is sent) - and list children by key: an id of an item that
+    does not exist yet would cost a second write of this one.
     Put only the fields this tracker keeps in ``Rendered.fields``, and problems the user should
     fix (an unknown milestone) in ``Rendered.warnings``. Return ``Rendered(fields={}, skip=True)``
     for an item this tracker does not keep as an item (an epic, when epics are milestones).
@@ -208,22 +220,51 @@ def render_item(
 
 
 @hookspec(firstresult=True)
-def create_item(connection: Connection, item: Item, fields: dict[str, Any]) -> RemoteItem | None:
+def create_item(
+    connection: Connection, item: Item, fields: dict[str, Any], base: dict[str, str]
+) -> RemoteItem | None:
     """Create ``item`` with the rendered ``fields`` and return it as the tracker now holds it.
     *First result.*
 
     Creating is not idempotent: after a timeout or server error the request may have been
     applied, so look the item up by key before sending it again, and never create two. Raise
     :class:`~spectryn_core.errors.ItemError` when this item alone failed.
+
+    ``base`` (optional: declare it only if you keep it) is the merge base to store with the
+    item: short digests of the values both sides now agree on (field name -> hex text, and
+    ``"extras"`` -> tags of the comments/attachments/PR links known to be sent). Keep it where
+    the item's readers do not see it (Bitbucket: a line of the content that renders as
+    nothing), give it back as ``RemoteItem.base`` from :func:`read_items`, and set
+    ``Connection.keeps_base = True``. Then a run with no local state (CI, a new laptop) still
+    tells an edit made in the tracker from one made in the file. A plugin that does not keep it
+    leaves the local state as the only merge base: with no state, every difference is a
+    conflict (never a silent overwrite).
     """
 
 
 @hookspec(firstresult=True)
 def update_item(
-    connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any]
+    connection: Connection, item: Item, remote: RemoteItem, changes: dict[str, Any],
+    base: dict[str, str],
 ) -> RemoteItem | None:
     """Send only ``changes`` (field name -> new value) to the existing ``remote`` item and
-    return it as the tracker now holds it. *First result.*"""
+    return it as the tracker now holds it. *First result.*
+
+    ``base`` (optional, as in :func:`create_item`) replaces the base the item carries. When the
+    base lives inside a field that ``changes`` leaves out (Bitbucket's content), write it into
+    the item's current value (``remote.fields``), never over it. ``changes`` is empty when only
+    the base changes (the engine sends such an update only when ``Connection.keeps_base``).
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_duplicate(
+    connection: Connection, item: Item, duplicate: RemoteItem, kept: RemoteItem
+) -> bool | None:
+    """Mark ``duplicate`` - a twin of ``kept`` that two runs at once created and nobody has
+    touched since - as a duplicate of ``kept`` (Bitbucket: a comment naming ``#N``, then state
+    ``duplicate``), changing nothing else. *First result.* Optional: without it, twins are
+    reported for a person to close. Must be safe to call again after an interruption."""
 
 
 @hookspec(firstresult=True)

@@ -94,6 +94,13 @@ class RemoteItem:
     id: str
     url: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
+    #: The merge base the item carries (field name -> :func:`base_digest` of the value last
+    #: agreed, plus ``"extras"``: the :func:`extra_tag` of each confirmed extra, ``.``-joined);
+    #: None when the item carries none (made by an older version, a tracker plugin that does not
+    #: keep one, or the line was deleted by hand).
+    base: dict[str, str] | None = None
+    #: Later items that carry the same key (two runs created it at once), lowest id first.
+    twins: list[RemoteItem] = field(default_factory=list)
 
 
 @dataclass
@@ -154,6 +161,10 @@ class Connection:
 
     tracker: str = ""
     target: str = ""
+    #: True when the tracker stores the merge base in the item itself (``base=`` of
+    #: ``create_item`` / ``update_item``, read back as ``RemoteItem.base``); the engine may then
+    #: send an update whose only change is the base (to confirm extras sent after the last write).
+    keeps_base: bool = False
 
     def close(self) -> None:
         """Release network resources. Called once at the end of a run."""
@@ -197,3 +208,18 @@ def file_digest(path: Path) -> str:
 def value_digest(value: Any) -> str:
     """A short stable hash of a field value, as stored in the sync state."""
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+#: Hex digits of a field digest in a tracker-carried base: 32 bits tell "this value or another"
+#: (a chance collision, 1 in 4 billion per compared field, could only hide one edit).
+BASE_DIGITS = 8
+
+
+def base_digest(value: Any) -> str:
+    """The digest of a field value as carried in a tracker item's merge base."""
+    return value_digest(value)[:BASE_DIGITS]
+
+
+def extra_tag(extra: Extra) -> str:
+    """A short tag of one extra (its ident and digest) for the tracker-carried base."""
+    return hashlib.sha256(f"{extra.ident}={extra.digest}".encode()).hexdigest()[:6]

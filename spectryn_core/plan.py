@@ -1,16 +1,23 @@
-"""Planning: desired items vs the tracker's items vs the last-synced state.
+"""Planning: desired items vs the tracker's items vs the merge base.
 
-Per field, three values meet: what the spec wants (``d``), what the tracker has (``r``) and, from
-the state, digests of what was last sent (``S``) and seen back (``R0``):
+Per field, three values meet: what the spec wants (``d``), what the tracker has (``r``) and the
+merge base ``B``, the value both sides last agreed on. ``B`` comes from the tracker item itself
+(``RemoteItem.base``, which a tracker such as Bitbucket carries in the issue) or else from the
+local state cache, which also knows what the tracker answered (``R0``) when it normalised a
+value (then ``r`` is compared with ``R0`` instead of ``B``):
 
 ============================  ======================================================
 d == r                        nothing to do
-no state for the field        update (the spec wins; first sync or lost state)
-d != S and r == R0            update (changed in the file)
-d != S and r != R0            conflict (changed in both) - sent only with ``--force``
-d == S and r != R0            keep the tracker's edit (the file did not change)
-d == S and r == R0            nothing (the tracker normalised the value)
+no base for the field         update when the item has a base that lacks the field (the
+                              spec started naming it); a conflict when the item has no
+                              base at all ("no base, no overwrite")
+d != B and r == B             update (changed in the file)
+d != B and r != B             conflict (changed in both) - sent only with ``--force``
+d == B and r != B             keep the tracker's edit (the file did not change)
 ============================  ======================================================
+
+For a field kept as the tracker has it, the base stays the old one, so a later edit of it in
+the file is a conflict, never a silent overwrite.
 
 The plan is a value: it can be printed, serialised and applied.
 """
@@ -21,11 +28,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from spectryn_core.items import Extra, Item, RemoteItem, Rendered, value_digest
+from spectryn_core.items import (
+    Extra,
+    Item,
+    RemoteItem,
+    Rendered,
+    base_digest,
+    extra_tag,
+    value_digest,
+)
 from spectryn_core.state import ItemState
 
-Action = Literal["create", "update", "unchanged", "conflict", "orphan"]
-SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!", "orphan": "?"}
+Action = Literal["create", "update", "unchanged", "conflict", "orphan", "duplicate"]
+SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!",
+                           "orphan": "?", "duplicate": "x"}
+#: The key of the confirmed extras' tags in a base.
+EXTRAS = "extras"
 
 
 @dataclass
@@ -46,23 +64,41 @@ class Change:
     remote: RemoteItem | None = None
     status: Literal["planned", "done", "failed", "skipped"] = "planned"
     error: str = ""
+    #: Conflicting fields: name -> (the spec's value, the tracker's value).
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: True when the item has no merge base at all (every difference is a conflict).
+    no_base: bool = False
+    #: Idents of the extras that reached the tracker in this run.
+    sent: set[str] = field(default_factory=set)
+    #: For a ``duplicate``: the issue kept for this key.
+    kept_remote: RemoteItem | None = None
+
+    @property
+    def unsent_extras(self) -> list[Extra]:
+        """Extras planned but not (yet) on the tracker."""
+        return [extra for extra in self.extras if extra.ident not in self.sent]
 
     @property
     def pending(self) -> bool:
         """True when applying this change writes something."""
-        return self.action in ("create", "update")
+        return self.action in ("create", "update", "duplicate")
 
     def describe_fields(self) -> list[str]:
         """Changed field names followed by the extras to send (``comment``, ``attachment x``)."""
-        names = list(self.fields)
-        for extra in self.extras:
-            if extra.kind == "comment":
-                names.append("comment")
-            elif extra.kind == "attachment":
-                names.append(f"attachment {extra.ident.split(':', 1)[1]}")
-            else:
-                names.append(f"pull request #{extra.payload}")
-        return names
+        return list(self.fields) + describe_extras(self.extras)
+
+
+def describe_extras(extras: list[Extra]) -> list[str]:
+    """``comment``, ``attachment notes.txt``, ``pull request #4`` for each extra."""
+    names: list[str] = []
+    for extra in extras:
+        if extra.kind == "comment":
+            names.append("comment")
+        elif extra.kind == "attachment":
+            names.append(f"attachment {extra.ident.split(':', 1)[1]}")
+        else:
+            names.append(f"pull request #{extra.payload}")
+    return names
 
 
 @dataclass
@@ -81,25 +117,51 @@ class Plan:
         return any(change.pending for change in self.changes)
 
 
+def field_base(
+    name: str, state: ItemState | None, base: dict[str, str] | None
+) -> tuple[str, str] | None:
+    """The merge base of one field as (digest sent, digest seen back), or None when unknown.
+
+    The tracker-carried ``base`` wins (another runner may have synced since this machine did);
+    the state's pair is used with it when both describe the same sync (then it also knows what
+    the tracker answered, if it normalised the value)."""
+    last = state.fields.get(name) if state else None
+    if base is not None:
+        digest = base.get(name)
+        if digest is None:
+            return None
+        if last is not None and last[0][: len(digest)] == digest:
+            return last
+        return digest, digest
+    return last
+
+
+def _matches(value: Any, digest: str) -> bool:
+    return value_digest(value)[: len(digest)] == digest
+
+
 def diff_fields(
-    rendered: dict[str, Any], remote: dict[str, Any], state: ItemState | None
+    rendered: dict[str, Any],
+    remote: dict[str, Any],
+    state: ItemState | None,
+    base: dict[str, str] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """Split the rendered fields into (to update, in conflict, kept as the tracker has them)."""
     update: list[str] = []
     conflict: list[str] = []
     kept: list[str] = []
+    no_base = base is None and state is None
     for name, wanted in rendered.items():
         have = remote.get(name)
-        wanted_digest = value_digest(wanted)
-        if wanted_digest == value_digest(have):
+        if value_digest(wanted) == value_digest(have):
             continue
-        last = state.fields.get(name) if state else None
+        last = field_base(name, state, base)
         if last is None:
-            update.append(name)
+            (conflict if no_base else update).append(name)
             continue
         sent, seen = last
-        file_changed = wanted_digest != sent
-        tracker_changed = value_digest(have) != seen
+        file_changed = not _matches(wanted, sent)
+        tracker_changed = not _matches(have, seen)
         if file_changed and tracker_changed:
             conflict.append(name)
         elif file_changed:
@@ -107,6 +169,44 @@ def diff_fields(
         elif tracker_changed:
             kept.append(name)
     return update, conflict, kept
+
+
+def new_base(
+    item: Item,
+    rendered: dict[str, Any],
+    remote: RemoteItem | None,
+    state: ItemState | None,
+    sent: set[str],
+    extras_done: dict[str, str],
+) -> dict[str, str]:
+    """The merge base to store with a write of ``item`` that sends the fields ``sent``.
+
+    A field sent, or equal on both sides, gets the digest of the spec's value; a field kept as
+    the tracker has it (or in conflict and not sent) keeps its old base, so a later edit of it in
+    the file is still a conflict. ``extras`` lists the tags of the item's extras known to be on
+    the tracker."""
+    have = remote.fields if remote is not None else {}
+    old = remote.base if remote is not None else None
+    result: dict[str, str] = {}
+    for name, wanted in rendered.items():
+        if name in sent or (remote is not None and value_digest(wanted) == value_digest(have.get(name))):
+            result[name] = base_digest(wanted)
+            continue
+        last = field_base(name, state, old)
+        if last is not None:
+            result[name] = last[0][: len(base_digest(None))]
+    tags = [extra_tag(e) for e in item.extras() if extras_done.get(e.ident) == e.digest]
+    if tags:
+        result[EXTRAS] = ".".join(sorted(tags))
+    return result
+
+
+def extras_in_base(item: Item, base: dict[str, str] | None) -> dict[str, str]:
+    """The item's extras the tracker-carried base confirms (ident -> digest)."""
+    if not base or not base.get(EXTRAS):
+        return {}
+    tags = set(base[EXTRAS].split("."))
+    return {e.ident: e.digest for e in item.extras() if extra_tag(e) in tags}
 
 
 def plan_item(
@@ -128,10 +228,12 @@ def plan_item(
     if remote is None:
         change.fields = list(rendered.fields)
         return change
-    update, conflict, kept = diff_fields(rendered.fields, remote.fields, state)
+    update, conflict, kept = diff_fields(rendered.fields, remote.fields, state, remote.base)
     change.kept = kept
     change.values = {name: (remote.fields.get(name), rendered.fields[name])
                      for name in update + conflict + kept}
+    change.no_base = remote.base is None and state is None
+    change.conflicts = {name: (rendered.fields[name], remote.fields.get(name)) for name in conflict}
     if conflict and not force:
         change.action = "conflict"
         change.fields = conflict

@@ -31,6 +31,7 @@ TRACKER_HOOKS = (
     "render_item",
     "create_item",
     "update_item",
+    "resolve_duplicate",
     "read_extras",
     "add_comment",
     "upload_attachment",

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import SpecError, SpectrynError
-from spectryn_core.plan import SYMBOLS, Change
+from spectryn_core.plan import SYMBOLS, Change, describe_extras
 from spectryn_core.sync import SyncResult
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ COUNT_NAMES = {
     "unchanged": "unchanged",
     "conflict": "conflicts",
     "orphan": "orphans",
+    "duplicate": "duplicates",
 }
 
 
@@ -84,9 +85,14 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
         "kind": change.kind,
         "title": change.title,
         "action": change.action,
-        "fields": change.describe_fields(),
+        "fields": _fields(change, executed),
         "kept_tracker_edits": list(change.kept),
         "values": {name: {"tracker": old, "spec": new} for name, (old, new) in change.values.items()},
+        "conflicts": {name: {"spec": spec, "tracker": tracker}
+                      for name, (spec, tracker) in change.conflicts.items()},
+        "no_base": change.no_base,
+        "pending_extras": describe_extras(change.unsent_extras) if executed else [],
+        "duplicate_of": change.kept_remote.id if change.kept_remote else None,
         "id": remote.id if remote else None,
         "url": remote.url if remote else None,
         "status": change.status if executed else "planned",
@@ -137,10 +143,13 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
                          "differ from the spec.")
         else:
             lines.append("Dry run: nothing to send; the tracker matches the spec.")
+    if c["duplicates"]:
+        lines.append(f"{c['duplicates']} twin issues (left by two runs at once) marked duplicate.")
     if c["conflicts"]:
         lines.append(
             "Conflicts were left alone: they changed in the tracker and in the file since the "
-            "last sync. Re-run with --force to overwrite the tracker's version."
+            "last sync (or the issue has no merge base to tell). Re-run with --force to overwrite "
+            "the tracker's version, or edit the file to match it."
         )
     return "\n".join(lines)
 
@@ -194,15 +203,26 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _fields(change: Change, executed: bool) -> list[str]:
+    """The fields and extras of a change; after a run, only the extras that were sent."""
+    if not executed or not change.extras:
+        return change.describe_fields()
+    return list(change.fields) + describe_extras([e for e in change.extras if e.ident in change.sent])
+
+
 def _change_line(change: Change, executed: bool) -> str:
     symbol = SYMBOLS[change.action]
     where = f" #{change.remote.id}" if change.remote is not None else ""
     text = f"{symbol} {change.key:<12} {change.title}"
-    fields = change.describe_fields()
+    fields = _fields(change, executed)
     if change.action == "update" and fields:
         text += f"  [{', '.join(fields)}]"
     elif change.action == "conflict":
         text += f"  [conflict: {', '.join(fields)}]"
+        if change.no_base:
+            text += " (no merge base: made before bases were kept, or its base line was removed)"
+    elif change.action == "duplicate" and change.kept_remote is not None:
+        text += f"  (issue{where} duplicates #{change.kept_remote.id}; marked duplicate)"
     elif change.action == "orphan":
         text += f"  (issue{where} is gone from the spec; left alone)"
     elif change.action == "create" and fields and len(fields) > len(change.fields):

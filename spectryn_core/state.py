@@ -1,10 +1,11 @@
-"""The sync state: what was last sent to, and seen in, the tracker - and the run lock.
+"""The sync state: a local cache of what was last sent to, and seen in, the tracker - and the run lock.
 
 One SQLite file per (tracker, target, spec file) in the platformdirs state folder. Every write to
 the tracker is committed here right after it succeeds, so a run killed at any moment (Ctrl-C,
 ``kill -9``, network loss) resumes without sending anything twice. SQLite gives the atomicity; WAL
 with ``synchronous=NORMAL`` survives a killed process (not a power cut, which only costs a
-re-discovery: identity never depends on this file, items are found again by key).
+re-discovery: identity never depends on this file, items are found again by key, and a tracker
+that keeps the merge base in its items - Bitbucket does - gives the base back too).
 
 Only digests of field values are stored - never values, never secrets.
 """
@@ -154,6 +155,10 @@ class SyncState:
         for key, ident, digest in self._db.execute("SELECT key, ident, digest FROM extras"):
             found.setdefault(key, {})[ident] = digest
         return found
+
+    def forget_extras(self, key: str) -> None:
+        """Forget what was sent to the item ``key`` (it is a new issue now)."""
+        self._db.execute("DELETE FROM extras WHERE key = ?", (key,))
 
     def record_extra(self, key: str, ident: str, digest: str) -> None:
         self._db.execute(

@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 from spectryn_core.apply import Applier, Progress
 from spectryn_core.desired import build_items
 from spectryn_core.errors import SpecError, SpectrynError, TrackerError, UsageError
-from spectryn_core.items import Connection, Item, RemoteItem
+from spectryn_core.items import Connection, Item, RemoteItem, value_digest
 from spectryn_core.model import Spec
-from spectryn_core.plan import Change, Plan, orphans, plan_item
+from spectryn_core.plan import (
+    EXTRAS,
+    Change,
+    Plan,
+    describe_extras,
+    extras_in_base,
+    orphans,
+    plan_item,
+)
 from spectryn_core.plugins import Plugins
 from spectryn_core.state import PENDING, RunLock, SyncState, state_file
 
@@ -144,10 +152,15 @@ def _sync(
                 applier.apply(plan)
             except TrackerError as error:  # stop, but still report what was done before it
                 result.error = error
+                stopped = f"the run stopped ({error.message})"
                 for change in plan.changes:
                     if change.status == "planned" and (change.pending or change.extras):
                         change.status = "skipped"
-                        change.error = change.error or f"not sent: the run stopped ({error.message})"
+                        change.error = change.error or f"not sent: {stopped}"
+                    elif change.status == "done" and change.unsent_extras:
+                        unsent = ", ".join(describe_extras(change.unsent_extras))
+                        note = f"not sent: {unsent} ({stopped}; the next run sends them)"
+                        change.error = f"{change.error}; {note}" if change.error else note
         result.requests = connection.request_count()
         return result
     finally:
@@ -198,14 +211,26 @@ def make_plan(
         if rendered.skip:
             continue
         existing = remote.get(item.key)
-        done = dict(extras_state.get(item.key, {}))
+        known = state_items.get(item.key)
+        done: dict[str, str] = {}
+        if existing is not None and known is not None and known.remote_id == existing.id:
+            # trust what the state recorded only while the issue it was sent to still exists
+            done = dict(extras_state.get(item.key, {}))
         extras = item.extras()
-        unsure = item.key not in state_items or any(d.startswith(PENDING) for d in done.values())
-        if existing is not None and unsure and extras:
+        if existing is not None:
+            confirmed = extras_in_base(item, existing.base)
+            fresh = {i: d for i, d in confirmed.items() if done.get(i) != d}
+            if fresh:
+                discovered[item.key] = fresh
+                done.update(fresh)
+        missing = [e for e in extras if done.get(e.ident) != e.digest]
+        unsure = (known is None or known.remote_id != (existing.id if existing else None)
+                  or any(d.startswith(PENDING) for d in done.values()))
+        if existing is not None and unsure and missing:
             present = hooks.read_extras(connection=connection, item=item, remote=existing) or set()
             found = {e.ident: e.digest for e in extras if e.ident in present}
             if found:
-                discovered[item.key] = found
+                discovered.setdefault(item.key, {}).update(found)
                 done.update(found)
         change = plan_item(item, rendered, existing, state_items.get(item.key), done, force=force)
         skipped = [e for e in change.extras if e.kind in unsupported]
@@ -216,12 +241,47 @@ def make_plan(
             kinds = sorted({e.kind.replace("_", " ") for e in skipped})
             _add_warnings(plan, [f"this tracker does not support {', '.join(kinds)}s; not sent"])
         plan.changes.append(change)
+        if existing is not None and existing.twins:
+            plan.changes.extend(_twins(hooks, plan, item, existing))
     selected = {item.key for item in items}
     for change in orphans(all_items, remote, set(state_items)):
         parent = change.key.rsplit(".", 1)[0]
         if len(selected) == len(all_items) or parent in selected:
             plan.changes.append(change)
     return plan, discovered
+
+
+def untouched(remote: RemoteItem) -> bool:
+    """True when ``remote`` carries a base and every field still has the value it records."""
+    if not remote.base:
+        return False
+    return all(
+        name not in remote.fields or value_digest(remote.fields[name])[: len(digest)] == digest
+        for name, digest in remote.base.items() if name != EXTRAS
+    )
+
+
+def _twins(hooks: Any, plan: Plan, item: Item, kept: RemoteItem) -> list[Change]:
+    """Later issues carrying the key of ``kept``: marked duplicates when spectryn made them and
+    nobody touched them since (and the tracker can do it), else reported with both links."""
+    changes: list[Change] = []
+    can = bool(hooks.resolve_duplicate.get_hookimpls())
+    for twin in kept.twins:
+        if twin.fields.get("state") == "duplicate":
+            continue
+        if can and untouched(twin):
+            changes.append(Change(item.key, item.kind, item.title, "duplicate", item=item,
+                                  remote=twin, kept_remote=kept))
+            continue
+        why = ("it was changed since spectryn made it" if twin.base
+               else "spectryn did not make it, or it was made before merge bases were kept")
+        if not can:
+            why = "this tracker plugin cannot mark duplicates"
+        _add_warnings(plan, [
+            f"two issues carry key {item.key}: #{kept.id} {kept.url} (kept) and #{twin.id} "
+            f"{twin.url} ({why}); left open - close one by hand"
+        ])
+    return changes
 
 
 def _add_warnings(plan: Plan, warnings: list[str]) -> None:

@@ -46,7 +46,8 @@ def test_story_content_has_every_part_and_refs() -> None:
     assert "[ ]" not in content and "[x]" not in content  # Bitbucket shows task-list brackets literally
     assert "## Technical Notes\n\nUse JWT." in content
     assert "**Story Points:** 5" in content
-    assert "- #13 US-001.1: Login form\n- US-001.2: Validation" in content
+    # subtasks by key even when their ids are known: the story never waits for its children
+    assert "- US-001.1: Login form\n- US-001.2: Validation" in content
     assert "- pull request #456" in content
     assert content.endswith("Labels: story, frontend")
     assert fields["milestone"] == "Q1 2024" and fields["component"] == "Frontend"
@@ -87,7 +88,7 @@ def test_epic_is_skipped_in_milestone_mode_and_an_issue_in_issue_mode() -> None:
     assert render(items["EPIC-001"], {}, ctx()).skip
     fields = render(items["EPIC-001"], {"US-001": RemoteItem("US-001", "12")}, ctx(epic_mode="issue")).fields
     assert fields["title"] == "EPIC-001: User Authentication"
-    assert "- #12 US-001: Login Feature\n- US-002: Logout" in fields["content"]
+    assert "- US-001: Login Feature\n- US-002: Logout" in fields["content"]
     assert fields["content"].endswith("Labels: epic")
     story = render(items["US-002"], {"EPIC-001": RemoteItem("EPIC-001", "5")}, ctx(epic_mode="issue")).fields
     assert "Epic: #5 EPIC-001" in story["content"]
@@ -144,3 +145,25 @@ def test_acceptance_criteria_in_the_old_task_list_form_are_kept_not_rewritten() 
     assert render(items["US-001"], edited, ctx()).fields["content"] == new  # a real change: new form
     same = {"US-001": RemoteItem("US-001", "12", fields={"content": new})}
     assert render(items["US-001"], same, ctx()).fields["content"] == new
+
+
+def test_base_line_round_trips_and_is_left_out_of_the_content() -> None:
+    from spectryn_bitbucket.render import split_base, with_base
+
+    base = {"title": "1a2b3c4d", "content": "0f0f0f0f", "extras": "abc123.def456"}
+    raw = with_base("Some text\n\nLabels: story", base)
+    assert raw.endswith("\n\n[//]: # (spectryn:1 t=1a2b3c4d c=0f0f0f0f x=abc123.def456)")
+    back = remote_fields(issue_json(7, {"title": "US-1: T", "content": raw.replace("\n", "\r\n")}))
+    assert back["content"] == "Some text\n\nLabels: story"
+    assert split_base(raw) == ("Some text\n\nLabels: story", base)
+    assert split_base("Some text") == ("Some text", None)
+    # a damaged line is no base (and still not shown as content)
+    assert split_base("Some text\n\n[//]: # (spectryn:1 t=XYZ!)") == ("Some text", None)
+
+
+def test_old_child_lists_with_ids_read_as_the_current_form() -> None:
+    old = ("Intro\n- #3 US-009.1: not a list of ours\n\n## Subtasks\n\n- #13 US-001.1: Login form\n"
+           "- #14 US-001.2: Validation\n\nLabels: story")
+    back = remote_fields(issue_json(7, {"title": "US-001: T", "content": old}))["content"]
+    assert "- US-001.1: Login form\n- US-001.2: Validation" in back
+    assert "- #3 US-009.1: not a list of ours" in back  # outside the child list: as written

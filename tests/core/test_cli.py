@@ -30,7 +30,7 @@ def test_dry_run_json_is_one_object_with_counts_and_items(cwd, capsys):
     assert main(["--markdown", "EPIC.md", "--tracker", "memory", "--output", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["executed"] is False
-    assert out["counts"] == {"created": 4, "updated": 0, "unchanged": 0, "conflicts": 0,
+    assert out["counts"] == {"created": 4, "updated": 0, "unchanged": 0, "conflicts": 0, "duplicates": 0,
                              "orphans": 0, "errors": 0}
     first = out["items"][0]
     assert set(first) >= {"key", "action", "fields", "id", "url", "status"}

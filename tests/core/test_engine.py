@@ -101,12 +101,13 @@ def test_first_sync_creates_each_item_once_and_links_parents(h):
     assert sorted(issues) == ["US-001", "US-001.1", "US-001.2", "US-002"]
     parent_id = next(i for i, v in h.tracker.issues.items() if v["title"].startswith("US-001:"))
     assert f"Parent: #{parent_id}" in issues["US-001.1"]["content"]
-    # the story names its subtasks by id once they exist (one fix-up update)
-    assert "#" in issues["US-001"]["content"].split("- ")[1]
+    # the story lists its subtasks by key: no id that does not exist yet, so no second write
+    assert "- US-001.1\n- US-001.2" in issues["US-001"]["content"]
     creates = [w for w in h.tracker.write_log if w[0] == "create"]
     updates = [w for w in h.tracker.write_log if w[0] == "update"]
     assert len(creates) == 4
-    assert [u[1] for u in updates] == ["US-001"]
+    # one more update: the story's base now confirms the comment sent after it was created
+    assert updates == [("update", "US-001", ())]
     assert issues["US-001"]["state"] == "open" and issues["US-001"]["priority"] == "critical"
     assert issues["US-001.1"]["state"] == "resolved"
     assert len(h.tracker.comments) == 1

@@ -15,8 +15,26 @@ def state(**fields: tuple[str, str]) -> ItemState:
                                           for k, (s, r) in fields.items()})
 
 
-def test_no_state_means_the_spec_wins():
-    assert diff_fields({"title": "a"}, {"title": "b"}, None) == (["title"], [], [])
+def test_no_base_at_all_means_a_conflict_never_an_overwrite():
+    assert diff_fields({"title": "a"}, {"title": "b"}, None) == ([], ["title"], [])
+
+
+def test_a_field_missing_from_an_existing_base_is_sent():
+    # the spec started naming the field (a priority added, a milestone that now exists)
+    assert diff_fields({"p": "high"}, {"p": "low"}, None, {"t": "00000000"}) == (["p"], [], [])
+
+
+def test_tracker_carried_base_decides_without_state():
+    base = {"t": value_digest("old")[:8]}
+    assert diff_fields({"t": "new"}, {"t": "old"}, None, base) == (["t"], [], [])
+    assert diff_fields({"t": "old"}, {"t": "edited"}, None, base) == ([], [], ["t"])
+    assert diff_fields({"t": "new"}, {"t": "edited"}, None, base) == ([], ["t"], [])
+
+
+def test_tracker_base_wins_over_an_older_state():
+    # another runner synced "mid" since this machine's state recorded "old"
+    base = {"t": value_digest("mid")[:8]}
+    assert diff_fields({"t": "mid"}, {"t": "edited"}, state(t=("old", "old")), base) == ([], [], ["t"])
 
 
 def test_equal_values_need_nothing_whatever_the_state():

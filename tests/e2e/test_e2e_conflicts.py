@@ -81,15 +81,22 @@ def test_edited_in_bitbucket_only_is_kept(secret_world_factory: Any) -> None:
                                                                                   "priority"}
 
 
-def test_conflict_after_crash_recovery_is_still_detected(secret_world_factory: Any) -> None:
-    """State lost (deleted) after an edit in Bitbucket: with no record, the file wins - the
-    documented behaviour of a first sync - and nothing is duplicated."""
+def test_an_edit_that_also_removed_the_base_line_survives_a_lost_state(
+        secret_world_factory: Any) -> None:
+    """State lost (deleted) after a person replaced the whole content, base line included: no
+    merge base is left, so the difference is a conflict showing both values - never a silent
+    overwrite - until ``--force``; nothing is duplicated."""
     world = secret_world_factory()
     assert world.sync().code == 0
     number = edit_in_bitbucket(world, "US-004", {"content": {"raw": BITBUCKET_EDIT}})
     for path in world.state_dir.rglob("*.sqlite*"):
         path.unlink()
     done = world.sync()
-    assert done.code == 0, done.err
-    assert content_of(world, number) != BITBUCKET_EDIT
+    assert content_of(world, number) == BITBUCKET_EDIT
+    assert "! US-004" in done.out and "no merge base" in done.out, done.out
+    assert f"-{BITBUCKET_EDIT}" in done.out
     assert world.duplicates() == {}
+    forced = world.sync("EPIC.md", "--force")
+    assert forced.code == 0, forced.err
+    assert content_of(world, number) != BITBUCKET_EDIT
+    assert "[//]: # (spectryn:1 " in content_of(world, number)  # it has a base again

@@ -1,7 +1,9 @@
 """An in-memory tracker plugin for engine tests: keeps issues in a dict and counts writes.
 
-It renders like a real tracker does: the story's content lists its subtasks with their ids
-(``#3``), a subtask names its parent, so the engine's create-then-fix-up order is exercised.
+It renders like a real tracker does: the story's content lists its subtasks by key, a subtask
+names its parent by id (``Parent: #3``), so parents must be written before their children. Like
+Bitbucket it keeps the merge base with each issue (``keep_base``; switch it off to act as a
+third-party plugin that does not), and reports two issues with one key as twins.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class MemoryTracker:
         self.fail_comments = False  # add_comment raises ItemError
         self.crash_after: int | None = None  # raise KeyboardInterrupt after this many writes
         self.epics_as_issues = False  # epics become issues; a story's content names its epic
+        self.keep_base = True  # store the merge base with each issue (like Bitbucket)
+        self.bases: dict[str, dict[str, str]] = {}
+        self.drop_from_answers: set[str] = set()  # fields left out of update answers
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -56,10 +61,15 @@ class MemoryTracker:
                                      "priority": None}
         return issue_id
 
+    def id_of(self, key: str) -> str:
+        return next(i for i, v in self.issues.items() if v["title"].split(":", 1)[0] == key)
+
     def _remote(self, issue_id: str) -> RemoteItem:
         issue = self.issues[issue_id]
         key = issue["title"].split(":", 1)[0]
-        return RemoteItem(key, issue_id, f"mem://{issue_id}", dict(issue))
+        base = self.bases.get(issue_id) if self.keep_base else None
+        return RemoteItem(key, issue_id, f"mem://{issue_id}", dict(issue),
+                          base=dict(base) if base is not None else None)
 
     def _count_write(self, what: str, key: str, fields: tuple[str, ...]) -> None:
         with self._lock:
@@ -76,7 +86,9 @@ class MemoryTracker:
 
     @hookimpl
     def open_tracker(self, config: Any) -> Connection:
-        return MemoryConnection(self)
+        connection = MemoryConnection(self)
+        connection.keeps_base = self.keep_base
+        return connection
 
     @hookimpl
     def check_tracker(self, connection: Connection) -> list[str]:
@@ -85,7 +97,14 @@ class MemoryTracker:
     @hookimpl
     def read_items(self, connection: Connection, items: list[Any]) -> list[RemoteItem]:
         self.reads += 1
-        return [self._remote(issue_id) for issue_id in sorted(self.issues, key=int)]
+        found: dict[str, RemoteItem] = {}
+        for issue_id in sorted(self.issues, key=int):
+            remote = self._remote(issue_id)
+            if remote.key in found:
+                found[remote.key].twins.append(remote)
+            else:
+                found[remote.key] = remote
+        return list(found.values())
 
     @hookimpl
     def render_item(self, connection: Connection, item: Any, refs: dict[str, RemoteItem]) -> Rendered:
@@ -93,14 +112,13 @@ class MemoryTracker:
             return Rendered({}, skip=True)
         lines = [getattr(item.source, "description", "") or ""]
         for child in item.children:
-            ref = refs.get(child)
-            lines.append(f"- {'#' + ref.id + ' ' if ref else ''}{child}")
-        if item.parent and item.kind == "subtask":
-            ref = refs.get(item.parent)
-            lines.append(f"Parent: {'#' + ref.id if ref else item.parent}")
+            lines.append(f"- {child}")
         if item.parent and item.kind == "story" and self.epics_as_issues:
             ref = refs.get(item.parent)
             lines.append(f"Epic: {'#' + ref.id if ref else item.parent}")
+        if item.parent and item.kind == "subtask":
+            ref = refs.get(item.parent)
+            lines.append(f"Parent: {'#' + ref.id if ref else item.parent}")
         return Rendered({
             "title": f"{item.key}: {item.title}",
             "content": "\n".join(lines).strip(),
@@ -109,7 +127,8 @@ class MemoryTracker:
         })
 
     @hookimpl
-    def create_item(self, connection: Connection, item: Any, fields: dict[str, Any]) -> RemoteItem:
+    def create_item(self, connection: Connection, item: Any, fields: dict[str, Any],
+                    base: dict[str, str]) -> RemoteItem:
         if item.key in self.fail_on:
             raise ItemError(f"{item.key}: refused by the test tracker")
         if item.key in self.abort_on:
@@ -118,18 +137,31 @@ class MemoryTracker:
         with self._lock:
             issue_id = str(next(self._ids))
             self.issues[issue_id] = dict(fields)
+            self.bases[issue_id] = dict(base)
         return self._remote(issue_id)
 
     @hookimpl
     def update_item(self, connection: Connection, item: Any, remote: RemoteItem,
-                    changes: dict[str, Any]) -> RemoteItem:
+                    changes: dict[str, Any], base: dict[str, str]) -> RemoteItem:
         if item.key in self.fail_on:
             raise ItemError(f"{item.key}: refused by the test tracker")
         if remote.id not in self.issues:
             raise TrackerError(f"issue {remote.id} vanished")
         self._count_write("update", item.key, tuple(sorted(changes)))
         self.issues[remote.id].update(changes)
-        return self._remote(remote.id)
+        self.bases[remote.id] = dict(base)
+        answer = self._remote(remote.id)
+        for name in self.drop_from_answers:
+            answer.fields.pop(name, None)
+        return answer
+
+    @hookimpl
+    def resolve_duplicate(self, connection: Connection, item: Any, duplicate: RemoteItem,
+                          kept: RemoteItem) -> bool:
+        self._count_write("duplicate", item.key, (kept.id,))
+        self.comments.setdefault(duplicate.id, []).append(f"duplicate of #{kept.id}")
+        self.issues[duplicate.id]["state"] = "duplicate"
+        return True
 
     @hookimpl
     def read_extras(self, connection: Connection, item: Any, remote: RemoteItem) -> set[str]:
