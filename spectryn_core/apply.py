@@ -67,7 +67,8 @@ class Applier:
         self._resolve_duplicates([c for c in active if c.action == "duplicate"])
         self._send_extras([c for c in active if c.key not in self._failed and c.extras
                            and c.action != "duplicate"])
-        self._confirm_extras([c for c in active if c.sent and c.key not in self._failed])
+        self._confirm_extras([c for c in active if (c.sent or c.unconfirmed)
+                              and c.key not in self._failed])
         self._record_baselines([c for c in active if c.action == "unchanged"])
 
     def planned_writes(self, plan: Plan) -> int:

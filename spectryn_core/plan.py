@@ -72,6 +72,9 @@ class Change:
     sent: set[str] = field(default_factory=set)
     #: For a ``duplicate``: the issue kept for this key.
     kept_remote: RemoteItem | None = None
+    #: Extras found on the tracker by reading them back that the item's base does not confirm
+    #: yet (sent by a run that was killed): apply confirms them in the base.
+    unconfirmed: bool = False
 
     @property
     def unsent_extras(self) -> list[Extra]:

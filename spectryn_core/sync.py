@@ -233,6 +233,11 @@ def make_plan(
                 discovered.setdefault(item.key, {}).update(found)
                 done.update(found)
         change = plan_item(item, rendered, existing, state_items.get(item.key), done, force=force)
+        change.unconfirmed = bool(
+            existing is not None and existing.base is not None
+            and set(extras_in_base(item, existing.base)) != {i for i in done if i in
+                                                             {e.ident for e in extras}}
+        )
         skipped = [e for e in change.extras if e.kind in unsupported]
         if skipped:
             change.extras = [e for e in change.extras if e.kind not in unsupported]

@@ -35,6 +35,29 @@ def set_faults(req: Request) -> Response:
         raise ApiError(400, str(exc)) from None
 
 
+def get_hold(req: Request) -> Response:
+    """``GET /_sandbox/hold``: ``{"active", "waiting", "held"}``."""
+    return Response(200, req.ctx.faults.hold.status())
+
+
+def set_hold(req: Request) -> Response:
+    """``POST /_sandbox/hold`` with ``{"method", "path_suffix", "count", "timeout"}``: the next
+    ``count`` matching API requests (0: all) wait until ``POST /_sandbox/release``."""
+    body = req.json()
+    if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+        raise ApiError(400, "Bad request", 'Send {"method": "POST", "path_suffix": "/issues", "count": 1}.')
+    try:
+        return Response(200, req.ctx.faults.hold.set(body["method"], str(body.get("path_suffix", "")),
+                                                     body.get("count", 1), body.get("timeout", 60.0)))
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def release_hold(req: Request) -> Response:
+    """``POST /_sandbox/release``: every held request goes on; the hold ends."""
+    return Response(200, req.ctx.faults.hold.release())
+
+
 def all_issues(req: Request) -> Response:
     """``GET /_sandbox/issues``: every issue, unpaginated, in Cloud's shape."""
     catalogs = {c: {e["name"]: e["id"] for e in req.ctx.store.catalog(c)} for c in CATALOGS}
@@ -59,6 +82,8 @@ def routes() -> list[Route]:
         Route("/_sandbox/reset-stats", {"POST": reset_stats}),
         Route("/_sandbox/faults", {"GET": get_faults, "POST": set_faults}),
         Route("/_sandbox/issues", {"GET": all_issues}),
+        Route("/_sandbox/hold", {"GET": get_hold, "POST": set_hold}),
+        Route("/_sandbox/release", {"POST": release_hold}),
     ]
     table += [Route(f"/_sandbox/{catalog}", {"POST": _adder(catalog)}) for catalog in CATALOGS]
     return table

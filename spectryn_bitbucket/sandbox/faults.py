@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from .hold import Hold
+
 SETTINGS = ("fail_rate", "drop_rate", "ambiguous_rate", "latency_ms", "rate_limit", "rate_window", "retry_after")
 
 # What to do with one API request.
@@ -50,6 +52,8 @@ class Faults:
         self.rate_window = rate_window
         self.retry_after = retry_after
         self._window: deque[float] = deque()
+        #: Requests held at a known point until a test releases them (see hold.py).
+        self.hold = Hold()
         self.validate()
 
     def validate(self) -> None:

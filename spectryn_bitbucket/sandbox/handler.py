@@ -100,6 +100,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         found = find_route(self.server.api_routes, request.path)
         template = found[0].stats_template(found[1]) if found else _DIGITS.sub("/{id}", request.path)
         ctx.stats.count(request.method, template)
+        ctx.faults.hold.pause(request.method, request.path)
         ctx.faults.sleep()
         decision = ctx.faults.decide(request.method)
         if decision.action == fault_kinds.RATE_LIMITED:

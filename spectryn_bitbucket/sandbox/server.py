@@ -163,6 +163,18 @@ class Sandbox:
         """Change fault settings while running (same as ``POST /_sandbox/faults``)."""
         return self.faults.update(settings)
 
+    def hold(self, method: str, path_suffix: str = "", count: int = 1) -> None:
+        """Make the next ``count`` matching API requests (0: all) wait until :meth:`release`."""
+        self.faults.hold.set(method, path_suffix, count)
+
+    def held(self) -> int:
+        """How many requests are waiting in the hold now."""
+        return int(self.faults.hold.status()["waiting"])
+
+    def release(self) -> None:
+        """Let held requests go and end the hold."""
+        self.faults.hold.release()
+
     def add_milestone(self, name: str) -> None:
         """Add a milestone, as an admin would in Repository settings."""
         self.store.add_catalog_entry("milestones", name)

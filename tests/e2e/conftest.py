@@ -125,8 +125,12 @@ class World:
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Every issue's synced fields by key, comparable across sandboxes: references to other
-        issues (``#12 US-001.2``) lose their number (after checking it is that key's issue),
-        and the issue's comments, attachment names and pull-request links are included."""
+        issues (``#12 US-001.2``) lose their number (after checking it is that key's issue), the
+        merge-base line is left out of the content (its digests cover those numbers) and only
+        its presence is kept, and the issue's comments, attachment names and pull-request links
+        are included."""
+        from spectryn_bitbucket.render import split_base
+
         store = self.sandbox.store
         records = store.issues()
         key_of = {int(r["id"]): r["title"].split(":", 1)[0] for r in records}
@@ -148,9 +152,11 @@ class World:
         for record in records:
             number = int(record["id"])
             key = key_of[number]
+            content, base = split_base(record.get("content_raw") or "")
             result[key] = {
                 "title": record["title"],
-                "content": strip_ids(record.get("content_raw") or ""),
+                "content": strip_ids(content),
+                "has_base": base is not None,
                 **{name: record.get(name) for name in
                    ("state", "kind", "priority", "milestone", "component", "version")},
                 "comments": sorted(c.get("raw") or "" for c in store.comments(number)),

@@ -164,17 +164,19 @@ def test_corrupted_state_warns_and_rediscovers(secret_world_factory: Any) -> Non
 
 def test_two_runs_at_once_never_interleave(secret_world_factory: Any, epic_writer: Any,
                                            keys_of: Any) -> None:
+    """The first run is held inside its first create (a sandbox hold, not a timing guess) while
+    the second starts on the same machine: the second refuses and sends nothing."""
     expected, total_writes = reference(secret_world_factory, epic_writer, 8, 2)
-    world = secret_world_factory(folder="race", latency_ms=250)
+    world = secret_world_factory(folder="race")
     epic_writer(world.tmp / "BIG.md", 8, 2)
+    world.sandbox.hold("POST", "/issues", count=1)
     first = world.start(*world.sync_args("BIG.md"))
     try:
-        deadline = time.monotonic() + 60
-        while world.writes() == 0 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert first.poll() is None, "the first run ended before the second started"
+        assert world.sandbox.faults.hold.wait_for_waiting(1, timeout=60), "no create was held"
+        assert first.poll() is None
         second = world.sync("BIG.md")
     finally:
+        world.sandbox.release()
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert second.code == 1, second.err

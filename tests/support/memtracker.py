@@ -45,6 +45,7 @@ class MemoryTracker:
         self.keep_base = True  # store the merge base with each issue (like Bitbucket)
         self.bases: dict[str, dict[str, str]] = {}
         self.drop_from_answers: set[str] = set()  # fields left out of update answers
+        self.shout_titles = False  # store titles upper-cased (a tracker that normalises)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -77,6 +78,12 @@ class MemoryTracker:
                 raise KeyboardInterrupt
             self.writes += 1
             self.write_log.append((what, key, fields))
+
+    def _normalised(self, fields: dict[str, Any]) -> dict[str, Any]:
+        if self.shout_titles and "title" in fields:
+            key, _, rest = fields["title"].partition(": ")
+            return {**fields, "title": f"{key}: {rest.upper()}"}
+        return fields
 
     # --- hooks --------------------------------------------------------------------------------
 
@@ -134,6 +141,7 @@ class MemoryTracker:
         if item.key in self.abort_on:
             raise TrackerError("Authentication failed", "the test tracker stopped the run")
         self._count_write("create", item.key, tuple(sorted(fields)))
+        fields = self._normalised(fields)
         with self._lock:
             issue_id = str(next(self._ids))
             self.issues[issue_id] = dict(fields)
@@ -148,7 +156,7 @@ class MemoryTracker:
         if remote.id not in self.issues:
             raise TrackerError(f"issue {remote.id} vanished")
         self._count_write("update", item.key, tuple(sorted(changes)))
-        self.issues[remote.id].update(changes)
+        self.issues[remote.id].update(self._normalised(changes))
         self.bases[remote.id] = dict(base)
         answer = self._remote(remote.id)
         for name in self.drop_from_answers:
