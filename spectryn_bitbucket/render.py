@@ -113,13 +113,12 @@ def split_base(text: str | None) -> tuple[str, dict[str, str] | None]:
     matches = list(BASE_LINE_RE.finditer(raw))
     if not matches:
         return normalise_content(raw), None
-    base: dict[str, str] | None = {}
+    base: dict[str, str] = {}
     for part in matches[-1]["body"].split():
         short, _, value = part.partition("=")
         name = _BASE_FIELDS.get(short)
         if name is None or not _BASE_VALUE_RE.match(value):
-            base = None
-            break
+            return normalise_content(BASE_LINE_RE.sub("", raw)), None
         base[name] = value
     return normalise_content(BASE_LINE_RE.sub("", raw)), base
 

@@ -64,7 +64,7 @@ def test_first_sync_then_noop(start) -> None:
     remotes = {r.key: r for r in tracker.read_items(connect(sb), items_of(sample_spec()))}
     assert remotes["US-001"].fields["milestone"] == "Q1 2024"
     assert "- US-001.1: " in remotes["US-001"].fields["content"]
-    assert "Parent: #%s US-001" % remotes["US-001"].id in remotes["US-001.1"].fields["content"]
+    assert f"Parent: #{remotes['US-001'].id} US-001" in remotes["US-001.1"].fields["content"]
 
 
 def test_base_is_carried_by_the_issue_and_kept_content_gets_the_new_base(start) -> None:

@@ -182,7 +182,7 @@ def test_a_run_stopping_error_lists_unsent_extras_as_pending(h):
     story = change_of(result, "US-001")
     assert story.status == "done" and "not sent: comment" in story.error
     text = to_text(result, verbose=True)
-    line = next(l for l in text.splitlines() if "US-001 " in l and "Pay by card" in l)
+    line = next(x for x in text.splitlines() if "US-001 " in x and "Pay by card" in x)
     assert "[+ comment]" not in line and "not sent: comment" in line
     item = next(i for i in to_json(result)["items"] if i["key"] == "US-001")
     assert item["pending_extras"] == ["comment"] and "comment" not in item["fields"]
