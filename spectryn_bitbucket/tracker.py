@@ -85,6 +85,12 @@ class BitbucketConnection(Connection):
         if self._client is not None:
             self._client.close()
 
+    def requests_for(self, write: str) -> int:
+        """A PR link checks the PR then comments (2); marking a duplicate reads its comments,
+        comments and sets the state (3); an issue's attachments go in one upload (the first 1,
+        the others 0); every other write is one request."""
+        return {"pull_request": 2, "duplicate": 3, "more_attachments": 0}.get(write, 1)
+
     def request_count(self) -> dict[str, int]:
         """Requests sent so far, ``{"read": n, "write": m}``."""
         return self._client.request_count() if self._client is not None else {"read": 0, "write": 0}

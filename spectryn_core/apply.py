@@ -22,6 +22,7 @@ those are found again by key on the next run.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -35,7 +36,13 @@ from spectryn_core.state import PENDING, ItemState, SyncState
 
 log = logging.getLogger("spectryn.apply")
 
-Progress = Callable[[int, int, str], None]
+#: ``progress(done, total, key, eta)``: requests sent so far in this apply, every request the plan
+#: will send, the item last written, and the seconds still to go (including waits for the tracker's
+#: request quota, when its plugin counts one), or None before there is anything to go by.
+Progress = Callable[[int, int, str, "float | None"], None]
+#: Up to this many creates, issues are created one at a time in the spec's order (a story, then
+#: its subtasks), so their numbers follow the file; above it, in parallel (see README).
+ORDERED_CREATES = 40
 #: One write to run: the change, the call, what to record on success, and whether it is the
 #: item's own write (True) or one of its extras (False).
 Task = tuple[Change, Callable[[], Any], Callable[[Change, Any], None], bool]
@@ -57,13 +64,22 @@ class Applier:
     writes: int = 0
     _failed: set[str] = field(default_factory=set)
     _total: int = 0
+    _started: float = 0.0
+    _base_count: int = 0
 
     def apply(self, plan: Plan) -> None:
         active = [c for c in plan.changes if c.item is not None and c.action != "conflict"]
-        self._total = self.planned_writes(plan)
+        self._total = self.planned_requests(plan)
+        self._started = time.monotonic()
+        self._base_count = sum(self.connection.request_count().values())
+        writes = [c for c in active if c.action != "duplicate" and c.pending]
+        creates = [c for c in writes if c.action == "create"]
+        if 1 < len(creates) <= ORDERED_CREATES:
+            for change in creates:  # file order: a parent always comes before its children
+                self._write_items([change])
+            writes = [c for c in writes if c.action != "create"]
         for level in LEVELS:
-            self._write_items([c for c in active if c.kind == level and c.action != "duplicate"
-                               and c.pending])
+            self._write_items([c for c in writes if c.kind == level])
         self._resolve_duplicates([c for c in active if c.action == "duplicate"])
         self._send_extras([c for c in active if c.key not in self._failed and c.extras
                            and c.action != "duplicate"])
@@ -71,22 +87,29 @@ class Applier:
                               and c.key not in self._failed])
         self._record_baselines([c for c in active if c.action == "unchanged"])
 
-    def planned_writes(self, plan: Plan) -> int:
-        """The writes applying ``plan`` makes when nothing fails: one per created or updated
-        item, one per extra, two per duplicate (its comment and its state), and one per item
-        whose extras are then confirmed in the base it carries."""
+    def planned_requests(self, plan: Plan) -> int:
+        """The requests applying ``plan`` sends when nothing fails: each created or updated
+        item, each extra, each duplicate marked, and one base update per item whose extras are
+        then confirmed in the base it carries - each at the tracker's cost
+        (:meth:`Connection.requests_for`)."""
+        cost = self.connection.requests_for
         total = 0
         for change in plan.changes:
             if change.item is None or change.action == "conflict":
                 continue
             if change.action == "duplicate":
-                total += 2
+                total += cost("duplicate")
                 continue
-            if change.action == "create" or change.fields:
-                total += 1
-            total += len(change.extras)
-            if change.extras and self.connection.keeps_base:
-                total += 1
+            if change.action == "create":
+                total += cost("create")
+            elif change.fields:
+                total += cost("update")
+            kinds = [extra.kind for extra in change.extras]
+            total += sum(cost(kind) for kind in kinds if kind != "attachment")
+            if "attachment" in kinds:
+                total += cost("attachment") + cost("more_attachments") * (kinds.count("attachment") - 1)
+            if (change.extras or change.unconfirmed) and self.connection.keeps_base:
+                total += cost("update")
         return total
 
     # --- passes -----------------------------------------------------------------------------
@@ -314,8 +337,21 @@ class Applier:
         else:
             self.writes += 1
             if self.progress is not None:
-                self.progress(self.writes, self._total, change.key)
+                done = sum(self.connection.request_count().values()) - self._base_count
+                total = max(self._total, done)
+                self.progress(done, total, change.key, self._eta(done, total))
         return None
+
+    def _eta(self, done: int, total: int) -> float | None:
+        """Seconds still to go: the pace so far, or the tracker's quota if that is slower."""
+        if done <= 0:
+            return None
+        left = total - done
+        eta = (time.monotonic() - self._started) / done * left
+        budget = self.connection.quota()
+        if budget is not None:
+            eta = max(eta, budget.seconds_until(left))
+        return eta
 
     def _fail(self, change: Change, message: str, whole: bool) -> None:
         """Record a failure. ``whole``: the item's own write failed (the change is failed, and an

@@ -433,14 +433,26 @@ def _start_log(config: Config, verbose: bool) -> Path | None:
     return runlog.start(_dir(config, "log"), verbose=verbose, secrets=config.secret_values())
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _progress_printer() -> Any:
     last = [0.0]
 
-    def show(done: int, total: int, key: str) -> None:
+    def show(done: int, total: int, key: str, eta: float | None = None) -> None:
         now = time.monotonic()
         if total >= 20 and (now - last[0] >= 1.0 or done == total):
             last[0] = now
-            print(f"progress: {done}/{total} written (last: {key})", file=sys.stderr, flush=True)
+            left = ""
+            if eta is not None and done < total:
+                left = f", about {_duration(eta)} left"
+            print(f"progress: {done}/{total} requests (last: {key}){left}", file=sys.stderr,
+                  flush=True)
 
     return show
 

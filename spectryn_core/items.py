@@ -183,6 +183,14 @@ class Connection:
         does not count one. Cheap: no request is sent."""
         return None
 
+    def requests_for(self, write: str) -> int:
+        """How many requests one write of this kind makes when nothing fails: ``create``,
+        ``update``, ``comment``, ``attachment`` (an item's first), ``more_attachments`` (each
+        further one of the same item: 0 for a tracker that uploads them together),
+        ``pull_request``, ``duplicate``. Progress counts every request the plan will send with
+        it; the default is one each."""
+        return 1
+
 
 def file_digest(path: Path) -> str:
     """A short sha256 of a regular file, read in chunks (memory stays flat for any size).

@@ -224,3 +224,21 @@ def test_the_base_line_is_hidden_markdown(world: Any) -> None:
     assert MarkdownIt("commonmark").render(line).strip() == ""
     assert line not in MarkdownIt("commonmark").render(raw)
 
+
+
+def test_small_first_sync_numbers_issues_in_spec_order_and_progress_counts_every_request(
+        world: Any, epic_writer: Any) -> None:
+    """Up to 40 creates go one at a time in file order (a story, then its subtasks), so issue
+    numbers follow the spec; the progress total is every request the run sends."""
+    epic_writer(world.tmp / "BIG.md", 8, 2, comments_every=4)
+    run = world.sync("BIG.md")
+    assert run.code == 0, run.err
+    by_id = sorted(world.issues(), key=lambda i: int(i["id"]))
+    keys = [i["title"].split(":", 1)[0] for i in by_id]
+    spec_order = [k for n in range(1, 9) for k in (f"US-{n:03d}", f"US-{n:03d}.1", f"US-{n:03d}.2")]
+    assert keys == spec_order
+    lines = [line for line in run.err.splitlines() if line.startswith("progress: ")]
+    assert lines, run.err
+    done, total = lines[-1].split()[1].split("/")
+    # 24 creates, 2 comments and 2 base confirmations: all writes, no lookups
+    assert int(done) == int(total) == world.writes() == 24 + 2 + 2
