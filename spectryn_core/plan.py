@@ -121,19 +121,23 @@ class Plan:
 
 
 def field_base(
-    name: str, state: ItemState | None, base: dict[str, str] | None
+    name: str, state: ItemState | None, base: dict[str, str] | None, have: Any = None
 ) -> tuple[str, str] | None:
     """The merge base of one field as (digest sent, digest seen back), or None when unknown.
 
-    The tracker-carried ``base`` wins (another runner may have synced since this machine did);
-    the state's pair is used with it when both describe the same sync (then it also knows what
-    the tracker answered, if it normalised the value)."""
+    The tracker-carried ``base`` wins (another runner may have synced since this machine did),
+    with two exceptions where the state is the newer agreement: it describes the same sync (then
+    it also knows what the tracker answered, if it normalised the value), or the tracker's value
+    ``have`` is the one the state last saw and not the base's (``spectryn pull`` brought it into
+    the spec, or this machine's sync was answered with it)."""
     last = state.fields.get(name) if state else None
     if base is not None:
         digest = base.get(name)
         if digest is None:
             return None
         if last is not None and last[0][: len(digest)] == digest:
+            return last
+        if last is not None and _matches(have, last[1]) and not _matches(have, digest):
             return last
         return digest, digest
     return last
@@ -158,7 +162,7 @@ def diff_fields(
         have = remote.get(name)
         if value_digest(wanted) == value_digest(have):
             continue
-        last = field_base(name, state, base)
+        last = field_base(name, state, base, have)
         if last is None:
             (conflict if no_base else update).append(name)
             continue
@@ -195,7 +199,7 @@ def new_base(
         if name in sent or (remote is not None and value_digest(wanted) == value_digest(have.get(name))):
             result[name] = base_digest(wanted)
             continue
-        last = field_base(name, state, old)
+        last = field_base(name, state, old, have.get(name))
         if last is not None:
             result[name] = last[0][: len(base_digest(None))]
     tags = [extra_tag(e) for e in item.extras() if extras_done.get(e.ident) == e.digest]

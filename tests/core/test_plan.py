@@ -93,3 +93,12 @@ def test_a_field_without_a_base_does_not_stop_the_fields_after_it():
                                          {"a": "old", "b": "old", "c": "same"},
                                          state(b=("old", "old")))
     assert (update, conflict, kept) == (["a", "b"], [], [])
+
+
+def test_state_newer_than_the_tracker_base_wins_when_the_tracker_holds_what_it_saw():
+    # spectryn pull brought the tracker's "resolved" into the spec and recorded it in the state;
+    # the base still says "open": a later spec edit back to "open" is an update
+    base = {"s": value_digest("open")[:8]}
+    pulled = state(s=("resolved", "resolved"))
+    assert diff_fields({"s": "open"}, {"s": "resolved"}, pulled, base) == (["s"], [], [])
+    assert diff_fields({"s": "resolved"}, {"s": "resolved"}, pulled, base) == ([], [], [])

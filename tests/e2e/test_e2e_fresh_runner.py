@@ -110,7 +110,7 @@ def test_both_sides_edit_is_a_conflict_in_the_plan_and_in_json(world: Any) -> No
 
     text = runner(world, "text").sync(execute=False)
     assert "! US-002" in text.out and "[conflict: content]" in text.out, text.out
-    assert "tracker 'Edited in Bitbucket.'" in text.out
+    assert "-Edited in Bitbucket." in text.out
     as_json = runner(world, "json").sync("EPIC.md", "--output", "json", execute=False)
     result = json.loads(as_json.out)
     item = next(i for i in result["items"] if i["key"] == "US-002")
