@@ -241,5 +241,6 @@ def test_new_attachments_of_an_issue_go_in_one_upload(world):
     (folder / "flow.txt").write_bytes(b"changed")
     world.sandbox.reset_stats()
     assert world.sync().code == 0
-    assert world.sandbox.stats()["writes"] == 1  # one upload for the changed file
+    # one upload for the changed file, then the story's base confirms it (issue 17)
+    assert world.sandbox.stats()["writes"] == 2
     assert sorted(attachments_of(world, story["id"])) == ["flow.txt", "mockup.png", "spec.pdf"]
