@@ -62,11 +62,11 @@ def test_429_without_retry_after_is_waited_out(world_factory: Any, epic_writer: 
 
 def test_consecutive_runs_share_one_budget(world_factory: Any, epic_writer: Any) -> None:
     world = world_factory(rate_limit=40, rate_window=600.0)
-    spec = epic_writer(world.tmp / "BIG.md", 6, 2)  # about 26 requests
+    spec = epic_writer(world.tmp / "BIG.md", 7, 2)  # about 26 requests (21 creates, a comment...)
     first = world.sync("BIG.md", "--max-wait", "0", env=paced(600.0))
     assert first.code == 0, first.err
     spec.write_text(spec.read_text().replace("| Part ", "| Piece ").replace("Story number", "Story no."))
-    # 19 more: alone it would fit in 40, after the first run not - and it may not wait
+    # 22 more: alone they would fit in 40, after the first run not - and it may not wait
     second = world.sync("BIG.md", "--max-wait", "0", env=paced(600.0))
     assert second.code == 1, second.err
     assert "Rate limit: stopped rather than wait" in second.err
