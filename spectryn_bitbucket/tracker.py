@@ -219,7 +219,7 @@ def read_items(
         remote.twins = [remote_item(issue, key) for issue in later]
         remotes.append(remote)
     _learn_names(conn, items, remotes)
-    _learn_users(conn, items, found.values())
+    _learn_users(conn, items, [issue for same in found.values() for issue in same])
     return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
 
 
