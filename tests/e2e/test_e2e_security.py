@@ -52,7 +52,7 @@ def test_attachment_elsewhere_in_the_git_work_tree_is_uploaded_with_a_safe_name(
     [issue] = world.issues()
     assert attachment_names(world, issue["id"]) == [".._plan.txt"]
     assert world.sync("docs/EPIC.md").code == 0
-    assert world.writes() == 2  # the issue and its attachment, once
+    assert world.writes() == 3  # the issue, its attachment once, the base confirming it
 
 
 def test_digest_of_a_large_attachment_keeps_memory_flat(world: Any) -> None:
