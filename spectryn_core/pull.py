@@ -29,6 +29,7 @@ from spectryn_core.items import Item, RemoteItem, value_digest
 from spectryn_core.mappers import resolve
 from spectryn_core.model import PRIORITIES, STATUSES
 from spectryn_core.multi import TrackerView, gone_keys, parse_all
+from spectryn_core.plan import field_base
 from spectryn_core.spec_edits import FileEdit, SpecEdit, edit_file
 from spectryn_core.spec_files import SpecFile
 from spectryn_core.state import ItemState, RunLock, SyncState, state_file
@@ -194,20 +195,27 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
 
 def _compare(item: Item, name: str, wanted: Any, existing: RemoteItem,
              known: ItemState | None) -> Any:
-    """The tracker's value when it should be pulled, a :class:`PullConflict`, or None."""
+    """The tracker's value when it should be pulled, a :class:`PullConflict`, or None.
+
+    The merge base is the engine's (:func:`spectryn_core.plan.field_base`): the one the issue
+    carries, or the local state's when that is the newer agreement."""
     have = existing.fields.get(name)
     if value_digest(wanted) == value_digest(have):
         return None
-    last = known.fields.get(name) if known else None
+    last = field_base(name, known, existing.base, have)
     if last is None:
         return PullConflict(item.key, PULLED_FIELDS[name], wanted, have,
                             "no record of the last sync to tell which side changed")
     sent, seen = last
-    tracker_changed = value_digest(have) != seen
-    file_changed = value_digest(wanted) != sent
+    tracker_changed = not _matches(have, seen)
+    file_changed = not _matches(wanted, sent)
     if tracker_changed and file_changed:
         return PullConflict(item.key, PULLED_FIELDS[name], wanted, have, "changed in the spec and in the tracker")
     return have if tracker_changed and have is not None else None
+
+
+def _matches(value: Any, digest: str) -> bool:
+    return value_digest(value)[: len(digest)] == digest
 
 
 def _spec_words(connection: Any, mappers: Any, item: Item, name: str, value: Any, tracker: str,

@@ -69,15 +69,25 @@ def test_pull_brings_tracker_edits_back_and_leaves_conflicts(world: Any) -> None
     assert [(c["key"], c["field"]) for c in file["conflicts"]] == [("US-004", "status")]
 
 
-def test_pull_without_a_record_of_the_last_sync_changes_nothing(world: Any) -> None:
+def test_a_fresh_runner_pulls_by_the_issues_base_and_no_base_is_a_conflict(world: Any) -> None:
     assert world.sync().code == 0
     edit_in_bitbucket(world, "US-001", {"state": "resolved"})
     spec = world.tmp / "EPIC.md"
-    before = spec.read_bytes()
-    fresh = {"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-state")}
+    fresh = {"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-state")}  # a CI runner: no local state
     out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute", env=fresh)
     assert out.code == 0, out.err
-    assert "! US-001" in out.out and "no record of the last sync" in out.out
+    assert "< US-001" in out.out and "| **Status** | ✅ Done |\n| **Component** | Frontend |" in spec.read_text()
+
+    # a base line deleted by hand: a difference cannot be told apart, so it is left alone
+    issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
+    content = world.sandbox.store.issue(int(issue["id"]))["content_raw"]
+    kept = "\n".join(line for line in content.split("\n") if not line.startswith("[//]: # (spectryn"))
+    edit_in_bitbucket(world, "US-002", {"state": "resolved", "content": {"raw": kept}})
+    before = spec.read_bytes()
+    out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute",
+                    env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresher-state")})
+    assert out.code == 0, out.err
+    assert "! US-002" in out.out and "no record of the last sync" in out.out
     assert spec.read_bytes() == before
 
 
