@@ -95,6 +95,7 @@ def test_progress_reports_every_request_until_done_equals_total(tmp_path):
     writes = len(h.tracker.write_log)  # 4 creates, 1 comment, 1 base confirmation
     assert [c[:2] for c in calls] == [(n, writes) for n in range(1, writes + 1)]
     assert calls[-1][3] == 0.0
+    assert {c[2] for c in calls} == {"US-001", "US-001.1", "US-001.2", "US-002"}
 
 
 def test_extra_tags_in_tracker_bases_are_stable_across_versions():

@@ -273,6 +273,9 @@ def test_quota_says_how_long_until_requests_can_have_been_sent():
     assert paused.seconds_until(1) == 50.0  # a pause the server asked for wins
     uncounted = Quota(limit=0, window=0.0, remaining=0, next_slot_in=7.0)
     assert uncounted.seconds_until(3) == 7.0 and uncounted.seconds_until(0) == 0.0
+    assert uncounted.seconds_until(1) == 7.0
+    single = Quota(limit=1, window=60.0, remaining=0, next_slot_in=0.0, frees_in=(30.0,))
+    assert single.seconds_until(1) == 30.0
 
 
 class Exploding(MemoryTracker):
