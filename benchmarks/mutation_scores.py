@@ -45,15 +45,15 @@ def main() -> None:
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         tally: Counter[str] = Counter()
         for name, code in codes.items():
-            if name in equivalent and code is not None:
-                tally["equivalent"] += 1
-            elif code in KILLED:
+            if code in KILLED:
                 tally["killed"] += 1
-            elif code in NO_TESTS:
+            elif code in NO_TESTS and name not in equivalent:
                 tally["no tests"] += 1
                 survivors.append(f"{name}  (no tests)")
             elif code is None:
                 tally["not checked"] += 1
+            elif name in equivalent:  # a survivor judged equivalent (a killed one is counted killed)
+                tally["equivalent"] += 1
             else:
                 tally["survived"] += 1
                 survivors.append(name)

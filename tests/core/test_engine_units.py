@@ -363,6 +363,18 @@ def test_extras_a_tracker_cannot_take_are_named_in_a_warning(h):
     result = h.run()
     assert "this tracker does not support pull requests; not sent" in result.plan.warnings
     assert not h.tracker.pr_links
+    assert [w[0] for w in h.tracker.write_log if w[0] in ("attachment", "pr")] == ["attachment"]
+    again = h.run()
+    assert {c.action for c in again.plan.changes} == {"unchanged"}
+
+
+def test_a_file_no_parser_reads_says_which_extra_to_install(h):
+    h.spec = h.spec.with_suffix(".txt")
+    h.spec.write_text("# EPIC-001: Checkout\n")
+    with pytest.raises(UsageError) as raised:
+        h.run(execute=False)
+    assert raised.value.message == f"{h.spec}: no installed parser reads this file"
+    assert raised.value.hint == "pip install 'spectryn[markdown]'"
 
 
 def test_a_run_stopped_by_an_error_reports_the_unsent_items_as_skipped(h):
