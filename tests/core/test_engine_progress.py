@@ -104,3 +104,25 @@ def test_extra_tags_in_tracker_bases_are_stable_across_versions():
 
     assert extra_tag(Extra.for_comment(Comment("hello"))) == "4d36a4"
     assert extra_tag(Extra.for_pull_request(7)) == "969b4f"
+
+
+def test_a_large_first_sync_creates_level_by_level_so_subtasks_name_their_story(tmp_path):
+    from tests.core.test_engine import Harness
+
+    h = Harness(tmp_path)
+    stories = ["# EPIC-001: Many\n"]
+    for n in range(1, 16):  # 15 stories x 2 subtasks: 45 creates, above the one-at-a-time limit
+        stories.append(f"### US-{n:03d}: Story {n}\n\n#### Subtasks\n| # | Subtask | Description | SP | Status |\n"
+                       "|---|---------|-------------|----|--------|\n"
+                       f"| 1 | A{n} | a | 1 | Open |\n| 2 | B{n} | b | 1 | Open |\n")
+    h.spec.write_text("\n".join(stories))
+    h.run()
+    issues = h.tracker.by_key()
+    assert len(issues) == 45
+    for n in range(1, 16):
+        story_id = h.tracker.id_of(f"US-{n:03d}")
+        for m in (1, 2):
+            assert f"Parent: #{story_id}" in issues[f"US-{n:03d}.{m}"]["content"]
+    before = h.tracker.writes
+    h.run()
+    assert h.tracker.writes == before
