@@ -119,6 +119,7 @@ def test_a_large_first_sync_creates_level_by_level_so_subtasks_name_their_story(
     h.run()
     issues = h.tracker.by_key()
     assert len(issues) == 45
+    assert [w[0] for w in h.tracker.write_log] == ["create"] * 45  # each item written once
     for n in range(1, 16):
         story_id = h.tracker.id_of(f"US-{n:03d}")
         for m in (1, 2):
