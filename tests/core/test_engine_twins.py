@@ -96,3 +96,15 @@ def test_untouched_means_a_base_that_every_field_still_matches():
     assert not untouched(RemoteItem("US-1", "1", fields={**fields, "state": "closed"}, base=base))
     assert not untouched(RemoteItem("US-1", "1", fields=fields, base=None))
     assert not untouched(RemoteItem("US-1", "1", fields=fields, base={}))
+
+
+def test_a_conflicted_item_gets_no_write_even_when_its_base_misses_its_extras(h):
+    issue_id = h.tracker.id_of("US-001")
+    h.tracker.bases[issue_id].pop("extras", None)  # e.g. the base line edited by hand
+    h.tracker.issues[issue_id]["title"] = "US-001: Edited in the tracker"
+    h.edit("### US-001: Pay by card", "### US-001: Pay by credit card")
+    before = len(h.tracker.write_log)
+    result = h.run()
+    change = next(c for c in result.plan.changes if c.key == "US-001")
+    assert change.action == "conflict"
+    assert [w for w in h.tracker.write_log[before:] if w[1] == "US-001"] == []
