@@ -453,8 +453,9 @@ def parse_section(stories: int, peer: Path | None) -> tuple[list[str], list[bool
 # --- main -----------------------------------------------------------------------------------
 
 
-#: Sections of RESULTS.md written by other tools (benchmarks/mutation_scores.py); kept on rewrite.
-KEPT_SECTIONS = ("## Mutation testing",)
+#: Sections of RESULTS.md written by other tools (benchmarks/mutation_scores.py, parse_candidates.py,
+#: bench_parse.py --peer, startup.py); kept on rewrite.
+KEPT_SECTIONS = ("## Mutation testing", "## Markdown reader", "## Start-up")
 
 
 def kept_sections(path: Path) -> str:

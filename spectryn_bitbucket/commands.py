@@ -35,7 +35,7 @@ def add_commands(subparsers: Any) -> None:
         description="Run the local Bitbucket sandbox on 127.0.0.1, for trying things and for CI.",
         epilog="example:\n  spectryn bitbucket sandbox --port 7990 --data sandbox.json")
     try:
-        from spectryn_bitbucket.sandbox.server import add_sandbox_arguments
+        from spectryn_bitbucket.sandbox.options import add_sandbox_arguments
     except ImportError:
         sandbox.add_argument("sandbox_argv", nargs=argparse.REMAINDER, help="arguments of the sandbox")
     else:

@@ -5,11 +5,8 @@ Plugins import what they need from here::
     from spectryn_core import hookimpl, Item, RemoteItem, Rendered, Connection
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from spectryn_core.config import Config, ConfigSection
 from spectryn_core.errors import (
     AuthError,
     ConfigError,
@@ -37,13 +34,40 @@ from spectryn_core.model import (
     Subtask,
 )
 
-hookimpl = pluggy.HookimplMarker("spectryn")
-"""Decorator marking a plugin's hook implementations: ``@hookimpl def parse_spec(path, config)``."""
+if TYPE_CHECKING:
+    import pluggy
 
-try:
-    __version__ = version("spectryn")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+    from spectryn_core.config import Config, ConfigSection
+
+    __version__: str
+    hookimpl: pluggy.HookimplMarker
+    """Decorator marking a plugin's hook implementations: ``@hookimpl def parse_spec(path, config)``."""
+
+
+def __getattr__(name: str) -> Any:
+    """``Config``, ``ConfigSection`` and ``__version__`` on first use: the config module brings
+    marshmallow and PyYAML, and the version a metadata lookup, which most commands never need;
+    ``hookimpl`` (the decorator marking a plugin's hook implementations) brings pluggy."""
+    if name == "hookimpl":
+        import pluggy
+
+        marker = pluggy.HookimplMarker("spectryn")
+        globals()["hookimpl"] = marker
+        return marker
+    if name in ("Config", "ConfigSection"):
+        from spectryn_core import config
+
+        return getattr(config, name)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("spectryn")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+            found = "0.0.0"
+        globals()["__version__"] = found
+        return found
+    raise AttributeError(f"module 'spectryn_core' has no attribute {name!r}")
 
 __all__ = [
     "PRIORITIES",

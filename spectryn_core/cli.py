@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -28,10 +28,12 @@ from spectryn_core.argparsing import (
     subcommands,
     unknown_command,
 )
-from spectryn_core.config import Config, core_sections, load_config
 from spectryn_core.errors import SpecError, SpectrynError, UsageError
 from spectryn_core.initcmd import add_init_parser, cmd_init
 from spectryn_core.plugins import Plugins, load_plugins
+
+if TYPE_CHECKING:  # marshmallow and PyYAML come with the config module, imported when a command loads config
+    from spectryn_core.config import Config
 
 log = logging.getLogger("spectryn.cli")
 
@@ -68,6 +70,8 @@ class App:
         self.pm = plugins
 
     def sections(self) -> list[Any]:
+        from spectryn_core.config import core_sections
+
         sections = list(core_sections())
         for _plugin, contributed in self.pm.call_each("config_sections"):
             sections.extend(contributed or [])
@@ -77,6 +81,8 @@ class App:
         """Merge flags (``dest="section.key"``), environment, files and defaults."""
         cli = {k: v for k, v in vars(args).items() if "." in k and v is not None}
         config_file = getattr(args, "config", None)
+        from spectryn_core.config import load_config
+
         config = load_config(
             self.sections(),
             cli=cli,
@@ -494,6 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv == ["--version"]:  # answered before any plugin is loaded (start-up time, issue 15)
+        print(f"spectryn {__version__}")
+        return EXIT_OK
     plugins = load_plugins(_disabled_plugins())
     app = App(plugins)
     args = build_parser(plugins).parse_args(argv)

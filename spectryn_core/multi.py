@@ -19,12 +19,12 @@ from spectryn_core.model import Spec
 from spectryn_core.spec_edits import FileEdit, SpecEdit, edit_file
 from spectryn_core.spec_files import SpecFile, duplicate_keys, has_no_stories
 from spectryn_core.state import SyncState, state_file
-from spectryn_core.sync import SyncRequest, SyncResult, run_sync
 
 if TYPE_CHECKING:
     from spectryn_core.apply import Progress
     from spectryn_core.config import Config
     from spectryn_core.plugins import Plugins
+    from spectryn_core.sync import SyncRequest, SyncResult  # the engine: imported by run_many
 
 
 @dataclass
@@ -138,6 +138,8 @@ def run_many(
     """Sync every spec of ``files`` (``request`` gives tracker, state folder, execute, only ...).
 
     ``request.only`` names a key in any of the files: that file alone is synced, for that key."""
+    from spectryn_core.sync import run_sync  # not at import: `validate` uses parse_all alone
+
     specs, notes = parse_all(plugins, files, config)
     outcome = MultiResult(notes=notes, many=len(files) > 1 or any(not f.named for f in files))
     if not specs:

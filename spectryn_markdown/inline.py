@@ -10,22 +10,35 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
-_INLINE = MarkdownIt("commonmark")
 #: A character that can start inline markup; text without any of them is plain text as written.
 _MARKUP = re.compile(r"[\\`*_\[\]!<&\n]")
 #: A whole slice that is one code span: `` `a1b2c3d` `` (CommonMark strips one space each side).
 _CODE_ONLY = re.compile(r"`([^`\n]+)`")
+#: A whole slice that is plain text in strong emphasis: ``**Story Points**`` (no markup inside, no
+#: space just inside the delimiters, so CommonMark reads it as <strong>text</strong>).
+_STRONG_ONLY = re.compile(r"\*\*(?!\s)([^\\`*_\[\]!<&\n]+)(?<!\s)\*\*")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    """markdown-it-py, imported and set up on first use (most cells are plain text; start-up time)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def children(content: str) -> list[Token]:
     """The inline tokens of ``content`` (text, emphasis, links, code spans)."""
     if not _MARKUP.search(content):
+        from markdown_it.token import Token
+
         return [Token("text", "", 0, content=content)]
-    parsed = _INLINE.parseInline(content)
+    parsed = _parser().parseInline(content)
     return (parsed[0].children or []) if parsed else []
 
 
@@ -50,6 +63,9 @@ def inline_text(content: str) -> str:
     """Plain text of an inline slice: emphasis and links unwrapped, code spans kept as their text."""
     if not _MARKUP.search(content):
         return content.strip()
+    strong = _STRONG_ONLY.fullmatch(content)
+    if strong:
+        return strong.group(1).strip()
     code = _CODE_ONLY.fullmatch(content)
     if code:
         inner = code.group(1)

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-from markdown_it.common.normalize_url import normalizeLink, validateLink
-from markdown_it.common.utils import MD_TRIM_CHARS, normalizeReference
-from markdown_it.helpers import parseLinkDestination, parseLinkTitle
-from markdown_it.rules_block.html_block import HTML_SEQUENCES
+from functools import cache
+from typing import Any
 
 _MAX_NESTING = 20  # markdown-it's commonmark preset
 _HEADER_CELL = re.compile(r"^:?-+:?$")
@@ -30,6 +27,11 @@ _DIGITS = frozenset("0123456789")
 #: First characters with which a line can start a fence, quote, rule, list, HTML block or heading.
 _INTERRUPT = frozenset("`~>*-_+<#0123456789")
 _DELIMITER_START = ("|", "-", ":")
+#: What markdown-it-py trims from a heading, a paragraph or a cell: JavaScript's ``trim`` set minus
+#: U+FEFF (tab, line ends, space, U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F, U+3000).
+TRIM_CHARS = "".join(chr(code) for code in sorted(
+    {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+    | set(range(0x2000, 0x200B))))
 _REF_SPACE = frozenset(" \t")  # markdown-it's isSpace
 
 Inline = tuple[str, int]
@@ -96,7 +98,23 @@ class Block:
 
 
 def _trim(text: str) -> str:
-    return text.strip(MD_TRIM_CHARS)
+    return text.strip(TRIM_CHARS)
+
+
+@cache
+def _markdown_it() -> Any:
+    """markdown-it-py's pieces for the rare rules (HTML blocks, link reference definitions),
+    imported on first use so a spec without them never loads the library (start-up time)."""
+    from types import SimpleNamespace
+
+    from markdown_it.common.normalize_url import normalizeLink, validateLink
+    from markdown_it.common.utils import normalizeReference
+    from markdown_it.helpers import parseLinkDestination, parseLinkTitle
+    from markdown_it.rules_block.html_block import HTML_SEQUENCES
+
+    return SimpleNamespace(normalizeLink=normalizeLink, validateLink=validateLink,
+                           normalizeReference=normalizeReference, parseLinkDestination=parseLinkDestination,
+                           parseLinkTitle=parseLinkTitle, HTML_SEQUENCES=HTML_SEQUENCES)
 
 
 def _escaped_split(text: str) -> list[str]:
@@ -447,7 +465,7 @@ class _Scanner:
             return False
         line_text = text[pos:]
         sequence = None
-        for candidate in HTML_SEQUENCES:
+        for candidate in _markdown_it().HTML_SEQUENCES:
             if candidate[0].search(line_text):
                 sequence = candidate
                 break
@@ -595,10 +613,11 @@ class _Scanner:
             elif ch not in _REF_SPACE:
                 break
             pos += 1
-        destination = parseLinkDestination(string, pos, maximum)
+        helpers = _markdown_it()
+        destination = helpers.parseLinkDestination(string, pos, maximum)
         if not destination.ok:
             return False
-        if not validateLink(normalizeLink(destination.str)):
+        if not helpers.validateLink(helpers.normalizeLink(destination.str)):
             return False
         pos = destination.pos
         destination_end = pos
@@ -615,7 +634,7 @@ class _Scanner:
             elif ch not in _REF_SPACE:
                 break
             pos += 1
-        title = parseLinkTitle(string, pos, maximum, None)
+        title = helpers.parseLinkTitle(string, pos, maximum, None)
         while title.can_continue:
             more = self._reference_line(next_line)
             if more is None:
@@ -624,7 +643,7 @@ class _Scanner:
             pos = maximum
             maximum = len(string)
             next_line += 1
-            title = parseLinkTitle(string, pos, maximum, title)
+            title = helpers.parseLinkTitle(string, pos, maximum, title)
         has_title = False
         if pos < maximum and title_start != pos and title.ok:
             has_title = bool(title.str)
@@ -641,7 +660,7 @@ class _Scanner:
                 pos += 1
         if pos < maximum and string[pos] != "\n":
             return False
-        if not normalizeReference(string[1:label_end]):
+        if not helpers.normalizeReference(string[1:label_end]):
             return False
         self.line = next_line
         return True

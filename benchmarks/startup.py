@@ -1,0 +1,78 @@
+"""Start-up cost of the CLI over a bare interpreter (issue 15).
+
+Run ``python benchmarks/startup.py [RUNS]`` (default 15) from the repository root with the project
+installed. Each command runs RUNS times, alternating; the table gives the median wall time and the
+median CPU time (user + system, of the child) of each, and the same minus ``python -c pass``. On a
+busy machine the CPU column is the steadier one. Targets: ``--version`` and ``plugins`` under 150 ms
+over ``python -c pass``; ``validate`` of a 5-story spec under 250 ms over it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_parse import generate_spec  # noqa: E402
+
+TARGETS = {"spectryn --version": 0.150, "spectryn plugins": 0.150, "spectryn validate EPIC.md (5 stories)": 0.250}
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main(argv: list[str]) -> int:
+    runs = int(argv[0]) if argv else 15
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="startup-") as folder:
+        spec = Path(folder) / "EPIC.md"
+        spec.write_text(generate_spec(5), encoding="utf-8")
+        cli = [python, "-m", "spectryn_core.cli"]
+        commands = {
+            "python -c pass": [python, "-c", "pass"],
+            "spectryn --version": [*cli, "--version"],
+            "spectryn plugins": [*cli, "plugins"],
+            "spectryn validate EPIC.md (5 stories)": [*cli, "validate", str(spec)],
+        }
+        env_home = {"SPECTRYN_CONFIG_DIR": folder, "SPECTRYN_STATE_DIR": folder, "SPECTRYN_LOG_DIR": folder}
+        os.environ.update(env_home)
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                samples[name].append(timed(command))
+    base_wall = statistics.median(w for w, _ in samples["python -c pass"])
+    base_cpu = statistics.median(c for _, c in samples["python -c pass"])
+    print(f"{runs} runs each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    print("| command | wall ms | CPU ms | wall over bare | CPU over bare | target over bare |")
+    print("|---|---|---|---|---|---|")
+    met = True
+    for name, values in samples.items():
+        wall = statistics.median(w for w, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = cpu - base_cpu < target
+            met &= ok
+            verdict = f"< {target * 1000:.0f} ms: {'met' if ok else 'NOT met'} (CPU)"
+        print(f"| {name} | {wall * 1000:.0f} | {cpu * 1000:.0f} | {(wall - base_wall) * 1000:+.0f} | "
+              f"{(cpu - base_cpu) * 1000:+.0f} | {verdict} |")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
