@@ -2,12 +2,16 @@
 
 Run ``python benchmarks/bench_parse.py [SIZE ...]`` (default 100 1000 10000 100000); it prints
 seconds (best of 3, the file read included), stories/second and peak traced memory per story for each
-size, so linear growth is visible. ``parse_benchmark(sizes)`` returns the rows for ``run.py``.
+size, so linear growth is visible. ``python benchmarks/bench_parse.py --peer [SIZE ...]`` compares
+with the peer's parser on the same file (CPU and wall). ``parse_benchmark(sizes)`` returns the rows
+for ``run.py``.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,9 +111,53 @@ def parse_benchmark(sizes: list[int], reps: int = 3) -> list[dict]:
     return rows
 
 
+PEER = Path(__file__).resolve().parent / "work" / "peer-venv" / "bin" / "python"
+_PEER_PARSE = """
+import sys, time, gc
+from spectryn.adapters.parsers.markdown import MarkdownParser
+gc.collect(); cpu = time.process_time(); wall = time.perf_counter()
+MarkdownParser().parse_stories(sys.argv[1])
+print(time.process_time() - cpu, time.perf_counter() - wall)
+"""
+
+
+def paired(sizes: list[int], reps: int = 3) -> None:
+    """Ours through ``parse_spec`` and the peer's parser (its venv, made by run.py) on the same file,
+    alternating; the best CPU and wall seconds of each (CPU is the steadier on a busy machine)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}  # our `spectryn` must not shadow the peer's
+    print("| stories | ours CPU s | peer CPU s | peer / ours (CPU) | ours wall s | peer wall s | ours CPU us/story |")
+    print("|---|---|---|---|---|---|---|")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-parse-") as folder:
+            path = Path(folder) / "EPIC.md"
+            path.write_text(generate_spec(size), encoding="utf-8")
+            ours: list[tuple[float, float]] = []
+            theirs: list[tuple[float, float]] = []
+            for _ in range(reps):
+                gc.collect()
+                cpu, wall = time.process_time(), time.perf_counter()
+                spec = parse_spec(path=path, config=None)
+                ours.append((time.process_time() - cpu, time.perf_counter() - wall))
+                assert spec is not None and len(spec.stories()) == size
+                del spec
+                done = subprocess.run([str(PEER), "-c", _PEER_PARSE, str(path)], capture_output=True, text=True,
+                                      cwd=folder, env=env, check=True)
+                peer_cpu, peer_wall = (float(value) for value in done.stdout.split())
+                theirs.append((peer_cpu, peer_wall))
+        our_cpu, our_wall = min(cpu for cpu, _ in ours), min(wall for _, wall in ours)
+        peer_cpu, peer_wall = min(cpu for cpu, _ in theirs), min(wall for _, wall in theirs)
+        print(f"| {size:,} | {our_cpu:.2f} | {peer_cpu:.2f} | {peer_cpu / our_cpu:.2f}x | {our_wall:.2f} | "
+              f"{peer_wall:.2f} | {our_cpu / size * 1e6:.0f} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Print the benchmark table (sizes from the command line, default 100 1000 10000 100000)."""
-    sizes = [int(arg) for arg in (argv if argv is not None else sys.argv[1:])] or [100, 1000, 10_000, 100_000]
+    """Print the benchmark table (sizes from the command line, default 100 1000 10000 100000);
+    with ``--peer`` first, the paired comparison with the peer instead."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    if args[:1] == ["--peer"]:
+        paired([int(arg) for arg in args[1:]] or [100, 1000, 10_000])
+        return
+    sizes = [int(arg) for arg in args] or [100, 1000, 10_000, 100_000]
     print(f"{'stories':>8} {'lines':>9} {'seconds':>8} {'stories/s':>10} {'us/story':>9} {'peak MiB':>9} {'KiB/story':>10}")
     for row in parse_benchmark(sizes):
         print(f"{row['stories']:>8} {row['lines']:>9} {row['seconds']:>8.3f} {row['stories_per_second']:>10.0f} "

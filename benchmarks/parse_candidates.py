@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -137,7 +138,11 @@ def peer_row(text: str) -> list[str] | None:
     with tempfile.TemporaryDirectory() as folder:
         spec = Path(folder) / "EPIC.md"
         spec.write_text(text, encoding="utf-8")
-        done = subprocess.run([str(PEER), "-c", script, str(spec), FENCED], capture_output=True, text=True)
+        # outside the checkout, without PYTHONPATH: this repository's own `spectryn` package must not
+        # shadow the peer's
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        done = subprocess.run([str(PEER), "-c", script, str(spec), FENCED], capture_output=True, text=True,
+                              cwd=folder, env=env)
     if done.returncode != 0:
         return None
     seconds, mib, fenced = json.loads(done.stdout)
