@@ -84,7 +84,7 @@ def run_repos(args: argparse.Namespace, app: Any) -> int:
     config = app.load_config(args, tracker="bitbucket")
     values = dict(config.section(bb_config.SECTION) or {})
     values["repo"] = values.get("repo") or "-"
-    settings = bb_config.settings_from_section(values)
+    settings = bb_config.settings_from_section(values, state_dir=bb_config.state_dir_of(config))
     client = BitbucketClient(settings)
     try:
         lines = repository_lines(settings, client)

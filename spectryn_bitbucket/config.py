@@ -379,16 +379,8 @@ def settings_from_config(config: Any) -> BitbucketSettings:
         workers = config.get("sync.workers")
     except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
         workers = None
-    try:
-        state_dir = config.get("sync.state_dir")
-    except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
-        state_dir = None
-    if not state_dir:
-        import platformdirs
-
-        state_dir = platformdirs.user_state_dir("spectryn")
     settings = settings_from_section(values, workers=workers,
-                                     state_dir=str(Path(state_dir).expanduser()),
+                                     state_dir=state_dir_of(config),
                                      source=lambda key: str(config.origin(f"{SECTION}.{key}")))
     secret = secret_key(settings.auth_kind, values)
     check_host_binding(config, settings.base_url, secret)
@@ -403,6 +395,8 @@ def secret_key(auth_kind: str, values: dict[str, Any]) -> str:
     """The config key holding the secret that ``auth_kind`` sends."""
     if auth_kind == "server_pat":
         return "access_token" if values.get("access_token") else "app_password"
+    if auth_kind == "server_basic":
+        return "app_password"
     return auth_kind
 
 
@@ -453,3 +447,16 @@ def _describe(origin: Any) -> str:
         where = f"{origin.path}:{origin.line}" if origin.line else str(origin.path)
         return f"{'repository file' if origin.kind == 'repository' else 'user config'} {where}"
     return str(origin.label)
+
+
+def state_dir_of(config: Any) -> str:
+    """The state folder (``sync.state_dir`` or platformdirs'), where the rate-limit log lives."""
+    try:
+        state_dir = config.get("sync.state_dir")
+    except Exception:  # noqa: BLE001 - an unknown key is simply "not set"
+        state_dir = None
+    if not state_dir:
+        import platformdirs
+
+        state_dir = platformdirs.user_state_dir("spectryn")
+    return str(Path(state_dir).expanduser())

@@ -134,6 +134,25 @@ def test_check_lists_what_the_repository_has(world):
     run = world.cli("check", "--tracker", "bitbucket")
     assert run.code == 0, run.err
     assert "Q1 2024" in run.out and "Frontend" in run.out and "1.1" in run.out
+    # an access token: /user answers 403, as on Bitbucket; the check does not depend on it
+    assert "authenticated with an access token (Bitbucket names no user for access tokens)" in run.out
+    assert "issue tracker on; issues readable" in run.out and "pull requests readable" in run.out
+
+
+def test_check_names_the_user_of_an_api_token(world):
+    env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_EMAIL": "me@example.com",
+           "BITBUCKET_API_TOKEN": world.sandbox.token}
+    run = world.cli("check", "--tracker", "bitbucket", env=env)
+    assert run.code == 0, run.err
+    assert "authenticated as Sandbox User (api token)" in run.out
+
+
+def test_check_tells_a_workspace_that_cannot_have_a_tracker(world_factory):
+    world = world_factory(admin_hub=True)
+    run = world.cli("check", "--tracker", "bitbucket")
+    assert run.code == 1
+    assert "sandbox/demo cannot have an issue tracker" in run.err and "Atlassian Administration" in run.err
+    assert "Traceback" not in run.err
 
 
 def test_repos_lists_the_workspace_repositories(world):
