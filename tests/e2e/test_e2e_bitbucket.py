@@ -150,7 +150,7 @@ def test_check_names_the_user_of_an_api_token(world):
 def test_check_tells_a_workspace_that_cannot_have_a_tracker(world_factory):
     world = world_factory(admin_hub=True)
     run = world.cli("check", "--tracker", "bitbucket")
-    assert run.code == 1
+    assert run.code == 2  # a target that cannot work: like a config error, nothing can be sent
     assert "sandbox/demo cannot have an issue tracker" in run.err and "Atlassian Administration" in run.err
     assert "Traceback" not in run.err
 
