@@ -291,32 +291,22 @@ class _Scanner:
 
     def ends_paragraph(self, line: int, end: int) -> bool:
         """markdown-it's "paragraph" (and "reference") terminators: table, fence, blockquote, hr, list, html_block, heading."""
-        text = self.lines[line]
-        pos = self.bm[line] + self.ts[line]
-        ch = text[pos] if pos < len(text) else "\n"
-        if self.table(line, end, True):
-            return True
-        if ch not in _INTERRUPT:
-            return False
-        return self.interrupts(line, end, ch, True)
+        return self.table(line, end, True) or self._interrupted(line, end, True)
 
     def ends_blockquote(self, line: int, end: int) -> bool:
         """markdown-it's "blockquote" terminators: fence, blockquote, hr, list, html_block, heading."""
-        text = self.lines[line]
-        pos = self.bm[line] + self.ts[line]
-        ch = text[pos] if pos < len(text) else "\n"
-        if ch not in _INTERRUPT:
-            return False
-        return self.interrupts(line, end, ch, True)
+        return self._interrupted(line, end, True)
 
     def ends_list(self, line: int, end: int) -> bool:
         """markdown-it's "list" terminators: fence, blockquote, hr."""
+        return self._interrupted(line, end, False)
+
+    def _interrupted(self, line: int, end: int, more: bool) -> bool:
+        """Whether ``line`` starts a block that interrupts (``more``: lists, HTML and headings too)."""
         text = self.lines[line]
         pos = self.bm[line] + self.ts[line]
         ch = text[pos] if pos < len(text) else "\n"
-        if ch not in _INTERRUPT:
-            return False
-        return self.interrupts(line, end, ch, False)
+        return ch in _INTERRUPT and self.interrupts(line, end, ch, more)
 
     def interrupts(self, line: int, end: int, ch: str, more: bool) -> bool:
         if ch == "`" or ch == "~":
