@@ -1,5 +1,7 @@
-"""The ``bitbucket`` config section: its marshmallow schema, environment variables, CLI flags,
-and :class:`BitbucketSettings`, the validated view the client and the tracker work from.
+"""The ``bitbucket`` config section: its environment variables, CLI flags, and
+:class:`BitbucketSettings`, the validated view the client and the tracker work from. Its marshmallow
+schema is in :mod:`spectryn_bitbucket.schema`, imported when a run loads its config (marshmallow
+costs ~60 ms to import, which ``spectryn plugins`` and ``--help`` do not need).
 
 Precedence (flags > environment > files > defaults) is applied by the core; this module declares
 the names and checks that what it receives is enough to connect.
@@ -15,9 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, validate
-
-from spectryn_core.config import WholeNumber
 from spectryn_core.errors import ConfigError
 
 CLOUD_API = "https://api.bitbucket.org/2.0"
@@ -73,47 +72,6 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-class Duration(fields.Field):
-    """Seconds, written as a number or ``90s`` / ``10m`` / ``1h``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class BitbucketSchema(Schema):
-    """Validates the ``bitbucket`` section of ``.spectryn.yaml`` / ``.spectryn.toml``."""
-
-    username = fields.String(load_default=None, allow_none=True)
-    app_password = fields.String(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True)
-    api_token = fields.String(load_default=None, allow_none=True)
-    access_token = fields.String(load_default=None, allow_none=True)
-    workspace = fields.String(load_default=None, allow_none=True)
-    repo = fields.String(load_default=None, allow_none=True)
-    base_url = fields.Url(load_default=CLOUD_API, require_tld=False, schemes={"http", "https"})
-    mode = fields.String(load_default="auto", validate=validate.OneOf(["auto", "cloud", "server"]))
-    ssl_verify = fields.Boolean(load_default=True)
-    ca_bundle = fields.String(load_default=None, allow_none=True)
-    timeout = fields.Float(load_default=30.0, validate=validate.Range(min=0, min_inclusive=False))
-    epic_mode = fields.String(load_default="milestone", validate=validate.OneOf(["milestone", "issue"]))
-    epic_label = fields.String(load_default="epic")
-    story_label = fields.String(load_default="story")
-    subtask_label = fields.String(load_default="subtask")
-    status_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    priority_mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    rate_limit = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    rate_window = Duration(load_default=3600.0, validate=validate.Range(min=0, min_inclusive=False))
-    max_wait = Duration(load_default=None, allow_none=True)
-    workers = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    retries = WholeNumber(load_default=5, validate=validate.Range(min=0))
-    users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    user_lookup = fields.Boolean(load_default=True)
-    allow_insecure_http = fields.Boolean(load_default=False)
-
-
 #: Variables read when the one in :data:`ENV_VARS` is unset: Bitbucket Pipelines sets
 #: ``BITBUCKET_REPO_SLUG`` (and ``BITBUCKET_WORKSPACE``, which is already ours).
 FALLBACK_ENV_VARS: dict[str, str] = {"repo": "BITBUCKET_REPO_SLUG"}
@@ -121,6 +79,7 @@ FALLBACK_ENV_VARS: dict[str, str] = {"repo": "BITBUCKET_REPO_SLUG"}
 
 def config_section() -> Any:
     """The :class:`spectryn_core.config.ConfigSection` of this plugin."""
+    from spectryn_bitbucket.schema import BitbucketSchema
     from spectryn_core.config import ConfigSection
 
     env: dict[str, str | tuple[str, ...]] = dict(ENV_VARS)

@@ -7,67 +7,76 @@ Plugins import what they need from here::
 
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core.errors import (
-    AuthError,
-    ConfigError,
-    ItemError,
-    SpecError,
-    SpectrynError,
-    TargetError,
-    TrackerError,
-    UnreachableError,
-    UsageError,
-)
-from spectryn_core.items import Connection, Extra, Item, Quota, RemoteItem, Rendered
-from spectryn_core.model import (
-    PRIORITIES,
-    STATUSES,
-    Attachment,
-    Comment,
-    Commit,
-    Criterion,
-    Epic,
-    Link,
-    Spec,
-    SpecProblem,
-    Story,
-    Subtask,
-)
+from spectryn_core._version import __version__
 
 if TYPE_CHECKING:
     import pluggy
 
     from spectryn_core.config import Config, ConfigSection
+    from spectryn_core.errors import (
+        AuthError,
+        ConfigError,
+        ItemError,
+        SpecError,
+        SpectrynError,
+        TargetError,
+        TrackerError,
+        UnreachableError,
+        UsageError,
+    )
+    from spectryn_core.items import Connection, Extra, Item, Quota, RemoteItem, Rendered
+    from spectryn_core.model import (
+        PRIORITIES,
+        STATUSES,
+        Attachment,
+        Comment,
+        Commit,
+        Criterion,
+        Epic,
+        Link,
+        Spec,
+        SpecProblem,
+        Story,
+        Subtask,
+    )
 
-    __version__: str
     hookimpl: pluggy.HookimplMarker
     """Decorator marking a plugin's hook implementations: ``@hookimpl def parse_spec(path, config)``."""
 
+#: Where each public name lives; it is imported on first use (``import spectryn_core`` alone,
+#: which every command pays for, imports none of them).
+_HOMES = {
+    **dict.fromkeys(("AuthError", "ConfigError", "ItemError", "SpecError", "SpectrynError",
+                     "TargetError", "TrackerError", "UnreachableError", "UsageError"),
+                    "spectryn_core.errors"),
+    **dict.fromkeys(("Connection", "Extra", "Item", "Quota", "RemoteItem", "Rendered"),
+                    "spectryn_core.items"),
+    **dict.fromkeys(("PRIORITIES", "STATUSES", "Attachment", "Comment", "Commit", "Criterion",
+                     "Epic", "Link", "Spec", "SpecProblem", "Story", "Subtask"),
+                    "spectryn_core.model"),
+    **dict.fromkeys(("Config", "ConfigSection"), "spectryn_core.config"),
+}
+
 
 def __getattr__(name: str) -> Any:
-    """``Config``, ``ConfigSection`` and ``__version__`` on first use: the config module brings
-    marshmallow and PyYAML, and the version a metadata lookup, which most commands never need;
-    ``hookimpl`` (the decorator marking a plugin's hook implementations) brings pluggy."""
+    """The public names on first use: the model's dataclasses, the config module (marshmallow,
+    PyYAML) and ``hookimpl`` (pluggy) cost start-up time that ``spectryn --version`` and most
+    commands do not need."""
     if name == "hookimpl":
         import pluggy
 
         marker = pluggy.HookimplMarker("spectryn")
         globals()["hookimpl"] = marker
         return marker
-    if name in ("Config", "ConfigSection"):
-        from spectryn_core import config
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'spectryn_core' has no attribute {name!r}")
+    import importlib
 
-        return getattr(config, name)
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
-        try:
-            found = version("spectryn")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-            found = "0.0.0"
-        globals()["__version__"] = found
-        return found
-    raise AttributeError(f"module 'spectryn_core' has no attribute {name!r}")
 
 __all__ = [
     "PRIORITIES",

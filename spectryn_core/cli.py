@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
-from spectryn_core import __version__, runlog
+from spectryn_core import runlog
+from spectryn_core._version import __version__
 from spectryn_core.argparsing import (
     Parser,
     example_epilog,
@@ -29,11 +28,13 @@ from spectryn_core.argparsing import (
     unknown_command,
 )
 from spectryn_core.errors import SpecError, SpectrynError, UsageError
-from spectryn_core.initcmd import add_init_parser, cmd_init
-from spectryn_core.plugins import Plugins, load_plugins
 
-if TYPE_CHECKING:  # marshmallow and PyYAML come with the config module, imported when a command loads config
+# Imported by the commands that need them, so that `spectryn --version` stays fast (issue 15):
+# the config module (marshmallow, PyYAML), the plugin manager (pluggy, importlib.metadata), init's
+# command and platformdirs.
+if TYPE_CHECKING:
     from spectryn_core.config import Config
+    from spectryn_core.plugins import Plugins
 
 log = logging.getLogger("spectryn.cli")
 
@@ -216,6 +217,8 @@ def build_parser(plugins: Plugins) -> Parser:
                        epilog=example_epilog("spectryn help check", "spectryn help bitbucket repos"))
     p.add_argument("words", nargs="*", metavar="COMMAND", help="the command (and sub-command)")
     p.set_defaults(func=cmd_help)
+
+    from spectryn_core.initcmd import add_init_parser, cmd_init
 
     add_init_parser(sub, plugins, example_epilog(
         "spectryn init --tracker bitbucket --workspace acme --repo api",
@@ -430,6 +433,8 @@ def _dir(config: Config, kind: str) -> Path:
     configured = config.get(f"sync.{kind}_dir")
     if configured:
         return Path(configured).expanduser()
+    import platformdirs
+
     if kind == "state":
         return Path(platformdirs.user_state_dir("spectryn"))
     return Path(platformdirs.user_log_dir("spectryn"))
@@ -503,6 +508,8 @@ def _main(argv: list[str]) -> int:
     if argv == ["--version"]:  # answered before any plugin is loaded (start-up time, issue 15)
         print(f"spectryn {__version__}")
         return EXIT_OK
+    from spectryn_core.plugins import load_plugins
+
     plugins = load_plugins(_disabled_plugins())
     app = App(plugins)
     args = build_parser(plugins).parse_args(argv)

@@ -11,8 +11,10 @@ that ``--output json`` prints): :class:`UsageError`, :class:`ConfigError`, :clas
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from spectryn_core.model import SpecProblem
+if TYPE_CHECKING:
+    from spectryn_core.model import SpecProblem
 
 
 class SpectrynError(Exception):

@@ -218,11 +218,12 @@ def load_plugins(disabled: Iterable[str] = ()) -> Plugins:
         if not _enabled(ep.name, disabled) or pm.get_plugin(ep.name) is not None:
             continue
         dist: Distribution | None = ep.dist
+        metadata = dist.metadata if dist else None  # parsed once: it holds the whole README
         info = PluginInfo(
             ep.name,
             ep.value,
-            dist.metadata["Name"] if dist else "",
-            dist.version if dist else "",
+            metadata["Name"] if metadata is not None else "",
+            metadata["Version"] if metadata is not None else "",
         )
         infos.append(info)
         try:

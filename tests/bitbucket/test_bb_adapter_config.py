@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 
 from spectryn_bitbucket import BitbucketAdapter
 from spectryn_bitbucket.adapter import issue_number
-from spectryn_bitbucket.config import BitbucketSchema, add_options, detect_mode
+from spectryn_bitbucket.config import add_options, detect_mode
+from spectryn_bitbucket.schema import BitbucketSchema
 from spectryn_core.errors import ItemError
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from spectryn_bitbucket.config import config_section
-from spectryn_core.config import YAML_EXPANDED_LIMIT, load_config
+from spectryn_core.config import load_config
+from spectryn_core.config_files import YAML_EXPANDED_LIMIT
 from spectryn_core.errors import ConfigError
 
 
