@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spectryn_bitbucket import config as bb_config
 from spectryn_core import hookimpl
-from spectryn_core.items import Connection, Item, RemoteItem, Rendered
-from spectryn_core.model import Attachment, Comment
+
+if TYPE_CHECKING:  # annotations only: listing plugins need not build the model's classes
+    from spectryn_core.items import Connection, Item, RemoteItem, Rendered
+    from spectryn_core.model import Attachment, Comment
 
 NAME = "bitbucket"
 

@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import UsageError
-from spectryn_core.spec_files import expand
 
 if TYPE_CHECKING:
     from spectryn_core.cli import App
@@ -44,6 +43,7 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
     """Run ``spectryn pull``."""
     from spectryn_core.cli import EXIT_OK, _dir, _start_log
     from spectryn_core.pull import PullRequest, run_pull  # the engine, only when pulling
+    from spectryn_core.spec_files import expand
 
     config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
     tracker = config.tracker or config.get("sync.tracker")
