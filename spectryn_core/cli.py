@@ -362,7 +362,6 @@ def cmd_check(args: argparse.Namespace, app: App) -> int:
 
 def cmd_validate(args: argparse.Namespace, app: App) -> int:
     """``spectryn validate FILE...``."""
-    from spectryn_core import report
     from spectryn_core.multi import parse_all
     from spectryn_core.spec_files import expand
     from spectryn_core.spec_json import spec_to_json
@@ -373,10 +372,12 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
         specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:
         if OUTPUT.json:
+            from spectryn_core.report import error_json  # the sync report's module: not otherwise needed
+
             parsed = [app.pm.hook.parse_spec(path=f.path, config=config) for f in files]
             shown = [spec_to_json(s) for s in parsed if s is not None]
             body = shown[0] if len(files) == 1 and shown else {"specs": shown}
-            _print_json({**body, **report.error_json(error)})
+            _print_json({**body, **error_json(error)})
             _print_spec_error(error)
             return EXIT_USAGE
         raise error

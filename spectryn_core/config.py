@@ -487,13 +487,15 @@ def _dotenv_layers(sections: Mapping[str, ConfigSection], env: Mapping[str, str]
                    repo: Repository) -> list[_Layer]:
     """``./.env`` and the repository root's ``.env`` as layers below the environment (a variable
     already set wins); read with python-dotenv, never put into ``os.environ``."""
-    from dotenv import dotenv_values
-
     found: list[Path] = []
     for folder in (cwd.resolve(), repo.root):
         path = folder / ".env"
         if path.is_file() and path not in found:
             found.append(path)
+    if not found:
+        return []
+    from dotenv import dotenv_values
+
     layers: list[_Layer] = []
     for path in reversed(found):  # the working directory's wins over the repository root's
         try:

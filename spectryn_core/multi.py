@@ -12,19 +12,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core.desired import build_items, select
 from spectryn_core.errors import SpecError, UsageError
-from spectryn_core.items import Connection, Item, RemoteItem
-from spectryn_core.model import Spec
-from spectryn_core.spec_edits import FileEdit, SpecEdit, edit_file
 from spectryn_core.spec_files import SpecFile, duplicate_keys, has_no_stories
-from spectryn_core.state import SyncState, state_file
 
+# `validate` uses parse_all alone: the engine, the state store (sqlite3, filelock) and the spec
+# editor are imported by the functions that sync, at their first call
 if TYPE_CHECKING:
     from spectryn_core.apply import Progress
     from spectryn_core.config import Config
+    from spectryn_core.items import Connection, Item, RemoteItem
+    from spectryn_core.model import Spec
     from spectryn_core.plugins import Plugins
-    from spectryn_core.sync import SyncRequest, SyncResult  # the engine: imported by run_many
+    from spectryn_core.spec_edits import FileEdit, SpecEdit
+    from spectryn_core.sync import SyncRequest, SyncResult
 
 
 @dataclass
@@ -138,7 +138,8 @@ def run_many(
     """Sync every spec of ``files`` (``request`` gives tracker, state folder, execute, only ...).
 
     ``request.only`` names a key in any of the files: that file alone is synced, for that key."""
-    from spectryn_core.sync import run_sync  # not at import: `validate` uses parse_all alone
+    from spectryn_core.desired import build_items, select
+    from spectryn_core.sync import run_sync
 
     specs, notes = parse_all(plugins, files, config)
     outcome = MultiResult(notes=notes, many=len(files) > 1 or any(not f.named for f in files))
@@ -179,6 +180,8 @@ def run_many(
 def gone_keys(state_dir: Path, tracker: str, target: str, specs: list[Spec],
               items_of: dict[int, list[Item]]) -> set[str]:
     """Keys each file's state knows that the file no longer has (to report them as orphans)."""
+    from spectryn_core.state import SyncState, state_file
+
     gone: set[str] = set()
     for spec in specs:
         keys = {item.key for item in items_of[id(spec)]}
@@ -192,6 +195,8 @@ def gone_keys(state_dir: Path, tracker: str, target: str, specs: list[Spec],
 
 def issue_links(result: SyncResult) -> list[SpecEdit]:
     """An ``issue`` edit for every item of the result that has its issue now."""
+    from spectryn_core.spec_edits import SpecEdit
+
     edits: list[SpecEdit] = []
     for change in result.plan.changes:
         remote = change.remote
@@ -205,4 +210,6 @@ def issue_links(result: SyncResult) -> list[SpecEdit]:
 
 def write_links(plugins: Plugins, path: Path, result: SyncResult) -> FileEdit:
     """Write each item's issue link into the spec at ``path`` (atomically; only what changed)."""
+    from spectryn_core.spec_edits import edit_file
+
     return edit_file(plugins.hook, path, issue_links(result), write=True)
