@@ -67,3 +67,71 @@ def test_without_extras_plugins_say_which_extra_fixes_them() -> None:
     assert "exit 2" in done.stdout
     assert "Traceback" not in done.stderr
     assert "spectryn[markdown]" in done.stderr
+
+
+# --- start-up (issue 15): what a light command must not import ------------------------------
+# Module presence, not timing: a heavy import creeping back into `--version`, `plugins` or
+# `validate` fails here on any machine, however fast.
+
+RUN_AND_LIST_MODULES = """
+import contextlib, io, json, sys
+from spectryn_core.cli import main  # what the `spectryn` console script runs
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+#: Imported by no light command: HTTP, markdown-it, the config file readers, the sync engine
+#: and its state store, the Bitbucket tracker.
+NEVER_LIGHT = (
+    "requests", "urllib3", "requests_toolbelt", "markdown_it", "yaml", "dotenv", "sqlite3",
+    "filelock", "spectryn_core.config_files", "spectryn_core.sync", "spectryn_core.plan",
+    "spectryn_core.apply", "spectryn_core.state", "spectryn_core.report",
+    "spectryn_bitbucket.tracker", "spectryn_bitbucket.client",
+)
+
+
+def _modules_after(args: list[str], cwd: Path, **env: str) -> tuple[str, set[str]]:
+    import os
+
+    done = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **env}, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["code"] == 0, done.stderr
+    return found["out"], set(found["modules"])
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The names of ``names`` that are imported: the module itself or any of its submodules."""
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in modules))
+
+
+def test_version_imports_no_plugin_machinery_model_or_config(tmp_path: Path) -> None:
+    out, modules = _modules_after(["--version"], tmp_path)
+    assert out.startswith("spectryn ")
+    heavy = NEVER_LIGHT + ("marshmallow", "pluggy", "importlib.metadata", "platformdirs",
+                           "spectryn_core.config", "spectryn_core.model", "spectryn_core.items",
+                           "spectryn_core.plugins", "spectryn_markdown", "spectryn_bitbucket")
+    assert _loaded(modules, heavy) == []
+
+
+def test_plugins_listing_imports_no_config_reader_engine_or_http(tmp_path: Path) -> None:
+    out, modules = _modules_after(["plugins"], tmp_path)
+    assert "bitbucket" in out and "markdown" in out  # both plugins were imported and listed
+    assert _loaded(modules, (*NEVER_LIGHT, "spectryn_bitbucket.schema")) == []
+
+
+def test_bitbucket_plugin_listing_imports_neither_marshmallow_nor_the_model(tmp_path: Path) -> None:
+    # its schema is built when a run loads its config; its hooks' annotations are for typing only
+    out, modules = _modules_after(["plugins"], tmp_path, SPECTRYN_LOAD_PLUGINS="bitbucket")
+    assert "tracker 'bitbucket'" in out
+    assert _loaded(modules, ("marshmallow", "spectryn_core.config", "spectryn_core.model",
+                             "spectryn_core.items")) == []
+
+
+def test_validate_imports_no_engine_state_store_or_http(tmp_path: Path) -> None:
+    # run from an empty folder: no config file and no .env, so PyYAML and python-dotenv have
+    # nothing to read (the plugins' schemas are imported: the config is validated)
+    out, modules = _modules_after(["validate", str(ROOT / "examples" / "EPIC.md")], tmp_path)
+    assert ": OK - " in out
+    assert _loaded(modules, tuple(n for n in NEVER_LIGHT if n != "markdown_it")) == []
