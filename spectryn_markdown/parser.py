@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +47,8 @@ from spectryn_core.model import (
     Subtask,
 )
 from spectryn_markdown.attachments import AttachmentChecker, AttachmentRules
-from spectryn_markdown.inline import inline_text, links, source_of
+from spectryn_markdown.fastpath import scan_text
+from spectryn_markdown.inline import inline_text, links
 from spectryn_markdown.normalise import (
     normalise_heading,
     normalise_link_type,
@@ -56,7 +57,7 @@ from spectryn_markdown.normalise import (
     parse_points,
     strip_decoration,
 )
-from spectryn_markdown.scanner import Block, Item, row_cells, scan
+from spectryn_markdown.scanner import Block, Item, row_cells
 from spectryn_markdown.tables import (
     COMMIT_COLUMNS,
     FIELD_NAMES,
@@ -144,20 +145,30 @@ class _EpicDraft:
 
 
 class _Reader:
-    """One parse run: the file's lines, the problems found and the spec being built."""
+    """One parse run: the file's text, the problems found and the spec being built."""
 
-    def __init__(self, lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str],
+    def __init__(self, text: str, path: Path, statuses: Iterable[str], priorities: Iterable[str],
                  attachments: AttachmentRules | None = None):
         self.path = path
         self.attachments = AttachmentChecker(path, attachments or AttachmentRules.for_spec(path))
         # the scanner reads NUL characters as U+FFFD (as markdown-it does); descriptions keep the file as written
-        nul = any("\x00" in line for line in lines)
-        self.blocks = scan([line.replace("\x00", "\ufffd") for line in lines] if nul else lines)
-        self.lines = lines
+        self.blocks = scan_text(text.replace("\x00", "\ufffd") if "\x00" in text else text)
+        self.text = text
         self.statuses = tuple(statuses)
         self.priorities = tuple(priorities)
         self.spec = Spec(path=path)
         self.keys: dict[str, int] = {}
+
+    # --- the file's text -------------------------------------------------------------------
+
+    def source(self, block: Block) -> str:
+        """The block as written, without trailing blank lines."""
+        return self.text[block.pos:block.stop].rstrip()
+
+    def lines_of(self, block: Block) -> list[str]:
+        """The block's lines as written."""
+        text = self.text[block.pos:block.stop]
+        return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
     # --- problems -------------------------------------------------------------------------
 
@@ -180,7 +191,7 @@ class _Reader:
             block = following
             following = next(blocks, None)
             if block.kind == "table":
-                for line, cells, expected in short_rows(block, self.lines):
+                for line, cells, expected in short_rows(block, self.text[block.pos:block.stop]):
                     short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its header "
                                              f"has {expected}; is a cell missing or the file cut short?"))
             if block.kind == "heading":
@@ -272,7 +283,7 @@ class _Reader:
             return pairs is not None and is_field_value(table) and any(name in FIELD_NAMES for name, _ in pairs)
         if block.kind in ("paragraph", "bullet_list"):
             return any(_field_line(line) is not None or _row_field(line) is not None
-                       for line in self.lines[block.start:block.end])
+                       for line in self.lines_of(block))
         return False
 
     def report_missing_key(self, line: int, text: str) -> None:
@@ -313,7 +324,7 @@ class _Reader:
                 continue
             if block.kind == "hr":
                 continue
-            chunks.append(_source(self.lines, block))
+            chunks.append(self.source(block))
         epic.description = _join(chunks)
         if epic.key is None and not epic.title and not epic.stories:
             return  # text before the first epic heading, with no stories: a preamble
@@ -368,16 +379,16 @@ class _Reader:
             elif section.name == "attachments":
                 leftover = self.read_attachments(story, section.blocks)
                 if leftover:
-                    unknown.append(_join([_source(self.lines, section.heading), *leftover]))
+                    unknown.append(_join([self.source(section.heading), *leftover]))
             elif section.name == "links":
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
                 story.commits.extend(self.read_commits(section.blocks))
                 unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
             else:
-                unknown.append(_join([_source(self.lines, section.heading), *self.sources(section.blocks)]))
+                unknown.append(_join([self.source(section.heading), *self.sources(section.blocks)]))
         story.description = _join(description + unknown)
-        story.pull_requests = _pull_requests(draft, self.lines)
+        story.pull_requests = _pull_requests(draft, self.source)
         for section in draft.sections[1:]:
             if section.name in ("description", "notes", "unknown") and section.heading is not None:
                 for block in section.blocks:
@@ -394,10 +405,10 @@ class _Reader:
         rest = [block for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
         if not rest or section.heading is None:
             return []
-        return [_join([_source(self.lines, section.heading), *self.sources(rest)])]
+        return [_join([self.source(section.heading), *self.sources(rest)])]
 
     def sources(self, blocks: list[Block]) -> list[str]:
-        return [_source(self.lines, block) for block in blocks if block.kind != "hr"]
+        return [self.source(block) for block in blocks if block.kind != "hr"]
 
     def read_preamble(self, story: Story, blocks: list[Block]) -> list[str]:
         """The metadata table and the description written before the first H4."""
@@ -424,14 +435,14 @@ class _Reader:
                     continue
             if block.kind == "hr":
                 continue
-            chunks.append(_source(self.lines, block))
+            chunks.append(self.source(block))
         extra = "\n".join(text for text in extras if text)
         return chunks + [extra] if extra else chunks
 
     def written_fields(self, block: Block) -> tuple[list[tuple[str, Cell]], str]:
         """Story fields written without a table: ``**Priority**: High`` lines (or list items), or table
         rows without their ``|---|`` line. Returns the pairs read and the block's other lines."""
-        lines = self.lines[block.start:block.end]
+        lines = self.lines_of(block)
         pairs: list[tuple[str, Cell]] = []
         if all(_PIPE_ROW.match(line) or not line.strip() for line in lines):
             rows = [(block.start + offset + 1, row_cells(line.strip())) for offset, line in enumerate(lines)
@@ -601,13 +612,13 @@ class _Reader:
         comments: list[Comment] = []
         for block in blocks:
             if block.kind == "blockquote":
-                body_lines = [_unquote(line) for line in self.lines[block.start:block.end]]
+                body_lines = [_unquote(line) for line in self.lines_of(block)]
                 comments.append(_comment("\n".join(body_lines)))
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
                     comments.append(_comment("\n".join(content for content, _ in item.inlines)))
             elif block.kind == "paragraph":
-                comments.append(_comment(_source(self.lines, block)))
+                comments.append(_comment(self.source(block)))
         return [comment for comment in comments if comment.body]
 
     def read_attachments(self, story: Story, blocks: list[Block]) -> list[str]:
@@ -627,7 +638,7 @@ class _Reader:
                         continue
                     story.attachments.append(attachment)
             if not found and block.kind != "hr":
-                leftover.append(_source(self.lines, block))
+                leftover.append(self.source(block))
         return leftover
 
     def read_links(self, section: _Section) -> list[Link]:
@@ -738,10 +749,6 @@ def _first_inline(item: Item, block: Block) -> tuple[str, int]:
     return inline_text(content), line + 1
 
 
-def _source(lines: list[str], block: Block) -> str:
-    return source_of(lines, block.start, block.end)
-
-
 def _unquote(line: str) -> str:
     stripped = line.lstrip()
     if stripped.startswith(">"):
@@ -784,7 +791,7 @@ def _parse_link(text: str, default: str) -> list[Link] | None:
     return None
 
 
-def _pull_requests(draft: _StoryDraft, lines: list[str]) -> list[int]:
+def _pull_requests(draft: _StoryDraft, source: Callable[[Block], str]) -> list[int]:
     """PR numbers mentioned anywhere in the story's text, links included - not in code."""
     blocks = [draft.heading] + [block for section in draft.sections
                                 for block in ([section.heading] if section.heading else []) + section.blocks]
@@ -792,7 +799,7 @@ def _pull_requests(draft: _StoryDraft, lines: list[str]) -> list[int]:
     for block in blocks:
         if block.kind in _CODE_BLOCKS:
             continue
-        text = _source(lines, block)
+        text = source(block)
         texts.append(_CODE_SPAN.sub(" ", text) if "`" in text else text)
     # NUL between blocks: neither pattern can match across it, so one search covers every block
     joined = "\x00".join(texts)
@@ -813,21 +820,21 @@ def parse_text(
     attachments: AttachmentRules | None = None,
 ) -> Spec:
     """Parse spec ``text`` as if read from ``path`` (used for messages and attachment paths)."""
-    return _parse_lines(_split(text), Path(path), extra_statuses, extra_priorities, attachments)
+    return _parse(_newlines(text), Path(path), extra_statuses, extra_priorities, attachments)
 
 
-def _split(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _parse_lines(lines: list[str], path: Path, statuses: Iterable[str], priorities: Iterable[str],
-                 attachments: AttachmentRules | None = None) -> Spec:
+def _parse(text: str, path: Path, statuses: Iterable[str], priorities: Iterable[str],
+           attachments: AttachmentRules | None = None) -> Spec:
     # The reader makes a few dozen objects per story and none of them form reference cycles; the
     # cyclic collector rescanning all of them made large files parse in super-linear time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Reader(lines, path, statuses, priorities, attachments).read()
+        return _Reader(text, path, statuses, priorities, attachments).read()
     finally:
         if collecting:
             gc.enable()
@@ -858,9 +865,7 @@ def parse_file(
         problems.append(SpecProblem(str(path), line, f"not valid UTF-8 at byte {start}; save the file as UTF-8"))
         text = data.decode("utf-8-sig", errors="replace")
     del data
-    lines = _split(text)
-    del text  # only the lines are kept while parsing (a large file's text is several times its size)
-    spec = _parse_lines(lines, path, extra_statuses, extra_priorities, attachments)
+    spec = _parse(_newlines(text), path, extra_statuses, extra_priorities, attachments)
     spec.errors[:0] = problems
     return spec
 

@@ -63,12 +63,14 @@ class Block:
     texts inside it.
     """
 
-    __slots__ = ("kind", "start", "end", "level", "content", "rows", "items", "nested", "uneven")
+    __slots__ = ("kind", "start", "end", "pos", "stop", "level", "content", "rows", "items", "nested", "uneven")
 
     def __init__(self, kind: str, start: int, end: int) -> None:
         self.kind = kind
         self.start = start
         self.end = end
+        self.pos = 0  # offsets in the text of lines ``start`` and ``end`` (set by scan_text)
+        self.stop = 0
         self.level = 0
         self.content = ""
         # filled in only for the kinds that have them (an empty list per block costs memory)
@@ -146,6 +148,50 @@ def row_cells(text: str) -> list[str]:
     if columns and columns[-1] == "":
         columns.pop()
     return columns
+
+
+def delimiter_aligns(text: str) -> int:
+    """How many columns a GFM delimiter row (``|---|:-:|``, from its first non-space character)
+    declares, or 0 if ``text`` is not one (markdown-it's table rule)."""
+    if len(text) < 2:
+        return 0
+    first, second = text[0], text[1]
+    if first not in "|-:" or second not in "|-: \t" or (first == "-" and second in " \t"):
+        return 0
+    if text[2:].strip("|-: \t"):
+        return 0
+    columns = text.split("|")
+    aligns = 0
+    last = len(columns) - 1
+    for index, column in enumerate(columns):
+        cell = _trim(column)
+        if not cell:
+            if index == 0 or index == last:
+                continue
+            return 0
+        if not _HEADER_CELL.search(cell):
+            return 0
+        aligns += 1
+    return aligns
+
+
+def body_row(body: str, line: int, width: int, rows: list[tuple[int, list[str]]], uneven: list[int],
+             autocompleted: int) -> int:
+    """Add one table body row (``body`` trimmed, not empty) padded to ``width``; note it in ``uneven``
+    if it is short or has odd spaces at an end. Returns the running count of cells made up, which
+    markdown-it caps (the caller stops the table before the row that passes 0x10000)."""
+    columns = row_cells(body)
+    autocompleted += width - len(columns)
+    if autocompleted > 0x10000:
+        return autocompleted
+    if len(columns) != width:
+        if len(columns) < width:
+            uneven.append(line)
+        columns = (columns + [""] * width)[:width]
+    elif body.strip() != body:
+        uneven.append(line)
+    rows.append((line, [_trim(cell) if cell else "" for cell in columns]))
+    return autocompleted
 
 
 class _Scanner:
@@ -249,6 +295,21 @@ class _Scanner:
             line = self.line
             if line < end and self.is_empty(line):
                 line += 1
+
+    def steps(self) -> Iterator[tuple[int, list[Block]]]:
+        """Like :meth:`top_level`, one step per block rule applied at the top level: the line after
+        what the rule read, and the blocks it made (none for a link reference definition)."""
+        line = 0
+        end = self.line_max
+        found = self.blocks
+        while line < end:
+            self.line = line = self.skip_empty(line)
+            if line >= end:
+                break
+            self.block(line, end)
+            line = self.line
+            yield line, found[:]
+            found.clear()
 
     def block(self, line: int, end: int) -> None:
         """Apply the first block rule that matches at ``line`` (markdown-it's rule order)."""
@@ -487,28 +548,9 @@ class _Scanner:
         nxt = start + 1
         if sc[nxt] < blk or sc[nxt] - blk >= 4:
             return False
-        text = lines[nxt]
-        pos = bm[nxt] + ts[nxt]
-        maximum = len(text)
-        if pos + 1 >= maximum:
+        aligns = delimiter_aligns(lines[nxt][bm[nxt] + ts[nxt]:])
+        if aligns <= 0:
             return False
-        first, second = text[pos], text[pos + 1]
-        if first not in "|-:" or second not in "|-: \t" or (first == "-" and second in " \t"):
-            return False
-        if text[pos + 2:].strip("|-: \t"):
-            return False
-        columns = text[pos:].split("|")
-        aligns = 0
-        last = len(columns) - 1
-        for index, column in enumerate(columns):
-            cell = _trim(column)
-            if not cell:
-                if index == 0 or index == last:
-                    continue
-                return False
-            if not _HEADER_CELL.search(cell):
-                return False
-            aligns += 1
         header = _trim(lines[start][bm[start] + ts[start]:])
         if "|" not in header or sc[start] - blk >= 4:
             return False
@@ -532,17 +574,9 @@ class _Scanner:
             body = _trim(lines[line][bm[line] + ts[line]:])
             if not body or sc[line] - blk >= 4:
                 break
-            columns = row_cells(body)
-            autocompleted += width - len(columns)
+            autocompleted = body_row(body, line, width, rows, uneven, autocompleted)
             if autocompleted > 0x10000:
                 break
-            if len(columns) != width:
-                if len(columns) < width:
-                    uneven.append(line)
-                columns = (columns + [""] * width)[:width]
-            elif body.strip() != body:
-                uneven.append(line)
-            rows.append((line, [_trim(cell) if cell else "" for cell in columns]))
             line += 1
         self.parent = parent
         self.line = line

@@ -135,20 +135,26 @@ def cell_count(line: str) -> int:
     return len(_UNESCAPED_PIPE.split(text))
 
 
-def short_rows(block: Block, lines: list[str]) -> list[tuple[int, int, int]]:
+def short_rows(block: Block, source: str) -> list[tuple[int, int, int]]:
     """``(line, cells, expected)`` of each body row with fewer cells than the header row.
 
-    GFM silently pads a short row with empty cells; in a spec that usually means the file was
-    cut short or a cell was forgotten, and syncing it would blank or shorten a field.
+    ``source`` is the table as written (its lines ``block.start`` to ``block.end``). GFM silently
+    pads a short row with empty cells; in a spec that usually means the file was cut short or a
+    cell was forgotten, and syncing it would blank or shorten a field.
     """
-    expected = cell_count(lines[block.start])
-    found = []
+    expected = cell_count(source.partition("\n")[0])
     # the scanner lists the rows that can be short; a header counted wider than GFM reads it
     # (odd spaces at its ends) needs every row checked
-    rows = block.uneven if expected <= len(block.rows[0][1]) else range(block.start + 2, block.end)
+    wider = expected > len(block.rows[0][1])
+    if not block.uneven and not wider:
+        return []
+    lines = source.split("\n")
+    rows = range(block.start + 2, block.end) if wider else block.uneven
+    found = []
     for number in rows:
-        if lines[number].strip() and cell_count(lines[number]) < expected:
-            found.append((number + 1, cell_count(lines[number]), expected))
+        line = lines[number - block.start]
+        if line.strip() and cell_count(line) < expected:
+            found.append((number + 1, cell_count(line), expected))
     return found
 
 

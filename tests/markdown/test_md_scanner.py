@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from spectryn_markdown.fastpath import scan_text
 from spectryn_markdown.scanner import scan
 
 _MD = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
@@ -80,9 +81,11 @@ def reference(text: str) -> list[list]:
     return found
 
 
-def scanned(text: str) -> list[list]:
+def scanned(text: str, exact: bool = False) -> list[list]:
+    """What :func:`scan_text` (the fast path and the scanner) finds, or with ``exact`` the scanner alone."""
+    text = text.replace("\x00", "\ufffd")
     found: list[list] = []
-    for block in scan(text.replace("\x00", "\ufffd").split("\n")):
+    for block in (scan(text.split("\n")) if exact else scan_text(text)):
         entry: list = [block.kind, block.start, block.end]
         if block.kind == "heading":
             entry += [block.content, block.level]
@@ -102,12 +105,15 @@ def test_spec_files_scan_like_markdown_it() -> None:
     for path in FILES:
         text = path.read_bytes().decode("utf-8-sig", "replace").replace("\r\n", "\n").replace("\r", "\n")
         assert scanned(text) == reference(text), path.name
+        assert scanned(text, exact=True) == reference(text), path.name
 
 
 @settings(max_examples=1500, deadline=None)
 @given(DOCUMENT)
 def test_awkward_documents_scan_like_markdown_it(text: str) -> None:
-    assert scanned(text) == reference(text)
+    expected = reference(text)
+    assert scanned(text) == expected
+    assert scanned(text, exact=True) == expected
 
 
 @settings(max_examples=300, deadline=None)

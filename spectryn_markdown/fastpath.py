@@ -1,0 +1,232 @@
+"""Top-level blocks of a whole document: the common shapes by one regular expression, the rest by the scanner.
+
+A spec is mostly ATX headings, pipe tables, one-line list items, short paragraphs, quoted comments
+and rules, each starting at column 0. For those shapes CommonMark's block rules leave nothing to
+decide line by line, so :data:`_BLOCK` matches a whole block in one call (the regex engine walks
+the characters in C). Each alternative accepts only text where the answer is certain: every line
+of it starts with a character that cannot open or interrupt another block, and the block is
+followed by what certainly ends it (a blank line, an ATX heading, the end). Anything else -
+indentation, fences, HTML, setext headings, lazy lines, loose lists, a line that might be a table's
+delimiter row - goes to :class:`~spectryn_markdown.scanner._Scanner` (markdown-it-py's rules, line
+by line) for a window of lines, and the fast path resumes after the blocks the scanner finished.
+
+Both paths give the same :class:`~spectryn_markdown.scanner.Block` objects, with ``pos``/``stop``
+(the text offsets of lines ``start`` and ``end``) so a reader can slice a block's source out of the
+text. ``tests/markdown/test_md_scanner.py`` checks the result against markdown-it-py's own tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import accumulate
+
+from spectryn_markdown.scanner import TRIM_CHARS, Block, Item, _Scanner, body_row, delimiter_aligns, row_cells
+
+# A line's first character when that line, at column 0, can only be paragraph text: not a space
+# (indentation), not a character that can open a heading, quote, fence, HTML block, list, rule,
+# setext underline or table delimiter row - unless what follows rules that out (``**bold**`` is no
+# list item, ``2024-01-15`` no ordered marker, `` `code` `` no fence).
+_PLAIN = r"""(?:
+      [^\x20\t\n\#>`~<|\[\-:=*+_0-9]
+    | `(?!``) | ~(?!~~)
+    | \*(?![\x20\t\n]|\Z)(?![*\x20\t]*(?:\n|\Z))
+    | \+(?![\x20\t\n]|\Z)
+    | _(?![_\x20\t]*(?:\n|\Z))
+    | [0-9](?![0-9]{0,8}[.)](?:[\x20\t\n]|\Z))
+)"""
+# The first line of a paragraph may also start with "[" when it cannot be a link reference
+# definition (the label closes on the line and no ":" follows); later lines may start with "[".
+_FIRST = rf"(?:{_PLAIN}|\[(?=[^\]\[\\\n]*\](?!:)))"
+_NEXT = rf"(?:{_PLAIN}|\[)"
+_LINE_END = r"(?:\n|\Z)"
+_ATX = r"\#{1,6}(?:[\x20\t\n]|\Z)"
+# What certainly ends a paragraph, a quote or a table at the top level: the end, a blank line, an ATX heading.
+_ENDS = rf"(?=\Z|[\x20\t]*{_LINE_END}|{_ATX})"
+# A line that might be a table's delimiter row (any line of only | : - spaces and tabs): the line above it
+# might be a table's header, which only the scanner decides.
+_NO_DELIMITER_NEXT = r"(?![\x20\t]*[|:\-][|:\-\x20\t]*(?:\n|\Z))"
+
+_BLOCK = re.compile(rf"""
+    (?P<heading>\#{{1,6}}(?:[\x20\t][^\n]*)?{_LINE_END}){_NO_DELIMITER_NEXT}
+  | (?P<hr>(?:(?:\*[\x20\t]*){{3,}}|(?:-[\x20\t]*){{3,}}|(?:_[\x20\t]*){{3,}}){_LINE_END}){_NO_DELIMITER_NEXT}
+  | (?P<table>\|[^\n]*\n[|:\-][|:\-\x20\t]*{_LINE_END}(?:\|[^\n]*{_LINE_END})*){_ENDS}
+  | (?P<paragraph>{_FIRST}[^\n]*{_LINE_END}(?:{_NEXT}[^\n]*{_LINE_END})*){_ENDS}
+  | (?P<quote>>\x20{_FIRST}[^\n]*{_LINE_END}(?:>\x20{_NEXT}[^\n]*{_LINE_END})*){_ENDS}
+  | (?P<bullet_list>(?P<bullet>[-*+])\x20{_FIRST}[^\n]*{_LINE_END}(?:(?P=bullet)\x20{_FIRST}[^\n]*{_LINE_END})*)
+        (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
+  | (?P<ordered_list>[0-9]{{1,9}}(?P<delimiter>[.)])\x20{_FIRST}[^\n]*{_LINE_END}
+        (?:[0-9]{{1,9}}(?P=delimiter)\x20{_FIRST}[^\n]*{_LINE_END})*)
+        (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
+""", re.VERBOSE)
+_BLANKS = re.compile(r"(?:[\x20\t]*\n)+")
+_SPACES_TO_END = re.compile(r"[\x20\t]*\Z")
+_ORDERED_MARKER = re.compile(r"[0-9]+[.)]\x20")
+_FIRST_WINDOW = 32  # lines handed to the scanner at first; four times more each time that is too few
+
+
+def _trim(text: str) -> str:
+    return text.strip(TRIM_CHARS)
+
+
+def scan_text(text: str) -> Iterator[Block]:
+    """The top-level blocks of ``text`` (``\\n`` line ends, no NUL characters), one at a time."""
+    size = len(text)
+    last_newline = text.rfind("\n")
+    line_max = text.count("\n") + (0 if _SPACES_TO_END.match(text, last_newline + 1) else 1)
+    match_block = _BLOCK.match
+    skip_blanks = _BLANKS.match
+    count = text.count
+    pos = 0
+    line = 0
+    while True:
+        blanks = skip_blanks(text, pos)
+        if blanks is not None:
+            line += count("\n", pos, blanks.end())
+            pos = blanks.end()
+        if line >= line_max:
+            return
+        found = match_block(text, pos)
+        if found is None:
+            blocks, pos, line = _scan_window(text, pos, line, line_max)
+            yield from blocks
+            continue
+        kind = str(found.lastgroup)  # the outer group closes last: "bullet_list", not its "bullet"
+        stop = found.end()
+        chunk = text[pos:stop]
+        lines = chunk.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        end = line + len(lines)
+        if kind == "heading":
+            block = Block(kind, line, end)
+            block.level, block.content = _heading(lines[0])
+        elif kind == "paragraph":
+            block = Block(kind, line, end)
+            block.content = _trim(chunk)
+        elif kind == "table":
+            table = _table(lines, line)
+            if table is None:  # not a table after all (column counts differ): the scanner decides
+                blocks, pos, line = _scan_window(text, pos, line, line_max)
+                yield from blocks
+                continue
+            block = table
+        elif kind == "quote":
+            block = Block("blockquote", line, end)
+            block.nested = [(_trim("\n".join(text[2:] for text in lines)), line)]
+        elif kind == "hr":
+            block = Block(kind, line, end)
+        else:
+            block = _list(kind, lines, line)
+            blanks = skip_blanks(text, stop)
+            if blanks is not None:  # a list ends at the next line with text (markdown-it's map)
+                end = min(end + count("\n", stop, blanks.end()), line_max)
+                stop = blanks.end() if end < line_max else size
+            block.end = end
+            block.items[-1].end = end
+        block.pos = pos
+        block.stop = stop
+        yield block
+        pos = stop
+        line = end
+
+
+def _heading(line: str) -> tuple[int, str]:
+    """Level and text of an ATX heading line (markdown-it's heading rule)."""
+    level = len(line) - len(line.lstrip("#"))
+    rest = line[level:].rstrip(" \t")
+    closing = rest.rstrip("#")
+    if len(closing) < len(rest) and (not closing or closing[-1] in " \t"):
+        rest = closing
+    return level, _trim(rest)
+
+
+def _table(lines: list[str], start: int) -> Block | None:
+    header = _trim(lines[0])
+    head = row_cells(header)
+    width = len(head)
+    if width == 0 or width != delimiter_aligns(lines[1]):
+        return None
+    rows = [(start, [_trim(cell) for cell in head])]
+    uneven: list[int] = []
+    autocompleted = 0
+    line = start + 2
+    for text in lines[2:]:
+        autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
+        if autocompleted > 0x10000:
+            return None
+        line += 1
+    block = Block("table", start, line)
+    block.rows = rows
+    block.uneven = uneven
+    return block
+
+
+def _list(kind: str, lines: list[str], start: int) -> Block:
+    block = Block(kind, start, start + len(lines))
+    items = block.items = []
+    line = start
+    for text in lines:
+        offset = 2 if kind == "bullet_list" else _ORDERED_MARKER.match(text).end()  # type: ignore[union-attr]
+        items.append(Item(line, line + 1, [(_trim(text[offset:]), line)]))
+        line += 1
+    return block
+
+
+def _scan_window(text: str, pos: int, line: int, line_max: int) -> tuple[list[Block], int, int]:
+    """Blocks from ``pos`` (line ``line``) by the scanner, and the offset and line where it stopped.
+
+    A top-level block never depends on what came before it, so the scanner can start at ``pos``,
+    over a window of lines. A block rule reads at most the line after the next line with text past
+    what it took, so a step is kept when that line is well inside the window (or the window reaches
+    the end of the text); when not even the first step is, the window grows.
+    """
+    window = _FIRST_WINDOW
+    size = len(text)
+    while True:
+        stop = pos
+        for _ in range(window):
+            stop = text.find("\n", stop) + 1
+            if stop == 0:
+                stop = size
+                break
+        at_end = _SPACES_TO_END.match(text, stop) is not None
+        lines = text[pos:stop].split("\n")
+        if not at_end:
+            lines.pop()  # the empty rest after the window's last "\n"
+        starts = list(accumulate((len(text) + 1 for text in lines), initial=pos))
+        real = len(lines)
+        scanner = _Scanner(lines)
+        kept: list[Block] = []
+        resume = 0
+        for after, blocks in scanner.steps():
+            following = scanner.skip_empty(after) if after < scanner.line_max else after
+            if not at_end and following + 3 >= real:
+                break
+            for block in blocks:
+                block.pos = starts[block.start]
+                block.stop = min(starts[block.end], size)
+                _shift(block, line)
+                kept.append(block)
+            resume = after
+        if resume:
+            return kept, min(starts[resume], size), line + resume
+        if at_end:  # only blank lines were left
+            return kept, size, line_max
+        window *= 4
+
+
+def _shift(block: Block, lines: int) -> None:
+    """Move a block found in a window starting at line ``lines`` to its place in the document."""
+    block.start += lines
+    block.end += lines
+    for item in block.items:
+        item.start += lines
+        item.end += lines
+        item.inlines[:] = [(content, line + lines) for content, line in item.inlines]
+    if block.nested:
+        block.nested[:] = [(content, line + lines) for content, line in block.nested]
+    if block.rows:
+        block.rows[:] = [(line + lines, cells) for line, cells in block.rows]
+    if block.uneven:
+        block.uneven[:] = [line + lines for line in block.uneven]
