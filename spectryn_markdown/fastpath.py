@@ -21,7 +21,16 @@ import re
 from collections.abc import Iterator
 from itertools import accumulate
 
-from spectryn_markdown.scanner import TRIM_CHARS, Block, Item, _Scanner, body_row, delimiter_aligns, row_cells
+from spectryn_markdown.scanner import (
+    TRIM_CHARS,
+    Block,
+    Item,
+    _escaped_split,
+    _Scanner,
+    body_row,
+    delimiter_aligns,
+    row_cells,
+)
 
 # A line's first character when that line, at column 0, can only be paragraph text: not a space
 # (indentation), not a character that can open a heading, quote, fence, HTML block, list, rule,
@@ -142,20 +151,39 @@ def _heading(line: str) -> tuple[int, str]:
 
 
 def _table(lines: list[str], start: int) -> Block | None:
-    header = _trim(lines[0])
-    head = row_cells(header)
+    """The table of ``lines`` (header, delimiter row, body rows), as the scanner's table rule reads it."""
+    head = row_cells(_trim(lines[0]))
     width = len(head)
     if width == 0 or width != delimiter_aligns(lines[1]):
         return None
-    rows = [(start, [_trim(cell) for cell in head])]
+    rows = [(start, [cell.strip(TRIM_CHARS) for cell in head])]
     uneven: list[int] = []
-    autocompleted = 0
     line = start + 2
-    for text in lines[2:]:
-        autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
-        if autocompleted > 0x10000:
-            return None
-        line += 1
+    if len(lines) * width > 0x10000:  # markdown-it's cap on made-up cells may apply: the scanner's way
+        autocompleted = 0
+        for text in lines[2:]:
+            autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
+            if autocompleted > 0x10000:
+                return None
+            line += 1
+    else:
+        for text in lines[2:]:  # body_row, inline: most of a spec's lines are table rows
+            body = text.strip(TRIM_CHARS)
+            cells = body.split("|") if "\\" not in body else _escaped_split(body)
+            if cells[0] == "":
+                del cells[0]
+            if cells and cells[-1] == "":
+                cells.pop()
+            if len(cells) == width:
+                if body.strip() != body:
+                    uneven.append(line)
+                rows.append((line, [cell.strip(TRIM_CHARS) for cell in cells]))
+            else:
+                if len(cells) < width:
+                    uneven.append(line)
+                    cells += [""] * (width - len(cells))
+                rows.append((line, [cell.strip(TRIM_CHARS) for cell in cells[:width]]))
+            line += 1
     block = Block("table", start, line)
     block.rows = rows
     block.uneven = uneven

@@ -54,11 +54,11 @@ def _plain(tokens: list[Token]) -> str:
     return "".join(parts)
 
 
-@lru_cache(maxsize=4096)
 def _parsed_text(content: str) -> str:
     return _plain(children(content)).strip()
 
 
+@lru_cache(maxsize=8192)
 def inline_text(content: str) -> str:
     """Plain text of an inline slice: emphasis and links unwrapped, code spans kept as their text."""
     if not _MARKUP.search(content):
