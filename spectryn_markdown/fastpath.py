@@ -82,7 +82,9 @@ def scan_text(text: str) -> Iterator[Block]:
     """The top-level blocks of ``text`` (``\\n`` line ends, no NUL characters), one at a time."""
     size = len(text)
     last_newline = text.rfind("\n")
-    line_max = text.count("\n") + (0 if _SPACES_TO_END.match(text, last_newline + 1) else 1)
+    spaces_last = _SPACES_TO_END.match(text, last_newline + 1) is not None  # markdown-it drops that line
+    line_max = text.count("\n") + (0 if spaces_last else 1)
+    tail = last_newline + 1 if spaces_last else size  # where line ``line_max`` starts
     match_block = _BLOCK.match
     skip_blanks = _BLANKS.match
     count = text.count
@@ -130,7 +132,7 @@ def scan_text(text: str) -> Iterator[Block]:
             blanks = skip_blanks(text, stop)
             if blanks is not None:  # a list ends at the next line with text (markdown-it's map)
                 end = min(end + count("\n", stop, blanks.end()), line_max)
-                stop = blanks.end() if end < line_max else size
+                stop = blanks.end() if end < line_max else tail
             block.end = end
             block.items[-1].end = end
         block.pos = pos
