@@ -1,10 +1,18 @@
 """Start-up cost of the CLI over a bare interpreter (issue 15).
 
-Run ``python benchmarks/startup.py [RUNS]`` (default 15) from the repository root with the project
-installed. Each command runs RUNS times, alternating; the table gives the median wall time and the
-median CPU time (user + system, of the child) of each, and the same minus ``python -c pass``. On a
-busy machine the CPU column is the steadier one. Targets: ``--version`` and ``plugins`` under 150 ms
-over ``python -c pass``; ``validate`` of a 5-story spec under 250 ms over it.
+Run ``python benchmarks/startup.py [RUNS]`` (default 15) with the project installed, using the
+interpreter of the environment it is installed in (its ``spectryn`` console script is the one next
+to that interpreter). Each command runs RUNS times, alternating, from an empty temporary folder (no
+config file, no ``.env``); the table gives the median wall time and the median CPU time (user +
+system, of the child) of each, and the same minus ``python -c pass``. On a busy machine the CPU
+column is the steadier one. Targets: ``spectryn --version`` and ``spectryn plugins`` under 150 ms
+over ``python -c pass``; ``spectryn validate`` of a 5-story spec under 250 ms over it. The
+``python -m spectryn_core.cli`` rows are for comparison (no target).
+
+Bytecode: a first, unmeasured round runs every command with ``PYTHONDONTWRITEBYTECODE`` removed
+from its environment, so each module is measured loading from its ``__pycache__`` as it does after
+``pip install`` (which byte-compiles). With ``PYTHONDONTWRITEBYTECODE=1`` set globally and no
+``__pycache__`` in the checkout, every run compiles the project's modules from source instead.
 """
 
 from __future__ import annotations
@@ -24,11 +32,11 @@ from bench_parse import generate_spec  # noqa: E402
 TARGETS = {"spectryn --version": 0.150, "spectryn plugins": 0.150, "spectryn validate EPIC.md (5 stories)": 0.250}
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], cwd: str) -> tuple[float, float]:
     """Wall and CPU (user + sys) seconds of one run of ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -37,26 +45,35 @@ def timed(command: list[str]) -> tuple[float, float]:
 def main(argv: list[str]) -> int:
     runs = int(argv[0]) if argv else 15
     python = sys.executable
+    script = str(Path(python).parent / "spectryn")
+    if not Path(script).is_file():
+        print(f"no console script at {script}: install the project into this environment", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="startup-") as folder:
         spec = Path(folder) / "EPIC.md"
         spec.write_text(generate_spec(5), encoding="utf-8")
-        cli = [python, "-m", "spectryn_core.cli"]
+        module = [python, "-m", "spectryn_core.cli"]
         commands = {
             "python -c pass": [python, "-c", "pass"],
-            "spectryn --version": [*cli, "--version"],
-            "spectryn plugins": [*cli, "plugins"],
-            "spectryn validate EPIC.md (5 stories)": [*cli, "validate", str(spec)],
+            "spectryn --version": [script, "--version"],
+            "spectryn plugins": [script, "plugins"],
+            "spectryn validate EPIC.md (5 stories)": [script, "validate", str(spec)],
+            "python -m spectryn_core.cli --version": [*module, "--version"],
+            "python -m spectryn_core.cli plugins": [*module, "plugins"],
+            "python -m spectryn_core.cli validate EPIC.md": [*module, "validate", str(spec)],
         }
-        env_home = {"SPECTRYN_CONFIG_DIR": folder, "SPECTRYN_STATE_DIR": folder, "SPECTRYN_LOG_DIR": folder}
-        os.environ.update(env_home)
+        os.environ.update({"SPECTRYN_CONFIG_DIR": folder, "SPECTRYN_STATE_DIR": folder, "SPECTRYN_LOG_DIR": folder})
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        for command in commands.values():  # writes any missing __pycache__ (see the module docstring)
+            timed(command, folder)
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():
-                samples[name].append(timed(command))
+                samples[name].append(timed(command, folder))
     base_wall = statistics.median(w for w, _ in samples["python -c pass"])
     base_cpu = statistics.median(c for _, c in samples["python -c pass"])
     print(f"{runs} runs each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
+          f"load average {os.getloadavg()[0]:.1f}; {python}\n")
     print("| command | wall ms | CPU ms | wall over bare | CPU over bare | target over bare |")
     print("|---|---|---|---|---|---|")
     met = True

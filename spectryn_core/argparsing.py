@@ -5,7 +5,6 @@ a "did you mean ...", readable placeholders for plugin flags, and a walk over th
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -45,6 +44,8 @@ class Parser(argparse.ArgumentParser):
 
 def _improve(message: str, parser: argparse.ArgumentParser) -> str:
     """argparse's message, with the close match of a mistyped command, flag or choice."""
+    import difflib  # only when there is a usage error to improve
+
     match = _CHOICE.match(message)
     if match:
         word = match["word"]
@@ -69,6 +70,8 @@ def _improve(message: str, parser: argparse.ArgumentParser) -> str:
 
 def unknown_command(word: str, choices: Sequence[str], prog: str) -> UsageError:
     """``unknown command 'x' - did you mean 'y'?``"""
+    import difflib
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     hint = f"commands: {', '.join(choices)}" if choices else f"`{prog}` has no sub-commands"
     return UsageError(f"unknown command '{word}'" + (f" - did you mean '{close[0]}'?" if close else ""),

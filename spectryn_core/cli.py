@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core import runlog
 from spectryn_core._version import __version__
 from spectryn_core.argparsing import (
     Parser,
@@ -31,12 +29,10 @@ from spectryn_core.errors import SpecError, SpectrynError, UsageError
 
 # Imported by the commands that need them, so that `spectryn --version` stays fast (issue 15):
 # the config module (marshmallow, PyYAML), the plugin manager (pluggy, importlib.metadata), init's
-# command and platformdirs.
+# command, platformdirs and logging (the run log).
 if TYPE_CHECKING:
     from spectryn_core.config import Config
     from spectryn_core.plugins import Plugins
-
-log = logging.getLogger("spectryn.cli")
 
 EXIT_OK, EXIT_SYNC_ERRORS, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 EXIT_AUTH, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 4, 5, 130
@@ -245,6 +241,8 @@ def build_parser(plugins: Plugins) -> Parser:
 
 def cmd_sync(args: argparse.Namespace, app: App) -> int:
     """Plan or apply the sync of the spec files named on the command line (files, folders, globs)."""
+    import logging
+
     from spectryn_core import report
     from spectryn_core.multi import run_many
     from spectryn_core.spec_files import expand
@@ -269,7 +267,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         force=bool(config.get("sync.force")),
         workers=int(workers),
     )
-    log.info("spectryn %s: %s %s -> %s", __version__,
+    logging.getLogger("spectryn.cli").info("spectryn %s: %s %s -> %s", __version__,
              "execute" if request.execute else "dry-run", " ".join(str(f.path) for f in files), tracker)
     started = time.monotonic()
     outcome = run_many(app.pm, config, files, request, progress=_progress_printer(),
@@ -442,6 +440,8 @@ def _dir(config: Config, kind: str) -> Path:
 
 
 def _start_log(config: Config, verbose: bool) -> Path | None:
+    from spectryn_core import runlog
+
     return runlog.start(_dir(config, "log"), verbose=verbose, secrets=config.secret_values())
 
 

@@ -25,7 +25,6 @@ messages, warnings, ``repr`` or :meth:`Config.redacted`.
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -262,6 +261,8 @@ class Config:
             raise self._error(problems)
 
     def _unknown_key(self, section: str, key: Any, accepted: list[str]) -> str:
+        import difflib
+
         close = difflib.get_close_matches(str(key), accepted, n=1)
         hint = f" - did you mean {close[0]}?" if close else ""
         return (f"{self._sources[f'{section}.{key}']}: {section}.{key}: unknown key{hint}. "

@@ -214,17 +214,18 @@ def load_plugins(disabled: Iterable[str] = ()) -> Plugins:
         _register(pm, info, importlib.import_module(module_name))
         infos.append(info)
 
+    # each distribution's METADATA (it holds the whole README) parsed once, not once per field
+    # and entry point: the entry points of one distribution share its object
+    metadata_of: dict[int, tuple[str, str]] = {}
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         if not _enabled(ep.name, disabled) or pm.get_plugin(ep.name) is not None:
             continue
         dist: Distribution | None = ep.dist
-        metadata = dist.metadata if dist else None  # parsed once: it holds the whole README
-        info = PluginInfo(
-            ep.name,
-            ep.value,
-            metadata["Name"] if metadata is not None else "",
-            metadata["Version"] if metadata is not None else "",
-        )
+        if dist is not None and id(dist) not in metadata_of:
+            metadata = dist.metadata
+            metadata_of[id(dist)] = (metadata["Name"], metadata["Version"])
+        name, version = metadata_of[id(dist)] if dist is not None else ("", "")
+        info = PluginInfo(ep.name, ep.value, name, version)
         infos.append(info)
         try:
             module = ep.load()

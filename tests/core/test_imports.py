@@ -109,7 +109,7 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 def test_version_imports_no_plugin_machinery_model_or_config(tmp_path: Path) -> None:
     out, modules = _modules_after(["--version"], tmp_path)
     assert out.startswith("spectryn ")
-    heavy = NEVER_LIGHT + ("marshmallow", "pluggy", "importlib.metadata", "platformdirs",
+    heavy = NEVER_LIGHT + ("marshmallow", "pluggy", "importlib.metadata", "platformdirs", "logging",
                            "spectryn_core.config", "spectryn_core.model", "spectryn_core.items",
                            "spectryn_core.plugins", "spectryn_markdown", "spectryn_bitbucket")
     assert _loaded(modules, heavy) == []
