@@ -52,14 +52,17 @@ def measure(parse: Callable[[str], Any], text: str, reps: int = 2) -> tuple[floa
 def candidates() -> list[tuple[str, Callable[[str], Any] | None, str, Callable[[str], int] | None]]:
     """(name, parse, positions, headings-of-level-3-in-FENCED); parse None when not installed."""
     found: list[tuple[str, Callable[[str], Any] | None, str, Callable[[str], int] | None]] = []
+    from spectryn_markdown.fastpath import scan_text
     from spectryn_markdown.parser import parse_text
     from spectryn_markdown.scanner import scan
 
     path = Path("/nonexistent/EPIC.md")
-    found.append(("spectryn reader (scanner + builder), parse_text", lambda t: parse_text(t, path), "lines",
+    found.append(("spectryn reader (scan_text + builder), parse_text", lambda t: parse_text(t, path), "lines",
                   lambda t: len(parse_text(t, path).stories())))
-    found.append(("spectryn block scanner alone", lambda t: list(scan(t.split("\n"))), "lines",
-                  lambda t: sum(b.kind == "heading" and b.level == 3 for b in scan(t.split("\n")))))
+    found.append(("spectryn scan_text (regex fast path + scanner), blocks kept", lambda t: list(scan_text(t)), "lines",
+                  lambda t: sum(b.kind == "heading" and b.level == 3 for b in scan_text(t))))
+    found.append(("spectryn line scanner alone (markdown-it's rules), blocks kept", lambda t: list(scan(t.split("\n"))),
+                  "lines", lambda t: sum(b.kind == "heading" and b.level == 3 for b in scan(t.split("\n")))))
     try:
         from tests.support.legacy_reader.parser import parse_text as legacy
         found.append(("previous reader (markdown-it-py block tree)", lambda t: legacy(t, path), "lines",
