@@ -1,8 +1,8 @@
 """Read a markdown spec (see the project's markdown-format.md) into :class:`~spectryn_core.model.Spec`.
 
-Structure comes only from top-level blocks (:mod:`spectryn_markdown.scanner`, CommonMark's block
-rules as markdown-it-py applies them), so headings inside code fences, HTML blocks, lists or quotes
-are text, never stories. Inline markup is parsed only for the slices a field reads
+Structure comes only from top-level blocks (:mod:`spectryn_markdown.fastpath` and
+:mod:`spectryn_markdown.scanner`: CommonMark's block rules as markdown-it-py applies them), so
+headings inside code fences, HTML blocks, lists or quotes are text, never stories. Inline markup is parsed only for the slices a field reads
 (:mod:`spectryn_markdown.inline`).
 
 Which heading is what:

@@ -6,7 +6,8 @@ laziness handling, so blocks start and end on the same lines, but without buildi
 Only top-level blocks are kept, with the little the reader reads from them: a heading's level and
 text, a paragraph's text, a table's cells, a list's items and every inline text inside a list or
 quote (with its line). Inline markup is parsed later, and only for the slices a field needs
-(:mod:`spectryn_markdown.blocks`).
+(:mod:`spectryn_markdown.inline`). :mod:`spectryn_markdown.fastpath` takes the common block shapes
+by regular expression and hands the rest to this scanner.
 
 Each rule below carries the name of the markdown-it rule it follows; line state is kept per line
 (``bm`` begin offset, ``ts`` indent characters, ``sc`` indent columns, ``bs`` columns eaten by a
