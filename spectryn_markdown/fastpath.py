@@ -208,8 +208,9 @@ def _scan_window(text: str, pos: int, line: int, line_max: int) -> tuple[list[Bl
 
     A top-level block never depends on what came before it, so the scanner can start at ``pos``,
     over a window of lines. A block rule reads at most the line after the next line with text past
-    what it took, so a step is kept when that line is well inside the window (or the window reaches
-    the end of the text); when not even the first step is, the window grows.
+    what it took (a link reference definition may read further, and the scanner notes how far), so
+    a step is kept when that line is well inside the window (or the window reaches the end of the
+    text); when not even the first step is, the window grows.
     """
     window = _FIRST_WINDOW
     size = len(text)
@@ -231,6 +232,8 @@ def _scan_window(text: str, pos: int, line: int, line_max: int) -> tuple[list[Bl
         resume = 0
         for after, blocks in scanner.steps():
             following = scanner.skip_empty(after) if after < scanner.line_max else after
+            # a link reference definition may read a title far ahead and then end before it
+            following = max(following, scanner.furthest)
             if not at_end and following + 3 >= real:
                 break
             for block in blocks:

@@ -217,6 +217,7 @@ class _Scanner:
         self.level = 0
         self.line = 0
         self.sink: list[Inline] | None = None  # inline texts inside the current top-level container
+        self.furthest = 0  # the furthest line a link reference definition looked at (it may then give it back)
         self.blocks: list[Block] = []
 
     # --- helpers (markdown-it's StateBlock methods) ------------------------------------------
@@ -692,6 +693,8 @@ class _Scanner:
 
     def _reference_line(self, line: int) -> str | None:
         """markdown-it's ``getNextLine`` of the reference rule: the next line if it continues the definition."""
+        if line > self.furthest:
+            self.furthest = line
         if line >= self.line_max or self.is_empty(line):
             return None
         if self.sc[line] - self.blk < 4 and self.sc[line] >= 0:
