@@ -1,13 +1,15 @@
 """Start-up cost of the CLI over a bare interpreter (issue 15).
 
-Run ``python benchmarks/startup.py [RUNS]`` (default 15) with the project installed, using the
-interpreter of the environment it is installed in (its ``spectryn`` console script is the one next
-to that interpreter). Each command runs RUNS times, alternating, from an empty temporary folder (no
+Run ``python benchmarks/startup.py [RUNS] [--against PYTHON]`` (default 15 runs) with the
+interpreter of an environment the project is installed in (its ``spectryn`` console script is the
+one next to that interpreter). Each command runs RUNS times, alternating, from an empty temporary folder (no
 config file, no ``.env``); the table gives the median wall time and the median CPU time (user +
 system, of the child) of each, and the same minus ``python -c pass``. On a busy machine the CPU
 column is the steadier one. Targets: ``spectryn --version`` and ``spectryn plugins`` under 150 ms
 over ``python -c pass``; ``spectryn validate`` of a 5-story spec under 250 ms over it. The
-``python -m spectryn_core.cli`` rows are for comparison (no target).
+``python -m spectryn_core.cli`` rows are for comparison (no target). ``--against PYTHON`` also
+runs every command in that interpreter's environment (e.g. a venv with the previous commit
+installed), interleaved with this one's, and adds a before/after table.
 
 Bytecode: a first, unmeasured round runs every command with ``PYTHONDONTWRITEBYTECODE`` removed
 from its environment, so each module is measured loading from its ``__pycache__`` as it does after
@@ -42,42 +44,58 @@ def timed(command: list[str], cwd: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main(argv: list[str]) -> int:
-    runs = int(argv[0]) if argv else 15
-    python = sys.executable
+def commands_of(python: str, spec: Path) -> dict[str, list[str]]:
+    """The measured commands of the environment of ``python`` (its console script is next to it)."""
     script = str(Path(python).parent / "spectryn")
-    if not Path(script).is_file():
-        print(f"no console script at {script}: install the project into this environment", file=sys.stderr)
-        return 2
+    module = [python, "-m", "spectryn_core.cli"]
+    return {
+        "python -c pass": [python, "-c", "pass"],
+        "spectryn --version": [script, "--version"],
+        "spectryn plugins": [script, "plugins"],
+        "spectryn validate EPIC.md (5 stories)": [script, "validate", str(spec)],
+        "python -m spectryn_core.cli --version": [*module, "--version"],
+        "python -m spectryn_core.cli plugins": [*module, "plugins"],
+        "python -m spectryn_core.cli validate EPIC.md": [*module, "validate", str(spec)],
+    }
+
+
+def main(argv: list[str]) -> int:
+    against = None
+    if "--against" in argv:  # another environment (e.g. a venv of the previous commit), interleaved
+        at = argv.index("--against")
+        against = argv[at + 1]
+        argv = argv[:at] + argv[at + 2:]
+    runs = int(argv[0]) if argv else 15
+    pythons = {"this": sys.executable, **({"against": against} if against else {})}
+    for python in pythons.values():
+        if not (Path(python).parent / "spectryn").is_file():
+            print(f"no console script next to {python}: install the project into that environment",
+                  file=sys.stderr)
+            return 2
     with tempfile.TemporaryDirectory(prefix="startup-") as folder:
         spec = Path(folder) / "EPIC.md"
         spec.write_text(generate_spec(5), encoding="utf-8")
-        module = [python, "-m", "spectryn_core.cli"]
-        commands = {
-            "python -c pass": [python, "-c", "pass"],
-            "spectryn --version": [script, "--version"],
-            "spectryn plugins": [script, "plugins"],
-            "spectryn validate EPIC.md (5 stories)": [script, "validate", str(spec)],
-            "python -m spectryn_core.cli --version": [*module, "--version"],
-            "python -m spectryn_core.cli plugins": [*module, "plugins"],
-            "python -m spectryn_core.cli validate EPIC.md": [*module, "validate", str(spec)],
-        }
+        commands = {env: commands_of(python, spec) for env, python in pythons.items()}
         os.environ.update({"SPECTRYN_CONFIG_DIR": folder, "SPECTRYN_STATE_DIR": folder, "SPECTRYN_LOG_DIR": folder})
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        for command in commands.values():  # writes any missing __pycache__ (see the module docstring)
-            timed(command, folder)
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for each in commands.values():  # writes any missing __pycache__ (see the module docstring)
+            for command in each.values():
+                timed(command, folder)
+        samples: dict[str, dict[str, list[tuple[float, float]]]] = {
+            env: {name: [] for name in each} for env, each in commands.items()}
         for _ in range(runs):
-            for name, command in commands.items():
-                samples[name].append(timed(command, folder))
-    base_wall = statistics.median(w for w, _ in samples["python -c pass"])
-    base_cpu = statistics.median(c for _, c in samples["python -c pass"])
+            for name in commands["this"]:
+                for env, each in commands.items():
+                    samples[env][name].append(timed(each[name], folder))
     print(f"{runs} runs each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}; {python}\n")
+          f"load average {os.getloadavg()[0]:.1f}; {sys.executable}\n")
     print("| command | wall ms | CPU ms | wall over bare | CPU over bare | target over bare |")
     print("|---|---|---|---|---|---|")
+    this = samples["this"]
+    base_wall = statistics.median(w for w, _ in this["python -c pass"])
+    base_cpu = statistics.median(c for _, c in this["python -c pass"])
     met = True
-    for name, values in samples.items():
+    for name, values in this.items():
         wall = statistics.median(w for w, _ in values)
         cpu = statistics.median(c for _, c in values)
         target = TARGETS.get(name)
@@ -88,6 +106,21 @@ def main(argv: list[str]) -> int:
             verdict = f"< {target * 1000:.0f} ms: {'met' if ok else 'NOT met'} (CPU)"
         print(f"| {name} | {wall * 1000:.0f} | {cpu * 1000:.0f} | {(wall - base_wall) * 1000:+.0f} | "
               f"{(cpu - base_cpu) * 1000:+.0f} | {verdict} |")
+    if against:
+        print(f"\nSame run, interleaved: CPU ms (median) of python -c pass, and of each command over "
+              f"its own environment's python -c pass; against: {against}\n")
+        print("| command | against | this |")
+        print("|---|---|---|")
+
+        def cpu_ms(env: str, name: str) -> float:
+            return statistics.median(c for _, c in samples[env][name]) * 1000
+
+        for name in this:
+            if name == "python -c pass":
+                print(f"| {name} | {cpu_ms('against', name):.0f} | {cpu_ms('this', name):.0f} |")
+                continue
+            over = [cpu_ms(env, name) - cpu_ms(env, "python -c pass") for env in ("against", "this")]
+            print(f"| {name} | {over[0]:+.0f} | {over[1]:+.0f} |")
     return 0 if met else 1
 
 
