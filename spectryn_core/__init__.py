@@ -78,6 +78,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    """The public names too, before their first use (for ``dir()`` and completion)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "PRIORITIES",
     "STATUSES",
