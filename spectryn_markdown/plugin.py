@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
-
-from marshmallow import RAISE, Schema, fields, validate
+from typing import TYPE_CHECKING, Any
 
 from spectryn_core import hookimpl
-from spectryn_core.config import ConfigSection, WholeNumber
-from spectryn_core.model import Spec
-from spectryn_core.spec_edits import EditedSpec, SpecEdit
-from spectryn_markdown.attachments import DEFAULT_MAX_SIZE, AttachmentRules
+
+if TYPE_CHECKING:  # annotations only: `spectryn plugins` need not import them (start-up, issue 15)
+    from spectryn_core.config import ConfigSection
+    from spectryn_core.model import Spec
+    from spectryn_core.spec_edits import EditedSpec, SpecEdit
+    from spectryn_markdown.attachments import AttachmentRules
 
 #: File suffixes this parser reads.
 SUFFIXES = (".md", ".markdown", ".mdown")
@@ -23,19 +23,12 @@ if importlib.util.find_spec("markdown_it") is None:
     raise ModuleNotFoundError("No module named 'markdown_it'", name="markdown_it")
 
 
-class AttachmentsSchema(Schema):
-    """The ``attachments`` section: where attached files may come from, and how large they may be."""
-
-    class Meta:
-        unknown = RAISE
-
-    root = fields.String(load_default=None, allow_none=True)
-    max_size = WholeNumber(load_default=DEFAULT_MAX_SIZE, validate=validate.Range(min=1))
-
-
 @hookimpl
 def config_sections() -> list[ConfigSection]:
     """The ``attachments`` section (``SPECTRYN_ATTACHMENTS_ROOT``, ``SPECTRYN_ATTACHMENTS_MAX_SIZE``)."""
+    from spectryn_core.config import ConfigSection  # marshmallow: only when a run loads its config
+    from spectryn_markdown.schema import AttachmentsSchema
+
     env = {"root": "SPECTRYN_ATTACHMENTS_ROOT", "max_size": "SPECTRYN_ATTACHMENTS_MAX_SIZE"}
     # a repository file may not widen what a spec may attach (and send)
     return [ConfigSection("attachments", AttachmentsSchema, env=env, trusted_only=frozenset({"root"}))]
@@ -43,6 +36,8 @@ def config_sections() -> list[ConfigSection]:
 
 def attachment_rules(path: Path, config: Any) -> AttachmentRules:
     """The spec's attachment rules from the ``attachments`` section (defaults without config)."""
+    from spectryn_markdown.attachments import AttachmentRules
+
     section = config.section("attachments") if config is not None else {}
     root = section.get("root")
     return AttachmentRules.for_spec(path, Path(root) if root else None, section.get("max_size"))
