@@ -431,7 +431,12 @@ def _print_spec_error(error: SpecError) -> None:
 def _dir(config: Config, kind: str) -> Path:
     configured = config.get(f"sync.{kind}_dir")
     if configured:
-        return Path(configured).expanduser()
+        path = Path(configured).expanduser()
+        origin = config.origin(f"sync.{kind}_dir")
+        if not path.is_absolute() and origin.kind in ("user", "repository") and origin.path is not None:
+            # written in a config file: relative to that file, wherever the command runs from
+            path = origin.path.parent / path
+        return path
     import platformdirs
 
     if kind == "state":
