@@ -599,11 +599,32 @@ class _Scanner:
         if pos >= len(text) or text[pos] != "[":
             return False
         string = text[pos:] + "\n"
-        maximum = len(string)
         next_line = start + 1
+
+        def extend() -> bool:
+            """Append the next line if it continues the definition (markdown-it's getNextLine)."""
+            nonlocal string, next_line
+            more = self._reference_line(next_line)
+            if more is None:
+                return False
+            string += more
+            next_line += 1
+            return True
+
+        def skip_spaces(pos: int) -> int:
+            """Past spaces, tabs and line ends (taking the next line at each end)."""
+            while pos < len(string):
+                ch = string[pos]
+                if ch == "\n":
+                    extend()
+                elif ch not in _REF_SPACE:
+                    break
+                pos += 1
+            return pos
+
         label_end = None
         pos = 1
-        while pos < maximum:
+        while pos < len(string):
             ch = string[pos]
             if ch == "[":
                 return False
@@ -611,65 +632,32 @@ class _Scanner:
                 label_end = pos
                 break
             if ch == "\n":
-                more = self._reference_line(next_line)
-                if more is not None:
-                    string += more
-                    maximum = len(string)
-                    next_line += 1
+                extend()
             elif ch == "\\":
                 pos += 1
-                if pos < maximum and string[pos] == "\n":
-                    more = self._reference_line(next_line)
-                    if more is not None:
-                        string += more
-                        maximum = len(string)
-                        next_line += 1
+                if pos < len(string) and string[pos] == "\n":
+                    extend()
             pos += 1
-        if label_end is None or label_end + 1 >= maximum or string[label_end + 1] != ":":
+        if label_end is None or label_end + 1 >= len(string) or string[label_end + 1] != ":":
             return False
-        pos = label_end + 2
-        while pos < maximum:
-            ch = string[pos]
-            if ch == "\n":
-                more = self._reference_line(next_line)
-                if more is not None:
-                    string += more
-                    maximum = len(string)
-                    next_line += 1
-            elif ch not in _REF_SPACE:
-                break
-            pos += 1
+        pos = skip_spaces(label_end + 2)
         helpers = _markdown_it()
-        destination = helpers.parseLinkDestination(string, pos, maximum)
+        destination = helpers.parseLinkDestination(string, pos, len(string))
         if not destination.ok:
             return False
         if not helpers.validateLink(helpers.normalizeLink(destination.str)):
             return False
-        pos = destination.pos
-        destination_end = pos
+        pos = destination_end = title_start = destination.pos
         destination_line = next_line
-        title_start = pos
-        while pos < maximum:
-            ch = string[pos]
-            if ch == "\n":
-                more = self._reference_line(next_line)
-                if more is not None:
-                    string += more
-                    maximum = len(string)
-                    next_line += 1
-            elif ch not in _REF_SPACE:
-                break
-            pos += 1
-        title = helpers.parseLinkTitle(string, pos, maximum, None)
+        pos = skip_spaces(pos)
+        title = helpers.parseLinkTitle(string, pos, len(string), None)
         while title.can_continue:
-            more = self._reference_line(next_line)
-            if more is None:
+            taken = len(string)
+            if not extend():
                 break
-            string += more
-            pos = maximum
-            maximum = len(string)
-            next_line += 1
-            title = helpers.parseLinkTitle(string, pos, maximum, title)
+            pos = taken  # the title goes on where the new line starts
+            title = helpers.parseLinkTitle(string, pos, len(string), title)
+        maximum = len(string)
         has_title = False
         if pos < maximum and title_start != pos and title.ok:
             has_title = bool(title.str)
