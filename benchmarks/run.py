@@ -34,6 +34,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -232,21 +233,28 @@ def scenario(tool: str, stories: int, latency_ms: float, results: dict[str, Step
             else:
                 assert peer is not None
                 command, env = peer_command(peer, spec, sandbox, execute)
-            before = len(sandbox_issues(sandbox))
-            sandbox.reset_stats()
-            run = run_process(command, env)
-            stats = sandbox.stats()
-            issues = sandbox_issues(sandbox)
-            step = results.setdefault(name, Step())
-            step.requests = Counter(stats["requests"])
-            step.reads, step.writes = stats["reads"], stats["writes"]
-            step.seconds.append(run.seconds)
-            step.peak_mib = max(step.peak_mib, run.peak_mib)
-            step.created = len(issues) - before
-            step.duplicates = duplicates(issues)
+            step, run, _ = run_step(sandbox, command, env, results.setdefault(name, Step()))
             if run.status != 0:
                 tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-1:] or ["?"]
                 step.error = f"exit {run.status}: {tail[0][:160]}"
+
+
+def run_step(sandbox: Sandbox, command: list[str], env: dict[str, str] | None,
+             step: Step) -> tuple[Step, Run, dict[str, Any]]:
+    """Run one step against ``sandbox`` and add what it cost to ``step``: requests, wall time, peak
+    memory, issues created, duplicates. Returns the step, the run and the sandbox's counters."""
+    before = len(sandbox_issues(sandbox))
+    sandbox.reset_stats()
+    run = run_process(command, env)
+    stats = sandbox.stats()
+    issues = sandbox_issues(sandbox)
+    step.requests = Counter(stats["requests"])
+    step.reads, step.writes = stats["reads"], stats["writes"]
+    step.seconds.append(run.seconds)
+    step.peak_mib = max(step.peak_mib, run.peak_mib)
+    step.created = len(issues) - before
+    step.duplicates = duplicates(issues)
+    return step, run, stats
 
 
 def quota_scenario(label: str, tool: str, throttle: bool, stories: int, scale: float,
@@ -269,19 +277,8 @@ def quota_scenario(label: str, tool: str, throttle: bool, stories: int, scale: f
             else:
                 assert peer is not None
                 command, env = peer_command(peer, spec, sandbox, True, throttle=throttle, scale=scale)
-            before = len(sandbox_issues(sandbox))
-            sandbox.reset_stats()
-            run = run_process(command, env)
-            stats = sandbox.stats()
-            issues = sandbox_issues(sandbox)
-            step = results.setdefault(name, Step())
-            step.reads, step.writes = stats["reads"], stats["writes"]
-            step.requests = Counter(stats["requests"])
+            step, run, stats = run_step(sandbox, command, env, results.setdefault(name, Step()))
             step.limited = int(stats["faults"].get("rate_limited", 0))
-            step.seconds.append(run.seconds)
-            step.peak_mib = run.peak_mib
-            step.created = len(issues) - before
-            step.duplicates = duplicates(issues)
             if run.status != 0:
                 text_out = run.stdout.strip() + "\n" + run.stderr.strip()
                 found = re.search(r"(RateLimitError[^\"]*|Rate limit: [^\n]*|error: [^\n]*)", text_out)
