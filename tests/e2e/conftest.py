@@ -165,6 +165,17 @@ class World:
             }
         return result
 
+    def edit_in_bitbucket(self, key: str, body: dict[str, Any]) -> int:
+        """What a person does in Bitbucket: PUT ``body`` to the issue carrying ``key`` through the
+        sandbox's API (not its store). Returns the issue's id."""
+        import requests
+
+        issue = next(i for i in self.issues() if i["title"].startswith(f"{key}:"))
+        url = f"{self.sandbox.base_url}/repositories/{self.sandbox.workspace}/{self.sandbox.repo}/issues/{issue['id']}"
+        answer = requests.put(url, json=body, timeout=10, headers={"Authorization": f"Bearer {self.sandbox.token}"})
+        assert answer.status_code == 200, answer.text
+        return int(issue["id"])
+
     def calm(self) -> None:
         """Switch every fault off (before checking what the sandbox holds, or a clean re-run)."""
         self.sandbox.set_faults(fail_rate=0.0, drop_rate=0.0, ambiguous_rate=0.0, latency_ms=0,

@@ -9,20 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
 BITBUCKET_EDIT = "Edited in Bitbucket by a teammate."
-
-
-def edit_in_bitbucket(world: Any, key: str, body: dict[str, Any]) -> int:
-    """PUT ``body`` to the issue carrying ``key``, through the sandbox's API; returns its id."""
-    issue = next(i for i in world.issues() if i["title"].startswith(f"{key}:"))
-    url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/"
-           f"{world.sandbox.repo}/issues/{issue['id']}")
-    answer = requests.put(url, json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
-    assert answer.status_code == 200, answer.text
-    return int(issue["id"])
 
 
 def content_of(world: Any, number: int) -> str:
@@ -32,7 +19,7 @@ def content_of(world: Any, number: int) -> str:
 def test_edited_in_both_is_a_conflict_until_force(secret_world_factory: Any) -> None:
     world = secret_world_factory()
     assert world.sync().code == 0
-    number = edit_in_bitbucket(world, "US-002", {"content": {"raw": BITBUCKET_EDIT}})
+    number = world.edit_in_bitbucket("US-002", {"content": {"raw": BITBUCKET_EDIT}})
     spec = world.tmp / "EPIC.md"
     spec.write_text(spec.read_text().replace("**I want** to log out",
                                              "**I want** to log out from every device"))
@@ -67,7 +54,7 @@ def test_edited_in_both_is_a_conflict_until_force(secret_world_factory: Any) -> 
 def test_edited_in_bitbucket_only_is_kept(secret_world_factory: Any) -> None:
     world = secret_world_factory()
     assert world.sync().code == 0
-    number = edit_in_bitbucket(world, "US-003", {"content": {"raw": BITBUCKET_EDIT},
+    number = world.edit_in_bitbucket("US-003", {"content": {"raw": BITBUCKET_EDIT},
                                                  "priority": "trivial"})
     writes = world.writes()
     done = world.sync()
@@ -88,7 +75,7 @@ def test_an_edit_that_also_removed_the_base_line_survives_a_lost_state(
     overwrite - until ``--force``; nothing is duplicated."""
     world = secret_world_factory()
     assert world.sync().code == 0
-    number = edit_in_bitbucket(world, "US-004", {"content": {"raw": BITBUCKET_EDIT}})
+    number = world.edit_in_bitbucket("US-004", {"content": {"raw": BITBUCKET_EDIT}})
     for path in world.state_dir.rglob("*.sqlite*"):
         path.unlink()
     done = world.sync()

@@ -6,22 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
-
-def edit_in_bitbucket(world: Any, key: str, body: dict[str, Any]) -> None:
-    issue = next(i for i in world.issues() if i["title"].startswith(f"{key}:"))
-    url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/"
-           f"{world.sandbox.repo}/issues/{issue['id']}")
-    answer = requests.put(url, json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
-    assert answer.status_code == 200, answer.text
-
 
 def test_the_plan_shows_old_and_new_values(world: Any) -> None:
     assert world.sync().code == 0
-    edit_in_bitbucket(world, "US-004", {"state": "resolved"})
-    edit_in_bitbucket(world, "US-005", {"priority": "trivial"})
+    world.edit_in_bitbucket("US-004", {"state": "resolved"})
+    world.edit_in_bitbucket("US-005", {"priority": "trivial"})
     spec = world.tmp / "EPIC.md"
     text = (spec.read_text()
             .replace("| **Status** | ⏸️ Blocked |", "| **Status** | 🔄 In Progress |")
@@ -69,7 +58,7 @@ def test_the_closing_line_never_says_matches_with_conflicts_or_orphans(world: An
     assert "matches" not in orphans.out and "3 orphan(s) (listed above)" in orphans.out, orphans.out
 
     spec.write_text(text.replace("| **Status** | ⏸️ Blocked |", "| **Status** | 🔄 In Progress |"))
-    edit_in_bitbucket(world, "US-004", {"state": "resolved"})
+    world.edit_in_bitbucket("US-004", {"state": "resolved"})
     conflict = world.sync(execute=False)
     assert "! US-004" in conflict.out and "matches" not in conflict.out, conflict.out
     assert "Dry run: nothing to send, but 1 conflict(s) (listed above) differ from the spec." in conflict.out

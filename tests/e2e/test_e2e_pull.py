@@ -5,18 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
-
-def edit_in_bitbucket(world: Any, key: str, body: dict[str, Any]) -> int:
-    issue = next(i for i in world.issues() if i["title"].startswith(f"{key}:"))
-    url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/"
-           f"{world.sandbox.repo}/issues/{issue['id']}")
-    answer = requests.put(url, json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
-    assert answer.status_code == 200, answer.text
-    return int(issue["id"])
-
 
 def pull(world: Any, *extra: str) -> Any:
     return world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", *extra)
@@ -25,11 +13,11 @@ def pull(world: Any, *extra: str) -> Any:
 def test_pull_brings_tracker_edits_back_and_leaves_conflicts(world: Any) -> None:
     assert world.sync().code == 0
     spec = world.tmp / "EPIC.md"
-    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
-    edit_in_bitbucket(world, "US-001.2", {"state": "resolved"})
-    edit_in_bitbucket(world, "US-002", {"title": "US-002: Sign out"})
-    edit_in_bitbucket(world, "US-003", {"priority": "blocker"})
-    edit_in_bitbucket(world, "US-004", {"state": "resolved"})  # and the spec changes it too:
+    world.edit_in_bitbucket("US-001", {"state": "resolved"})
+    world.edit_in_bitbucket("US-001.2", {"state": "resolved"})
+    world.edit_in_bitbucket("US-002", {"title": "US-002: Sign out"})
+    world.edit_in_bitbucket("US-003", {"priority": "blocker"})
+    world.edit_in_bitbucket("US-004", {"state": "resolved"})  # and the spec changes it too:
     original = spec.read_text().replace("| **Status** | ⏸️ Blocked |", "| **Status** | 🔄 In Progress |")
     spec.write_text(original)
     writes = world.writes()
@@ -71,7 +59,7 @@ def test_pull_brings_tracker_edits_back_and_leaves_conflicts(world: Any) -> None
 
 def test_a_fresh_runner_pulls_by_the_issues_base_and_no_base_is_a_conflict(world: Any) -> None:
     assert world.sync().code == 0
-    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
+    world.edit_in_bitbucket("US-001", {"state": "resolved"})
     spec = world.tmp / "EPIC.md"
     fresh = {"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-state")}  # a CI runner: no local state
     out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute", env=fresh)
@@ -82,7 +70,7 @@ def test_a_fresh_runner_pulls_by_the_issues_base_and_no_base_is_a_conflict(world
     issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
     content = world.sandbox.store.issue(int(issue["id"]))["content_raw"]
     kept = "\n".join(line for line in content.split("\n") if not line.startswith("[//]: # (spectryn"))
-    edit_in_bitbucket(world, "US-002", {"state": "resolved", "content": {"raw": kept}})
+    world.edit_in_bitbucket("US-002", {"state": "resolved", "content": {"raw": kept}})
     before = spec.read_bytes()
     out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute",
                     env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresher-state")})
@@ -107,8 +95,8 @@ def test_the_readme_example_is_what_pull_prints(world: Any) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     (shown,) = re.findall(r"<!-- pull-example -->\n```diff\n(.*?)```\n", readme, re.S)
     assert world.sync().code == 0
-    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
-    edit_in_bitbucket(world, "US-003", {"title": "US-003: Reset password", "priority": "blocker"})
+    world.edit_in_bitbucket("US-001", {"state": "resolved"})
+    world.edit_in_bitbucket("US-003", {"title": "US-003: Reset password", "priority": "blocker"})
     out = json.loads(pull(world, "--output", "json").out)
     assert out["files"][0]["diff"] == shown
 
@@ -121,8 +109,8 @@ def test_pull_over_a_folder_reads_the_tracker_once(world: Any, epic_writer: Any)
     b.write_text(b.read_text().replace("US-0", "UB-0").replace("EPIC-900", "EPIC-901"))
     (folder / "notes.md").write_text("Just notes.\n")
     assert world.sync("specs").code == 0
-    edit_in_bitbucket(world, "US-001", {"state": "resolved"})
-    edit_in_bitbucket(world, "UB-002", {"title": "UB-002: Renamed"})
+    world.edit_in_bitbucket("US-001", {"state": "resolved"})
+    world.edit_in_bitbucket("UB-002", {"title": "UB-002: Renamed"})
     reads = world.reads()
     assert world.cli("pull", "--markdown", "specs/a.md", "--tracker", "bitbucket").code == 0
     one = world.reads() - reads
