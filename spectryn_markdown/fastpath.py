@@ -25,7 +25,6 @@ from spectryn_markdown.scanner import (
     TRIM_CHARS,
     Block,
     Item,
-    _escaped_split,
     _Scanner,
     body_row,
     delimiter_aligns,
@@ -160,32 +159,13 @@ def _table(lines: list[str], start: int) -> Block | None:
         return None
     rows = [(start, [cell.strip(TRIM_CHARS) for cell in head])]
     uneven: list[int] = []
+    autocompleted = 0
     line = start + 2
-    if len(lines) * width > 0x10000:  # markdown-it's cap on made-up cells may apply: the scanner's way
-        autocompleted = 0
-        for text in lines[2:]:
-            autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
-            if autocompleted > 0x10000:
-                return None
-            line += 1
-    else:
-        for text in lines[2:]:  # body_row, inline: most of a spec's lines are table rows
-            body = text.strip(TRIM_CHARS)
-            cells = body.split("|") if "\\" not in body else _escaped_split(body)
-            if cells[0] == "":
-                del cells[0]
-            if cells and cells[-1] == "":
-                cells.pop()
-            if len(cells) == width:
-                if body.strip() != body:
-                    uneven.append(line)
-                rows.append((line, [cell.strip(TRIM_CHARS) for cell in cells]))
-            else:
-                if len(cells) < width:
-                    uneven.append(line)
-                    cells += [""] * (width - len(cells))
-                rows.append((line, [cell.strip(TRIM_CHARS) for cell in cells[:width]]))
-            line += 1
+    for text in lines[2:]:
+        autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
+        if autocompleted > 0x10000:  # markdown-it's cap on made-up cells: where it ends the table, the scanner decides
+            return None
+        line += 1
     block = Block("table", start, line)
     block.rows = rows
     block.uneven = uneven
