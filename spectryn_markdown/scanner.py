@@ -284,23 +284,12 @@ class _Scanner:
 
     def top_level(self) -> Iterator[Block]:
         """:meth:`tokenize` of the whole document, yielding each top-level block once it is read."""
-        line = 0
-        end = self.line_max
-        found = self.blocks
-        while line < end:
-            self.line = line = self.skip_empty(line)
-            if line >= end:
-                break
-            self.block(line, end)
-            yield from found
-            found.clear()
-            line = self.line
-            if line < end and self.is_empty(line):
-                line += 1
+        for _, blocks in self.steps():
+            yield from blocks
 
     def steps(self) -> Iterator[tuple[int, list[Block]]]:
-        """Like :meth:`top_level`, one step per block rule applied at the top level: the line after
-        what the rule read, and the blocks it made (none for a link reference definition)."""
+        """One step per block rule applied at the top level: the line after what the rule read, and
+        the blocks it made (none for a link reference definition)."""
         line = 0
         end = self.line_max
         found = self.blocks
