@@ -25,10 +25,17 @@ KEY_PATTERN = r"[A-Z][A-Z0-9_]*-\d+"
 
 @dataclass(frozen=True)
 class Criterion:
-    """One acceptance criterion (a checklist line) and whether it is ticked."""
+    """One acceptance criterion (a checklist line) and whether it is ticked.
+
+    ``children`` are the criteria nested under it (``  - [x] PayPal`` under ``- [ ] Payment
+    method``), each with its own state. ``checkbox`` is False for an item written without
+    ``[ ]``/``[x]``: a nested one is then a plain note under its parent, not a criterion of its own.
+    """
 
     text: str
     done: bool = False
+    children: tuple[Criterion, ...] = ()
+    checkbox: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,29 @@ class Commit:
 
     sha: str
     message: str = ""
+
+
+#: What a :class:`Section` of a story holds (the reader's section names; ``other`` for a heading
+#: it does not know, ``description`` also for the text before the first section heading).
+SECTION_KINDS: tuple[str, ...] = ("description", "criteria", "notes", "subtasks", "comments",
+                                  "attachments", "links", "commits", "other")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a story as written, in file order: how a tracker lays out the content.
+
+    ``kind`` is one of :data:`SECTION_KINDS`; ``title`` the heading's text as written (markdown,
+    ``""`` for the text before the first heading); ``text`` the section's markdown that no field
+    took (all of it for a description, notes or unknown section; for the others what their reader
+    left, such as a sentence after the commits table), as written. The structured content of a
+    section (criteria, subtasks, links, commits) is in the story's fields.
+    """
+
+    kind: str
+    title: str = ""
+    text: str = ""
+    line: int = 0
 
 
 @dataclass
@@ -114,6 +144,9 @@ class Story:
     commits: list[Commit] = field(default_factory=list)
     pull_requests: list[int] = field(default_factory=list)
     epic_key: str | None = None
+    #: The story's sections in the order written (see :class:`Section`). ``description`` above
+    #: holds the same free text in one piece, unknown sections appended under their headings.
+    sections: list[Section] = field(default_factory=list)
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 The shape is fixed (issue 3): ``{"epics": [...], "errors": [{"file", "line", "message"}]}``, plus
 ``"warnings"`` in the shape of ``"errors"`` (problems that do not block a sync); missing
-values are None (null). Attachment paths are given relative to the spec's folder, in POSIX form.
+values are None (null).
+A criterion carries ``checkbox`` (written with ``[ ]``/``[x]``) and its nested ``children``; a
+story's ``sections`` list its sections in the order written, each with the free text it keeps. Attachment paths are given relative to the spec's folder, in POSIX form.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from spectryn_core.model import Epic, Spec, Story, Subtask
+from spectryn_core.model import Criterion, Epic, Spec, Story, Subtask
 
 
 def _number(value: float | None) -> float | int | None:
@@ -38,6 +40,15 @@ def _subtask(subtask: Subtask) -> dict[str, Any]:
     }
 
 
+def _criterion(criterion: Criterion) -> dict[str, Any]:
+    return {
+        "text": criterion.text,
+        "done": criterion.done,
+        "checkbox": criterion.checkbox,
+        "children": [_criterion(child) for child in criterion.children],
+    }
+
+
 def _story(story: Story, folder: Path) -> dict[str, Any]:
     return {
         "key": story.key,
@@ -47,7 +58,7 @@ def _story(story: Story, folder: Path) -> dict[str, Any]:
         "priority": story.priority,
         "status": story.status,
         "description": story.description,
-        "acceptance_criteria": [{"text": c.text, "done": c.done} for c in story.acceptance_criteria],
+        "acceptance_criteria": [_criterion(c) for c in story.acceptance_criteria],
         "technical_notes": story.technical_notes,
         "subtasks": [_subtask(subtask) for subtask in story.subtasks],
         "comments": [{"author": c.author, "date": c.date, "body": c.body} for c in story.comments],
@@ -59,6 +70,8 @@ def _story(story: Story, folder: Path) -> dict[str, Any]:
         "version": story.version,
         "assignee": story.assignee,
         "labels": list(story.labels),
+        "sections": [{"kind": s.kind, "title": s.title, "line": s.line, "text": s.text}
+                     for s in story.sections],
     }
 
 

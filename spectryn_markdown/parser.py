@@ -32,7 +32,9 @@ import gc
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from spectryn_core.model import (
     KEY_PATTERN,
@@ -41,6 +43,7 @@ from spectryn_core.model import (
     Criterion,
     Epic,
     Link,
+    Section,
     Spec,
     SpecProblem,
     Story,
@@ -81,6 +84,8 @@ _PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][
 _PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
+_LIST_OR_TABLE = ("table", "bullet_list", "ordered_list")
+_CRITERIA_BLOCKS = ("bullet_list", "ordered_list", "paragraph")  # what read_criteria reads
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s*")
 _COMMENT_HEAD = re.compile(
     r"^\s*(?:\*\*|__)?@?(?P<author>[^*_()\n:]+?)(?:\*\*|__)?\s*"
@@ -363,30 +368,43 @@ class _Reader:
         description: list[str] = []
         unknown: list[str] = []
         for section in draft.sections:
+            kept: list[str] = []  # the section's free text, kept in the section (Story.sections)
             if section.name is None or section.heading is None:
-                description.extend(self.read_preamble(story, section.blocks))
+                kept = self.read_preamble(story, section.blocks)
+                description.extend(kept)
             elif section.name == "description":
-                description.extend(self.sources(section.blocks))
+                kept = self.sources(section.blocks)
+                description.extend(kept)
             elif section.name == "criteria":
                 story.acceptance_criteria.extend(self.read_criteria(section.blocks))
+                kept = self.sources([b for b in section.blocks if b.kind not in _CRITERIA_BLOCKS])
             elif section.name == "notes":
-                story.technical_notes = _join([story.technical_notes, *self.sources(section.blocks)])
+                kept = self.sources(section.blocks)
+                story.technical_notes = _join([story.technical_notes, *kept])
             elif section.name == "subtasks":
                 story.subtasks.extend(self.read_subtasks(story.key, section.blocks))
-                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
+                kept = self.sources([b for b in section.blocks if b.kind not in _LIST_OR_TABLE])
+                unknown.extend(self.leftover(section, _LIST_OR_TABLE))
             elif section.name == "comments":
                 story.comments.extend(self.read_comments(section.blocks))
             elif section.name == "attachments":
-                leftover = self.read_attachments(story, section.blocks)
-                if leftover:
-                    unknown.append(_join([self.source(section.heading), *leftover]))
+                kept = self.read_attachments(story, section.blocks)
+                if kept:
+                    unknown.append(_join([self.source(section.heading), *kept]))
             elif section.name == "links":
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
                 story.commits.extend(self.read_commits(section.blocks))
-                unknown.extend(self.leftover(section, ("table", "bullet_list", "ordered_list")))
+                kept = self.sources([b for b in section.blocks if b.kind not in _LIST_OR_TABLE])
+                unknown.extend(self.leftover(section, _LIST_OR_TABLE))
             else:
-                unknown.append(_join([self.source(section.heading), *self.sources(section.blocks)]))
+                kept = self.sources(section.blocks)
+                unknown.append(_join([self.source(section.heading), *kept]))
+            heading = section.heading
+            story.sections.append(Section(
+                "description" if section.name is None else section.name.replace("unknown", "other"),
+                heading.content.strip() if heading is not None else "", _join(kept),
+                heading.line if heading is not None else story.line))
         story.description = _join(description + unknown)
         story.pull_requests = _pull_requests(draft, self.source)
         for section in draft.sections[1:]:
@@ -513,17 +531,18 @@ class _Reader:
         criteria: list[Criterion] = []
         for block in blocks:
             if block.kind in ("bullet_list", "ordered_list"):
+                if any(len(item.inlines) > 1 for item in block.items):
+                    # an item with more than its first line may nest criteria: read the tree
+                    criteria.extend(nested_criteria(self.text[block.pos:block.stop]))
+                    continue
                 for item in block.items:
-                    text = " ".join(content for content, _ in item.inlines).strip()
-                    match = _CHECKBOX.match(text)
-                    done = bool(match and match.group(1) in "xX")
-                    text = text[match.end():] if match else text
-                    if text:
-                        criteria.append(Criterion(text=" ".join(text.split()), done=done))
+                    criterion = _criterion(" ".join(content for content, _ in item.inlines), ())
+                    if criterion is not None:
+                        criteria.append(criterion)
             elif block.kind == "paragraph":
                 for line in inline_text(block.content).split("\n"):
                     if line.strip():
-                        criteria.append(Criterion(text=line.strip()))
+                        criteria.append(Criterion(text=line.strip(), checkbox=False))
         return criteria
 
     def read_subtasks(self, parent: str, blocks: list[Block]) -> list[Subtask]:
@@ -769,6 +788,66 @@ def _comment(text: str) -> Comment:
             date = (match.group("date") or "").strip() or None
             return Comment(body=body, author=match.group("author").strip().lstrip("@") or None, date=date)
     return Comment(body=text)
+
+
+def _criterion(text: str, children: tuple[Criterion, ...]) -> Criterion | None:
+    """A list item's text (``[x] Done``) as a criterion; None when it says nothing."""
+    text = text.strip()
+    match = _CHECKBOX.match(text)
+    done = bool(match and match.group(1) in "xX")
+    text = " ".join((text[match.end():] if match else text).split())
+    if not text:
+        return None
+    return Criterion(text=text, done=done, children=children, checkbox=match is not None)
+
+
+@cache
+def _list_reader() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def nested_criteria(source: str) -> list[Criterion]:
+    """The criteria of a top-level list written as ``source``, nested as the list nests them
+    (CommonMark's rules, by markdown-it-py; used only for lists whose items have more than one
+    line, so a flat checklist never loads it). An item's text is its own paragraphs; the items of a
+    list inside it are its children."""
+    tokens = _list_reader().parse(source)
+
+    def read_list(start: int) -> tuple[list[Criterion], int]:
+        found: list[Criterion] = []
+        index = start + 1  # past the list's opening token
+        while not tokens[index].type.endswith("_list_close"):
+            index += 1  # past list_item_open
+            texts: list[str] = []
+            children: list[Criterion] = []
+            while tokens[index].type != "list_item_close":
+                token = tokens[index]
+                if token.type in ("bullet_list_open", "ordered_list_open"):
+                    nested, index = read_list(index)
+                    children.extend(nested)
+                    continue
+                if token.type == "inline":
+                    texts.append(token.content)
+                index += 1
+            index += 1  # past list_item_close
+            criterion = _criterion(" ".join(texts), tuple(children))
+            if criterion is not None:
+                found.append(criterion)
+            else:
+                found.extend(children)  # an empty item: its children stand in its place
+        return found, index + 1
+
+    criteria: list[Criterion] = []
+    index = 0
+    while index < len(tokens):
+        if tokens[index].type in ("bullet_list_open", "ordered_list_open"):
+            found, index = read_list(index)
+            criteria.extend(found)
+        else:
+            index += 1
+    return criteria
 
 
 def _targets(text: str) -> list[str]:

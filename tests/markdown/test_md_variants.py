@@ -62,6 +62,10 @@ def issues(text: str) -> list[dict]:
     stories = [story for epic in spec_to_json(spec)["epics"] for story in epic["stories"]]
     for story in stories:
         del story["line"]
+        # the free text as rendered (a description shows no heading; the structured content of
+        # the other sections is compared through its fields above)
+        story["sections"] = [(s["kind"], "" if s["kind"] == "description" else s["title"], s["text"])
+                             for s in story["sections"] if s["text"]]
     return stories
 
 
