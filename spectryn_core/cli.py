@@ -257,7 +257,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     log_path = _start_log(config, verbose)
     tracker_section = config.section(tracker)
     workers = tracker_section.get("workers") or config.get("sync.workers") or 8
-    files = expand(list(args.spec))
+    files = expand(list(args.spec), max_size=config.get("sync.max_spec_size"))
     request = SyncRequest(
         spec_path=files[0].path,
         tracker=tracker,
@@ -288,7 +288,9 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         if result.error is not None:
             print(f"error: {result.error}", file=sys.stderr)
             return result.error.exit_code
-    if any(result.failed for result in results):
+    for error in outcome.write_errors:
+        print(f"error: {error}", file=sys.stderr)
+    if outcome.write_errors or any(result.failed for result in results):
         return EXIT_SYNC_ERRORS
     if args.exit_code and not request.execute and any(
             r.plan.has_pending or r.plan.counts()["conflict"] for r in results):
@@ -365,7 +367,7 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
     from spectryn_core.spec_json import spec_to_json
 
     config = app.load_config(args)
-    files = expand(list(args.file))
+    files = expand(list(args.file), max_size=config.get("sync.max_spec_size"))
     try:
         specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:

@@ -11,10 +11,11 @@ defaults.
 
 - ``.env``: in the working directory, then in the repository root (python-dotenv; a variable
   already set wins; only the config variables are read, nothing is put into ``os.environ``).
-- Every value keeps its :class:`Origin`. A project file or ``.env`` that git tracks (or any, in a
-  folder that is not a git work tree) is a *repository* file: keys a section marks
-  ``trusted_only`` are ignored there with a warning, and plugins may refuse other values from it
-  (the Bitbucket plugin binds credentials to the host they were given for).
+- Every value keeps its :class:`Origin`. A config file or ``.env`` that travels with the
+  repository (:mod:`spectryn_core.worktree`: git tracks it, a tracked symlink or a submodule leads
+  to it, or any file in a folder that is not a git work tree) is a *repository* file: keys a
+  section marks ``trusted_only`` are ignored there with a warning, and plugins may refuse other
+  values from it (the Bitbucket plugin binds credentials to the host they were given for).
 
 Each plugin declares its sections (:class:`ConfigSection`); a key takes its value from the highest
 layer that sets it, then the section is validated by its marshmallow schema. Every problem is
@@ -36,6 +37,7 @@ import platformdirs
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from spectryn_core.errors import ConfigError
+from spectryn_core.worktree import Repository
 
 PROJECT_FILES = (".spectryn.yaml", ".spectryn.yml", ".spectryn.toml")
 USER_FILES = ("config.yaml", "config.yml", "config.toml")
@@ -61,8 +63,9 @@ class ConfigSection:
 
 
 #: Kinds of config sources. ``repository`` is a file that travels with the repository (a config
-#: file or ``.env`` git tracks, or one in a folder that is not a git work tree); every other kind
-#: was given by the user: flags, the environment, the user config file, an untracked ``.env``.
+#: file or ``.env`` git tracks or reaches through a tracked link or a submodule, or one in a folder
+#: that is not a git work tree); every other kind was given by the user: flags, the environment,
+#: the user config file, an untracked ``.env``.
 SourceKind = Literal["default", "user", "repository", "environment", "cli"]
 
 
@@ -119,6 +122,8 @@ class SyncSchema(Schema):
     priority_mapping = _mapping_field()
     state_dir = fields.String(load_default=None, allow_none=True)
     log_dir = fields.String(load_default=None, allow_none=True)
+    #: Bytes a spec file may have (spectryn_core.spec_files.DEFAULT_MAX_SPEC_SIZE: 32 MiB).
+    max_spec_size = WholeNumber(load_default=32 * 2**20, validate=validate.Range(min=1))
 
 
 class PluginsSchema(Schema):
@@ -141,6 +146,7 @@ def core_sections() -> list[ConfigSection]:
                 "workers": "SPECTRYN_WORKERS",
                 "state_dir": "SPECTRYN_STATE_DIR",
                 "log_dir": "SPECTRYN_LOG_DIR",
+                "max_spec_size": "SPECTRYN_MAX_SPEC_SIZE",
             },
         ),
         ConfigSection("plugins", PluginsSchema, env={"disable": "SPECTRYN_DISABLE_PLUGINS"}),
@@ -393,9 +399,14 @@ def load_config(
                                or platformdirs.user_config_dir("spectryn"))
     user_file = next((user_config_dir / n for n in USER_FILES if (user_config_dir / n).is_file()),
                      None)
-    if user_file:
-        layers.append(_file_layer(user_file, f"user config {user_file}", "user"))
     repo = Repository.of(cwd)
+    if user_file:
+        # a user config folder pointed into the work tree (SPECTRYN_CONFIG_DIR=ci/) is a file the
+        # repository chose like any other
+        if repo.git and repo.travels(user_file):
+            layers.append(_file_layer(user_file, str(user_file), "repository"))
+        else:
+            layers.append(_file_layer(user_file, f"user config {user_file}", "user"))
     layers.extend(_project_layer(config_file, cwd, repo))
     layers.extend(_dotenv_layers(declared, env, cwd, repo))
     layers.append(_env_layer(declared, env))
@@ -414,15 +425,15 @@ def _project_layer(config_file: Path | None, cwd: Path, repo: Repository) -> lis
         if not path.is_file():
             raise ConfigError(f"{config_file}: config file not found",
                               "check the path given to --config")
-        return [_file_layer(path, str(path), repo.kind_of(path))]
+        return [_file_layer(path, str(path), kind_of(repo, config_file, cwd))]
     for folder in search_folders(cwd):
         for name in PROJECT_FILES:
             path = folder / name
             if path.is_file():
-                return [_file_layer(path, str(path), repo.kind_of(path))]
+                return [_file_layer(path, str(path), kind_of(repo, path))]
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            layer = _file_layer(pyproject, f"{pyproject} [tool.spectryn]", repo.kind_of(pyproject))
+            layer = _file_layer(pyproject, f"{pyproject} [tool.spectryn]", kind_of(repo, pyproject))
             table = layer.data.get("tool", {})
             if isinstance(table, dict) and isinstance(table.get("spectryn"), dict):
                 layer.data = table["spectryn"]
@@ -441,47 +452,10 @@ def search_folders(cwd: Path) -> list[Path]:
     return [here]
 
 
-@dataclass
-class Repository:
-    """The repository a run works in: the git work tree holding the working directory (``git``
-    True), else the working directory itself. Says whether a file in it travels with it."""
-
-    root: Path
-    git: bool
-    _tracked: dict[Path, bool] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, cwd: Path) -> Repository:
-        """The repository of ``cwd``."""
-        folder = cwd.resolve()
-        for candidate in (folder, *folder.parents):
-            if (candidate / ".git").exists():
-                return cls(candidate, True)
-        return cls(folder, False)
-
-    def kind_of(self, path: Path) -> SourceKind:
-        """``repository`` for a file git tracks here (or any file here when this is not a git
-        work tree, or when git cannot say); ``user`` for an untracked one or one outside."""
-        path = path.resolve()
-        if path != self.root and self.root not in path.parents:
-            return "user"
-        if not self.git:
-            return "repository"
-        if path not in self._tracked:
-            self._tracked[path] = _git_tracks(self.root, path)
-        return "repository" if self._tracked[path] else "user"
-
-
-def _git_tracks(root: Path, path: Path) -> bool:
-    """Whether git tracks ``path`` in the work tree ``root``; True when git cannot answer."""
-    import subprocess
-
-    try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", str(path)],
-                              capture_output=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return True
-    return done.returncode != 0 or bool(done.stdout.strip(b"\0"))
+def kind_of(repo: Repository, path: Path, cwd: Path | None = None) -> SourceKind:
+    """``repository`` for a file that travels with ``repo`` - by the path as named, any link on
+    the way or the file it ends at (:meth:`Repository.travels`) - else ``user``."""
+    return "repository" if repo.travels(path, cwd) else "user"
 
 
 def _dotenv_layers(sections: Mapping[str, ConfigSection], env: Mapping[str, str], cwd: Path,
@@ -525,7 +499,7 @@ def _dotenv_layers(sections: Mapping[str, ConfigSection], env: Mapping[str, str]
                 if var in lines:
                     key_lines[(spec.name, key)] = lines[var]
         if data:
-            layers.append(_Layer(data, _dotenv_label(path, names), path, repo.kind_of(path),
+            layers.append(_Layer(data, _dotenv_label(path, names), path, kind_of(repo, path),
                                  key_lines))
     return layers
 

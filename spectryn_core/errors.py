@@ -3,8 +3,8 @@ rendered once, by the CLI, without a traceback.
 
 Each class has an exit code and a ``kind`` (the ``{"error": {"kind", "message", "hint"}}`` object
 that ``--output json`` prints): :class:`UsageError`, :class:`ConfigError`, :class:`SpecError` and
-:class:`TargetError` end a run with 2 (fix the command, config or spec); :class:`TrackerError` and
-:class:`ItemError` with 1; :class:`AuthError` with 4 (fix the credentials or permissions);
+:class:`TargetError` end a run with 2 (fix the command, config or spec); :class:`TrackerError`,
+:class:`ItemError` and :class:`FileWriteError` with 1; :class:`AuthError` with 4 (fix the credentials or permissions);
 :class:`UnreachableError` with 5 (the tracker cannot be reached now: retry later).
 """
 
@@ -90,6 +90,14 @@ class UnreachableError(TrackerError):
 
     exit_code = 5
     kind = "unreachable"
+
+
+class FileWriteError(SpectrynError):
+    """A local file (a spec written back or pulled into) could not be written - a read-only
+    folder, a full disk: exit 1. The file is left as it was; what was sent is recorded."""
+
+    exit_code = 1
+    kind = "file"
 
 
 class TargetError(TrackerError):

@@ -111,7 +111,9 @@ def tracker_name() -> str | None:
 def parse_spec(path: Path, config: Config) -> Spec | None:
     """Read the spec file at ``path`` into a :class:`~spectryn_core.model.Spec`. *First result.*
 
-    Return None if this parser does not handle the file (check the suffix), so another may.
+    Return None if this parser does not handle the file (check the suffix), so another may. The
+    core checks the paths it passes (a regular file inside the repository, at most
+    ``sync.max_spec_size`` bytes); :func:`spectryn_core.spec_files.read_spec` reads one safely.
     Never raise for problems in the file: put every one in ``Spec.errors`` as a
     :class:`~spectryn_core.model.SpecProblem` with its line, so the user sees all of them at once.
     Normalise statuses and priorities to :data:`~spectryn_core.model.STATUSES` /

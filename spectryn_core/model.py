@@ -164,14 +164,15 @@ class Epic:
 
 @dataclass(frozen=True)
 class SpecProblem:
-    """A problem found while reading a spec, reported as ``file:line: message``."""
+    """A problem found while reading a spec, reported as ``file:line: message`` (``file: message``
+    for a problem of the whole file, ``line`` 0)."""
 
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
 @dataclass

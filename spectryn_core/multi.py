@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core.errors import SpecError, UsageError
+from spectryn_core.errors import FileWriteError, SpecError, UsageError
 from spectryn_core.spec_files import SpecFile, duplicate_keys, has_no_stories
 
 # `validate` uses parse_all alone: the engine, the state store (sqlite3, filelock) and the spec
@@ -37,6 +37,9 @@ class MultiResult:
     #: True when the run was asked for several files (a folder, a glob or more than one file):
     #: the report then groups by file, whatever number of them had stories.
     many: bool = False
+    #: Spec files the issue links could not be written into (a read-only folder, a full disk);
+    #: what was sent is in ``results``, and the next run writes the links.
+    write_errors: list[FileWriteError] = field(default_factory=list)
 
 
 def parse_all(plugins: Plugins, files: list[SpecFile], config: Config) -> tuple[list[Spec], list[str]]:
@@ -168,7 +171,10 @@ def run_many(
             result = run_sync(shared, config, replace(request, spec_path=spec.path), progress=progress)
             outcome.results.append(result)
             if write_back and result.executed and result.error is None:
-                outcome.write_backs.append(write_links(plugins, spec.path, result))
+                try:
+                    outcome.write_backs.append(write_links(plugins, spec.path, result))
+                except FileWriteError as error:
+                    outcome.write_errors.append(error)
             if result.error is not None:
                 break  # the tracker stopped the run: leave the other files for the next one
     finally:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from spectryn_core.desired import build_items
-from spectryn_core.errors import UsageError
+from spectryn_core.errors import FileWriteError, UsageError
 from spectryn_core.items import Item, RemoteItem, value_digest
 from spectryn_core.mappers import resolve
 from spectryn_core.model import PRIORITIES, STATUSES
@@ -78,6 +78,8 @@ class FilePull:
     conflicts: list[PullConflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     edit: FileEdit | None = None
+    #: Why the edit could not be written (a read-only folder, a full disk): the file is unchanged.
+    error: FileWriteError | None = None
 
     @property
     def written(self) -> bool:
@@ -185,7 +187,11 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
                 old = _spec_value(item, spec_field)
                 result.pulled.append(PulledValue(item.key, spec_field, old, words, found, existing.id))
                 edits.append(SpecEdit(item.key, spec_field, words))  # type: ignore[arg-type]
-        result.edit = edit_file(plugins.hook, result.path, edits, write=request.execute)
+        try:
+            result.edit = edit_file(plugins.hook, result.path, edits, write=request.execute)
+        except FileWriteError as error:
+            result.error = error
+            result.edit = edit_file(plugins.hook, result.path, edits, write=False)  # what was not written
         result.notes.extend(result.edit.notes)
         if result.written:
             _record(plugins, hooks, connection, config, request, result, remote, state, mappers)

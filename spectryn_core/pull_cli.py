@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.errors import UsageError
@@ -51,7 +52,7 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
         known = ", ".join(app.pm.tracker_names()) or "none installed"
         raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
     _start_log(config, bool(config.get("sync.verbose")))
-    files = expand(list(args.specs))
+    files = expand(list(args.specs), max_size=config.get("sync.max_spec_size"))
     request = PullRequest([f.path for f in files], tracker, _dir(config, "state"),
                           execute=bool(config.get("sync.execute")))
     results, notes = run_pull(app.pm, config, request, files)
@@ -61,14 +62,19 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
         print(to_text(results, request))
         for note in notes:
             print(f"note: {note}")
-    return EXIT_OK
+    errors = [r.error for r in results if r.error is not None]
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return errors[0].exit_code if errors else EXIT_OK
 
 
 def to_json(results: list[FilePull], request: PullRequest) -> dict[str, Any]:
     """Every file's pulled values, conflicts, notes and diff as one JSON object."""
+    errors = [r.error for r in results if r.error is not None]
     return {
         "tracker": request.tracker,
         "executed": request.execute,
+        "error": _error(errors[0]) if errors else None,
         "files": [{
             "spec": str(r.path),
             "target": r.target,
@@ -79,8 +85,16 @@ def to_json(results: list[FilePull], request: PullRequest) -> dict[str, Any]:
             "notes": list(r.notes),
             "diff": r.diff,
             "written": r.written,
+            "error": _error(r.error) if r.error else None,
         } for r in results],
     }
+
+
+def _error(error: Any) -> dict[str, Any]:
+    from spectryn_core.report import error_json
+
+    body: dict[str, Any] = error_json(error)["error"]
+    return body
 
 
 def to_text(results: list[FilePull], request: PullRequest) -> str:
@@ -96,11 +110,13 @@ def to_text(results: list[FilePull], request: PullRequest) -> str:
             lines.append(f"  ! {c.key:<12} {c.field}: spec {_show(c.spec)}, tracker {_show(c.tracker)}"
                          f"  ({c.reason}; left alone)")
         lines.extend(f"  note: {note}" for note in result.notes)
+        if result.error is not None:
+            lines.append(f"  NOT written: {result.error.message}")
         if result.diff:
             lines.append("")
             lines.append(result.diff.rstrip("\n"))
         lines.append("")
-    pulled = sum(len(r.pulled) for r in results)
+    pulled = sum(len(r.pulled) for r in results if r.error is None)  # a file not written: none
     conflicts = sum(len(r.conflicts) for r in results)
     changed = [r for r in results if r.edit is not None and r.edit.changed]
     lines.append(f"{pulled} value(s) to bring back, {conflicts} conflict(s)"
@@ -111,7 +127,7 @@ def to_text(results: list[FilePull], request: PullRequest) -> str:
                          + ", ".join(str(r.path) for r in changed) + ".")
         else:
             lines.append("Dry run: nothing to bring back.")
-    elif changed:
+    elif any(r.written for r in changed):
         lines.append("Wrote " + ", ".join(str(r.path) for r in changed if r.written) + ".")
     return "\n".join(lines)
 

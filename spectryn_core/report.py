@@ -251,6 +251,8 @@ def many_to_text(outcome: MultiResult, *, verbose: bool = False, full_diff: bool
         if edit.written:
             extra.append(f"Issue links written into {edit.path}")
         extra.extend(f"note: {note}" for note in edit.notes)
+    for error in outcome.write_errors:
+        extra.append(f"Issue links NOT written: {error.message}")
     if extra:
         lines += ["", *extra]
     if outcome.many:
@@ -270,12 +272,14 @@ def many_to_json(outcome: MultiResult) -> dict[str, Any]:
     """One file named: :func:`to_json` (plus ``written_back`` with --write-back); several files,
     a folder or a glob: ``{"files": [...], "counts": totals, "skipped": ..., ...}``."""
     written = [str(edit.path) for edit in outcome.write_backs if edit.written]
+    write_error = error_json(outcome.write_errors[0])["error"] if outcome.write_errors else None
     if not outcome.many and len(outcome.results) == 1:
         single = to_json(outcome.results[0])
         if outcome.notes:
             single["skipped"] = list(outcome.notes)
-        if outcome.write_backs:
+        if outcome.write_backs or outcome.write_errors:
             single["written_back"] = written
+        single["error"] = single["error"] or write_error
         return single
     files = [to_json(result) for result in outcome.results]
     total: dict[str, int] = {}
@@ -288,5 +292,5 @@ def many_to_json(outcome: MultiResult) -> dict[str, Any]:
         "skipped": list(outcome.notes),
         "written_back": written,
         "requests": dict(outcome.results[-1].requests) if outcome.results else {},
-        "error": next((f["error"] for f in files if f["error"]), None),
+        "error": next((f["error"] for f in files if f["error"]), write_error),
     }

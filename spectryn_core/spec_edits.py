@@ -9,13 +9,16 @@ shows the change as a unified diff.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from spectryn_core.errors import UsageError
+from spectryn_core.errors import FileWriteError, UsageError
 
 EditField = Literal["issue", "title", "status", "priority", "assignee"]
 _BOM = "\ufeff"
@@ -66,11 +69,15 @@ class FileEdit:
 
 def read_text(path: Path) -> tuple[str, bool]:
     """The file's text exactly as stored (line endings kept) without a UTF-8 BOM, and whether it
-    had one."""
+    had one. Only a regular file is read (:func:`spectryn_core.spec_files.read_spec`)."""
+    from spectryn_core.spec_files import UnreadableSpec, read_spec
+
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_spec(path).decode("utf-8")
     except OSError as error:
         raise UsageError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    except UnreadableSpec as error:
+        raise UsageError(f"{path}: {error}") from None
     except UnicodeDecodeError as error:
         raise UsageError(f"{path}: not valid UTF-8 at byte {error.start}; save the file as UTF-8") from None
     if text.startswith(_BOM):
@@ -78,23 +85,89 @@ def read_text(path: Path) -> tuple[str, bool]:
     return text, False
 
 
+#: The temporary files of :func:`write_atomically`: ``.EPIC.md.spectryn-<pid>-<random>.tmp``.
+_TEMP = re.compile(r"\.(?P<name>.+)\.spectryn-(?P<pid>\d+)-[a-z0-9_]+\.tmp")
+#: Those of earlier versions: ``.EPIC.md.<8 random characters>.tmp`` (tempfile.mkstemp's names).
+_OLD_TEMP = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+#: A temporary file this old is left over whatever its name says (the process that made it is
+#: gone, or its number was reused): writing one takes milliseconds.
+STALE_AFTER = 60.0
+
+
 def write_atomically(path: Path, text: str, *, bom: bool = False) -> None:
     """Replace ``path`` with ``text`` in one step (a temporary file beside it, fsync, rename), so
-    a reader or a crash sees the old file or the new one, never half of it. Keeps the mode."""
+    a reader or a crash sees the old file or the new one, never half of it. Keeps the mode.
+
+    A symlinked spec is written through: its target is replaced, the link stays a link. Any
+    failure (a read-only folder, a full disk) removes the temporary file and raises
+    :class:`~spectryn_core.errors.FileWriteError`; the file is left as it was."""
+    target = Path(os.path.realpath(path))
     data = ((_BOM if bom else "") + text).encode("utf-8")
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = ""
     try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else None
+        if mode is not None:  # a read-only file is refused (a rename would replace it anyway)
+            os.close(os.open(target, os.O_WRONLY))
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.spectryn-{os.getpid()}-", suffix=".tmp",
+                                    dir=target.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(temp, mode)
-        os.replace(temp, path)
+        os.replace(temp, target)
+    except OSError as error:
+        if temp:
+            Path(temp).unlink(missing_ok=True)
+        raise FileWriteError(
+            f"{path}: cannot write the file ({error.strerror or error}); it was left as it was",
+            "make the file and its folder writable (or free some disk space), then run again",
+        ) from None
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        if temp:
+            Path(temp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temps(path: Path) -> list[str]:
+    """Remove the temporary files an interrupted :func:`write_atomically` of ``path`` left beside
+    it (``kill -9`` between writing and renaming); returns their names. A temporary file of a
+    process still running is kept unless it is older than :data:`STALE_AFTER` seconds."""
+    target = Path(os.path.realpath(path))
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP.fullmatch(entry.name) or _OLD_TEMP.fullmatch(entry.name)
+        if match is None or match.group("name") != target.name or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
+        except OSError:
+            continue
+        pid = int(match.group("pid")) if "pid" in match.groupdict() else None
+        if not old and (pid is None or _running(pid)):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(entry.name)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def unified_diff(path: Path, before: str, after: str) -> str:
@@ -112,6 +185,10 @@ def unified_diff(path: Path, before: str, after: str) -> str:
 def edit_file(hook: Any, path: Path, edits: list[SpecEdit], *, write: bool) -> FileEdit:
     """Apply ``edits`` to the spec at ``path`` through the parser plugin's ``edit_spec`` hook
     (``hook`` is ``plugins.hook``); with ``write``, replace the file atomically when it changed."""
+    if write:
+        for name in remove_stale_temps(path):
+            logging.getLogger("spectryn.spec").warning(
+                "removed %s, a temporary file an interrupted run left beside %s", name, path)
     before, bom = read_text(path)
     if not edits:
         return FileEdit(path, before, before)

@@ -72,7 +72,7 @@ class SyncResult:
 
 def parse(plugins: Plugins, path: Path, config: Config) -> Spec:
     """Parse ``path`` with the first parser plugin that takes it; raise on any spec problem."""
-    if not path.is_file():
+    if not path.exists():  # a FIFO or a device exists: the parser reports it, never reads it
         raise UsageError(f"{path}: no such file", "give the path of your spec, e.g. --markdown EPIC.md")
     spec: Spec | None = plugins.hook.parse_spec(path=path, config=config)
     if spec is None:

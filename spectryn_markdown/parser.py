@@ -49,6 +49,7 @@ from spectryn_core.model import (
     Story,
     Subtask,
 )
+from spectryn_core.spec_files import UnreadableSpec, read_spec
 from spectryn_markdown.attachments import AttachmentChecker, AttachmentRules
 from spectryn_markdown.fastpath import scan_text
 from spectryn_markdown.inline import inline_text, links
@@ -925,15 +926,23 @@ def parse_file(
     extra_statuses: Iterable[str] = (),
     extra_priorities: Iterable[str] = (),
     attachments: AttachmentRules | None = None,
+    max_size: int | None = None,
 ) -> Spec:
-    """Read and parse the spec at ``path``; unreadable or non-UTF-8 files give errors, not exceptions."""
+    """Read and parse the spec at ``path``; unreadable or non-UTF-8 files give errors, not exceptions.
+
+    Only a regular file is read (a FIFO or a device is an error, never waited on), of at most
+    ``max_size`` bytes (None: any size)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_spec(path, max_size)
     except OSError as error:
         spec = Spec(path=path)
         reason = error.strerror or str(error)
         spec.errors.append(SpecProblem(str(path), 1, f"cannot read the file: {reason}; check the path and its permissions"))
+        return spec
+    except UnreadableSpec as error:
+        spec = Spec(path=path)
+        spec.errors.append(SpecProblem(str(path), 0, str(error)))
         return spec
     problems: list[SpecProblem] = []
     try:

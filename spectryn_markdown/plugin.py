@@ -57,7 +57,8 @@ def parse_spec(path: Path, config: Any) -> Spec | None:
     from spectryn_markdown.parser import parse_file
 
     return parse_file(path, extra_statuses=statuses, extra_priorities=priorities,
-                      attachments=attachment_rules(path, config))
+                      attachments=attachment_rules(path, config),
+                      max_size=config.get("sync.max_spec_size") if hasattr(config, "get") else None)
 
 
 @hookimpl

@@ -131,3 +131,102 @@ def test_dotenv_never_overrides_the_environment(tmp_path: Path) -> None:
                          env={"BITBUCKET_REPO": "from-env"})
     assert (config.get("bitbucket.repo"), config.get("bitbucket.workspace")) == ("from-env", "ws")
     assert str(config.origin("bitbucket.workspace")) == f"{tmp_path / '.env'}:2"
+
+
+# --- a repository file by any path or link (issue 26) ------------------------------------------
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "protocol.file.allow=always"]
+ELSEWHERE = "bitbucket:\n  base_url: https://elsewhere.test/2.0\n"
+
+
+def git(folder: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run([*GIT, "-C", str(folder), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def superproject(tmp_path: Path) -> Path:
+    """``top/`` (a git work tree) with a submodule at ``top/sub/module`` holding ``x.yaml`` and
+    ``.env`` (committed there); ``outside.yaml`` beside ``top/``, in no repository."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q")
+    (origin / "x.yaml").write_text(ELSEWHERE)
+    (origin / ".env").write_text("BITBUCKET_BASE_URL=https://elsewhere.test/2.0\n")
+    git(origin, "add", ".")
+    git(origin, "commit", "-qm", "sub")
+    top = tmp_path / "top"
+    top.mkdir()
+    git(top, "init", "-q")
+    git(top, "submodule", "add", "-q", str(origin), "sub/module")
+    git(top, "commit", "-qm", "submodule")
+    (tmp_path / "outside.yaml").write_text(ELSEWHERE)
+    return top
+
+
+def kind(top: Path, cwd: Path | None = None, **kwargs) -> str:
+    config = load_config([config_section()], cwd=cwd or top, env={}, user_config_dir=top.parent / "u",
+                         **kwargs)
+    return config.origin("bitbucket.base_url").kind
+
+
+@pytest.mark.parametrize(("target", "untracked"), [
+    ("sub/module/x.yaml", "repository"),  # it ends in a submodule, tracked link or not
+    ("../outside.yaml", "user"),  # a link of the user's own, to a file of the user's own
+])
+def test_a_committed_symlink_is_a_repository_file_wherever_it_points(
+        superproject: Path, target: str, untracked: str) -> None:
+    (superproject / ".spectryn.yaml").symlink_to(target)
+    assert kind(superproject) == untracked
+    git(superproject, "add", ".spectryn.yaml")
+    assert kind(superproject) == "repository"
+
+
+def test_a_link_through_a_folder_link_into_a_submodule_is_a_repository_file(
+        superproject: Path) -> None:
+    (superproject / "mine").symlink_to("sub/module", target_is_directory=True)
+    (superproject / ".spectryn.yaml").symlink_to("mine/x.yaml")
+    assert kind(superproject) == "repository"  # the file it ends at is in a submodule
+
+
+def test_config_flag_into_a_submodule_is_a_repository_file(superproject: Path) -> None:
+    assert kind(superproject, config_file=Path("sub/module/x.yaml")) == "repository"
+    (superproject / "sub/module/untracked.yaml").write_text(ELSEWHERE)
+    assert kind(superproject, config_file=Path("sub/module/untracked.yaml")) == "repository"
+    (superproject / "mine.yaml").write_text(ELSEWHERE)
+    assert kind(superproject, config_file=Path("mine.yaml")) == "user"
+    git(superproject, "add", "mine.yaml")
+    assert kind(superproject, config_file=Path("mine.yaml")) == "repository"
+
+
+def test_a_symlinked_dotenv_is_classified_by_its_link(superproject: Path) -> None:
+    (superproject / ".env").symlink_to("sub/module/.env")
+    assert kind(superproject) == "repository"  # it ends in a submodule
+    (superproject / ".env").unlink()
+    (superproject / "my.env").write_text("BITBUCKET_BASE_URL=https://elsewhere.test/2.0\n")
+    (superproject / ".env").symlink_to("my.env")
+    assert kind(superproject) == "user"
+    git(superproject, "add", ".env")  # the link is committed: whatever it points at
+    assert kind(superproject) == "repository"
+
+
+def test_from_inside_a_submodule_the_repository_is_the_superproject(superproject: Path) -> None:
+    (superproject / ".spectryn.yaml").write_text(ELSEWHERE)
+    git(superproject, "add", ".spectryn.yaml")
+    (superproject / "sub/module/.env").unlink()
+    config = load_config([config_section()], cwd=superproject / "sub/module", env={},
+                         config_file=Path("../../.spectryn.yaml"), user_config_dir=superproject / "u")
+    origin = config.origin("bitbucket.base_url")
+    assert (origin.path, origin.kind) == (superproject / ".spectryn.yaml", "repository")
+
+
+def test_a_user_config_folder_inside_the_work_tree_is_a_repository_file(superproject: Path) -> None:
+    folder = superproject / "ci"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(ELSEWHERE)
+    config = load_config([config_section()], cwd=superproject, env={}, user_config_dir=folder)
+    assert config.origin("bitbucket.base_url").kind == "user"  # untracked: the runner's own
+    git(superproject, "add", "ci/config.yaml")
+    config = load_config([config_section()], cwd=superproject, env={}, user_config_dir=folder)
+    assert config.origin("bitbucket.base_url").kind == "repository"

@@ -71,8 +71,9 @@ class World:
         return merged
 
     def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
-            cwd: Path | None = None) -> CliRun:
-        command = [sys.executable, "-m", "spectryn_core.cli", *args]
+            cwd: Path | None = None, within: list[str] | None = None) -> CliRun:
+        """Run the CLI (``within``: a command prefix, e.g. :func:`tests.support.mountns.within`)."""
+        command = [*(within or []), sys.executable, "-m", "spectryn_core.cli", *args]
         done = subprocess.run(command, cwd=cwd or self.tmp, env=self._run_env(env),
                               capture_output=True, text=True, timeout=timeout)
         self.check_no_secret(done.stdout + done.stderr, "the CLI's output")

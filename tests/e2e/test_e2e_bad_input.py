@@ -83,7 +83,7 @@ def test_bad_input(case: dict[str, Any], secret_world_factory: Any,
         if (BAD / spec).is_file():
             shutil.copyfile(BAD / spec, world.tmp / spec)
     for name, target in case.get("symlinks", {}).items():
-        (world.tmp / name).symlink_to(target)
+        (world.tmp / name).symlink_to(target.format(bad=BAD))
     for name, size in case.get("files", {}).items():
         with open(world.tmp / name, "wb") as handle:
             handle.truncate(size)

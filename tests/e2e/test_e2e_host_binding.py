@@ -150,3 +150,38 @@ def test_plain_http_to_another_host_only_when_the_user_allows_it(tmp_path: Path)
     assert "bitbucket.allow_insecure_http is ignored" in from_repo["err"]
     assert allowed["code"] == 0, allowed["err"]
     assert "credentials are sent unencrypted to 10.99.0.1" in allowed["err"]
+
+
+#: A config file naming the front as the API (issue 26: reached through links and submodules).
+MOVED = "bitbucket:\n  base_url: {front}\n"
+
+
+@pytest.mark.parametrize("case", [
+    {"symlinks": {".spectryn.yaml": "sub/module/x.yaml"}, "git_add": [".spectryn.yaml"],
+     "submodules": {"sub/module": {"x.yaml": MOVED}}, "named": ".spectryn.yaml:2"},
+    {"symlinks": {".spectryn.yaml": "../{outside}"}, "git_add": [".spectryn.yaml"],
+     "files": {"../{outside}": MOVED}, "named": ".spectryn.yaml:2"},
+    {"symlinks": {".env": "sub/module/.env"}, "git_add": [".env"],
+     "submodules": {"sub/module": {".env": "BITBUCKET_BASE_URL={front}\n"}},
+     "named": ".env:1"},
+    {"args": ["--config", "sub/module/x.yaml"], "submodules": {"sub/module": {"x.yaml": MOVED}},
+     "named": "sub/module/x.yaml:2"},
+], ids=["symlink-into-a-submodule", "symlink-outside", "symlinked-dotenv", "config-flag-into-a-submodule"])
+def test_no_link_or_submodule_lets_a_repository_file_move_the_credentials(
+        tmp_path: Path, case: dict[str, Any]) -> None:
+    outside = f"{tmp_path.name}-outside.yaml"  # beside the work tree, in no repository
+    fill = {k: {n.replace("{outside}", outside): t.replace("{outside}", outside) for n, t in v.items()}
+            for k, v in case.items() if k in ("symlinks", "files")}
+    [refused, check_refused] = scenario(
+        tmp_path,
+        **{k: v for k, v in case.items() if k in ("git_add", "submodules")}, **fill,
+        runs=[{"args": [*DRY_RUN, *case.get("args", [])], "env": TRUSTED},
+              {"args": [*CHECK, *case.get("args", [])], "env": TRUSTED}])
+
+    for run in (refused, check_refused):
+        assert run["code"] == 2, run["err"]
+        assert run["seen"] == []  # refused before any request: not even a TLS handshake
+        assert "bitbucket.base_url names 10.99.0.1, and only this file of the repository does" \
+            in run["err"]
+        assert f"{tmp_path / case['named']}: bitbucket.base_url" in run["err"]  # the path as named
+        assert "your credentials (environment BITBUCKET_ACCESS_TOKEN)" in run["err"]

@@ -7,8 +7,10 @@ and records every request - over TLS with a test CA from trustme (``{ca}``), or 
 
 A scenario is JSON: ``cwd`` (a folder of the test, shared with the namespace), ``token`` (the only
 one the sandbox accepts), ``tls`` (default true), ``files`` ({name: text} written into ``cwd``),
-``git_add`` (names committed to a git repository made in ``cwd``) and ``runs`` ([{args, env}], each
-with its own ``files`` and ``git_add`` too, written before it runs). In file
+``symlinks`` ({name: target} made in ``cwd``), ``submodules`` ({path: {name: text}}: a repository of
+those files added as a submodule at ``path``), ``git_add`` (names committed to a git repository
+made in ``cwd``) and ``runs`` ([{args, env}], each with its own ``files``, ``symlinks``,
+``submodules`` and ``git_add`` too, made before it runs). In file
 texts and env values ``{front}`` is the front's API root and ``{ca}`` the CA bundle's path. The
 answer is one JSON object per run: exit code, stdout, stderr, the requests the front saw (method,
 path, whether credentials came along) and the sandbox's write count.
@@ -78,16 +80,35 @@ def _main() -> None:
         def fill(text: str) -> str:
             return text.replace("{front}", front.base_url).replace("{ca}", str(ca_file))
 
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "protocol.file.allow=always"]
+
+        def run_git(*args: str) -> None:  # stdout is the answer: git's chatter goes to stderr
+            subprocess.run([*git, *args], check=True, stdout=sys.stderr)
+
+        def commit(folder: Path, names: list[str]) -> None:
+            if not (folder / ".git").exists():
+                run_git("-C", str(folder), "init", "-q")
+            run_git("-C", str(folder), "add", "-f", *names)
+            run_git("-C", str(folder), "commit", "-qm", "files")
+
         def prepare(part: dict[str, Any]) -> None:
             for name, text in part.get("files", {}).items():
                 (cwd / name).parent.mkdir(parents=True, exist_ok=True)
                 (cwd / name).write_text(fill(text), encoding="utf-8")
-            if part.get("git_add"):
-                git = ["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@t"]
+            for name, target in part.get("symlinks", {}).items():
+                (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+                (cwd / name).symlink_to(target)
+            for where, files in part.get("submodules", {}).items():
+                origin = work / "origins" / where.replace("/", "-")
+                origin.mkdir(parents=True)
+                for name, text in files.items():
+                    (origin / name).write_text(fill(text), encoding="utf-8")
+                commit(origin, list(files))
                 if not (cwd / ".git").exists():
-                    subprocess.run([*git, "init", "-q"], check=True)
-                subprocess.run([*git, "add", "-f", *part["git_add"]], check=True)
-                subprocess.run([*git, "commit", "-qm", "files"], check=True)
+                    run_git("-C", str(cwd), "init", "-q")
+                run_git("-C", str(cwd), "submodule", "add", "-q", str(origin), where)
+            if part.get("git_add") or part.get("submodules"):
+                commit(cwd, part.get("git_add") or [".gitmodules"])
 
         prepare(scenario)
         results = []
