@@ -98,11 +98,11 @@ def init_fields() -> list[Any]:
         InitField("workspace", "workspace slug (Cloud: bitbucket.org/WORKSPACE/repo) or project key "
                   "(Server)", required=True, env=ENV_VARS["workspace"]),
         InitField("repo", "repository slug", required=True, env=ENV_VARS["repo"]),
-        InitField("base_url", "API base URL (Server: https://HOST/rest/api/2.0)", default=CLOUD_API),
+        InitField("base_url", "API base URL (Server: https://HOST/rest/api/1.0)", default=CLOUD_API),
         InitField("email", "Atlassian account email (with an API token; leave empty for an access "
                   "token)", env=ENV_VARS["email"]),
         InitField("api_token", "Atlassian API token (with the email)", secret=True,
-                  env=ENV_VARS["api_token"]),
+                  env=ENV_VARS["api_token"], together=("email",)),
         InitField("access_token", "or a repository/workspace access token (Server: a personal "
                   "access token)", secret=True, env=ENV_VARS["access_token"]),
     ]
@@ -212,7 +212,7 @@ class BitbucketSettings:
 
 def detect_mode(base_url: str, mode: str = "auto") -> str:
     """``cloud`` or ``server``: auto means server when the URL is not api.bitbucket.org and has
-    a ``/rest/`` path (``https://bitbucket.company.com/rest/api/2.0``)."""
+    a ``/rest/`` path (``https://bitbucket.company.com/rest/api/1.0``; the seed's ``.../2.0`` too)."""
     if mode in ("cloud", "server"):
         return mode
     host = urlsplit(base_url).hostname or ""

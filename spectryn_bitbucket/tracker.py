@@ -91,6 +91,11 @@ class BitbucketConnection(Connection):
         the others 0); every other write is one request."""
         return {"pull_request": 2, "duplicate": 3, "more_attachments": 0}.get(write, 1)
 
+    def writes_for(self, write: str) -> int:
+        """:meth:`requests_for` without the reads: a PR link's existence check and a duplicate's
+        comment listing are reads."""
+        return {"pull_request": 1, "duplicate": 2, "more_attachments": 0}.get(write, 1)
+
     def request_count(self) -> dict[str, int]:
         """Requests sent so far, ``{"read": n, "write": m}``."""
         return self._client.request_count() if self._client is not None else {"read": 0, "write": 0}

@@ -36,16 +36,19 @@ from spectryn_core.state import PENDING, ItemState, SyncState
 
 log = logging.getLogger("spectryn.apply")
 
-#: ``progress(done, total, key, eta)``: requests sent so far in this apply, every request the plan
-#: will send, the item last written, and the seconds still to go (including waits for the tracker's
-#: request quota, when its plugin counts one), or None before there is anything to go by.
+#: ``progress(done, total, key, eta)``: writes made so far in this apply, every write the plan will
+#: make (each at the tracker's :meth:`~spectryn_core.items.Connection.writes_for`; reads such as a
+#: pull request's existence check are not counted), the item last written, and the seconds still
+#: to go (including waits for the tracker's request quota, when its plugin counts one), or None
+#: before there is anything to go by.
 Progress = Callable[[int, int, str, "float | None"], None]
 #: Up to this many creates, issues are created one at a time in the spec's order (a story, then
 #: its subtasks), so their numbers follow the file; above it, in parallel (see README).
 ORDERED_CREATES = 40
-#: One write to run: the change, the call, what to record on success, and whether it is the
-#: item's own write (True) or one of its extras (False).
-Task = tuple[Change, Callable[[], Any], Callable[[Change, Any], None], bool]
+#: One write to run: the change, the call, what to record on success, whether it is the item's
+#: own write (True) or one of its extras (False), and its kind for counting (``create``,
+#: ``update``, ``comment``, ``attachment``, ``more_attachments``, ``pull_request``, ``duplicate``).
+Task = tuple[Change, Callable[[], Any], Callable[[Change, Any], None], bool, str]
 
 
 @dataclass
@@ -64,12 +67,15 @@ class Applier:
     writes: int = 0
     _failed: set[str] = field(default_factory=set)
     _total: int = 0
+    _total_requests: int = 0
+    _done: int = 0
     _started: float = 0.0
     _base_count: int = 0
 
     def apply(self, plan: Plan) -> None:
         active = [c for c in plan.changes if c.item is not None and c.action != "conflict"]
-        self._total = self.planned_requests(plan)
+        self._total = self.planned(plan, self.connection.writes_for)
+        self._total_requests = self.planned_requests(plan)
         self._started = time.monotonic()
         self._base_count = sum(self.connection.request_count().values())
         writes = [c for c in active if c.action != "duplicate" and c.pending]
@@ -92,7 +98,10 @@ class Applier:
         item, each extra, each duplicate marked, and one base update per item whose extras are
         then confirmed in the base it carries - each at the tracker's cost
         (:meth:`Connection.requests_for`)."""
-        cost = self.connection.requests_for
+        return self.planned(plan, self.connection.requests_for)
+
+    def planned(self, plan: Plan, cost: Callable[[str], int]) -> int:
+        """The plan's writes counted at ``cost`` per kind of write (requests, or writes only)."""
         total = 0
         for change in plan.changes:
             if change.item is None or change.action == "conflict":
@@ -151,7 +160,8 @@ class Applier:
                     change.status = "done"
                 continue
             tasks.append((change, call,
-                          self._item_recorder(rendered.fields, set(fields), remote, base), True))
+                          self._item_recorder(rendered.fields, set(fields), remote, base), True,
+                          "create" if remote is None else "update"))
         self._run(tasks)
 
     def _extras_known(self, item: Item, remote: RemoteItem | None) -> dict[str, str]:
@@ -171,7 +181,7 @@ class Applier:
                 continue
             call = _bind(self.hooks.resolve_duplicate, connection=self.connection,
                          item=change.item, duplicate=change.remote, kept=kept)
-            tasks.append((change, call, _mark_done, True))
+            tasks.append((change, call, _mark_done, True, "duplicate"))
         self._run(tasks)
 
     def _confirm_extras(self, changes: list[Change]) -> None:
@@ -192,7 +202,7 @@ class Applier:
                             set(), done)
             call = _bind(self.hooks.update_item, connection=self.connection, item=item,
                          remote=remote, changes={}, base=base)
-            tasks.append((change, call, self._base_recorder(remote, base), False))
+            tasks.append((change, call, self._base_recorder(remote, base), False, "update"))
         self._run(tasks)
 
     def _base_recorder(self, before: RemoteItem, base: dict[str, str]) -> Callable[[Change, Any], None]:
@@ -204,17 +214,22 @@ class Applier:
         return record
 
     def _send_extras(self, changes: list[Change]) -> None:
-        tasks = []
+        tasks: list[Task] = []
         for change in changes:
             remote = self.refs.get(change.key)
             if remote is None:
                 continue
+            first_attachment = True
             for extra in change.extras:
                 # written before sending: if the run dies mid-request, the next run asks the
                 # tracker whether this extra arrived instead of sending it twice
                 self.state.record_extra(change.key, extra.ident, PENDING + extra.digest)
                 call = self._extra_call(change, remote, extra)
-                tasks.append((change, call, self._extra_recorder(extra), False))
+                kind: str = extra.kind
+                if kind == "attachment":
+                    kind = "attachment" if first_attachment else "more_attachments"
+                    first_attachment = False
+                tasks.append((change, call, self._extra_recorder(extra), False, kind))
         self._run(tasks)
 
     def _record_baselines(self, changes: list[Change]) -> None:
@@ -297,28 +312,29 @@ class Applier:
             return
         abort: BaseException | None = None
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            futures: dict[Future[Any], tuple[Change, Callable[[Change, Any], None], bool]] = {
-                pool.submit(call): (change, on_done, whole) for change, call, on_done, whole in tasks
+            futures: dict[Future[Any], tuple[Change, Callable[[Change, Any], None], bool, str]] = {
+                pool.submit(call): (change, on_done, whole, kind)
+                for change, call, on_done, whole, kind in tasks
             }
             try:
                 for future in as_completed(futures):
-                    change, on_done, whole = futures.pop(future)
-                    abort = self._finish(change, future, on_done, whole) or abort
+                    change, on_done, whole, kind = futures.pop(future)
+                    abort = self._finish(change, future, on_done, whole, kind) or abort
                     if abort is not None:
                         for pending in futures:
                             pending.cancel()
             except BaseException:  # Ctrl-C: keep what finished, then stop
                 pool.shutdown(wait=True, cancel_futures=True)
-                for future, (change, on_done, whole) in futures.items():
+                for future, (change, on_done, whole, kind) in futures.items():
                     if future.done() and not future.cancelled():
-                        self._finish(change, future, on_done, whole)
+                        self._finish(change, future, on_done, whole, kind)
                 raise
         if abort is not None:
             raise abort
 
     def _finish(
         self, change: Change, future: Future[Any], on_done: Callable[[Change, Any], None],
-        whole: bool,
+        whole: bool, kind: str,
     ) -> BaseException | None:
         if future.cancelled():
             change.status = "skipped"
@@ -336,21 +352,23 @@ class Applier:
             self._fail(change, f"{type(error).__name__}: {error}", whole)
         else:
             self.writes += 1
+            self._done += self.connection.writes_for(kind)
             if self.progress is not None:
-                done = sum(self.connection.request_count().values()) - self._base_count
-                total = max(self._total, done)
-                self.progress(done, total, change.key, self._eta(done, total))
+                total = max(self._total, self._done)
+                self.progress(self._done, total, change.key, self._eta(self._done, total))
         return None
 
     def _eta(self, done: int, total: int) -> float | None:
-        """Seconds still to go: the pace so far, or the tracker's quota if that is slower."""
+        """Seconds still to go: the pace so far, or the tracker's quota if that is slower (for
+        the requests still to send, reads included)."""
         if done <= 0:
             return None
         left = total - done
         eta = (time.monotonic() - self._started) / done * left
         budget = self.connection.quota()
-        if budget is not None:
-            eta = max(eta, budget.seconds_until(left))
+        if budget is not None and left > 0:
+            sent = sum(self.connection.request_count().values()) - self._base_count
+            eta = max(eta, budget.seconds_until(max(left, self._total_requests - sent)))
         return eta
 
     def _fail(self, change: Change, message: str, whole: bool) -> None:

@@ -39,7 +39,21 @@ class Parser(argparse.ArgumentParser):
                        if w.startswith("-") and w.split("=", 1)[0] not in known]
             if unknown:
                 message = "unrecognized arguments: " + " ".join(unknown)
+            elif target is self and _looks_like_a_spec(match["word"]):
+                # `spectryn docs/specs`: a spec named where a command goes
+                word = match["word"]
+                raise UsageError(_improve(message, target),
+                                 f"to sync it: `{self.prog} --markdown {word} --tracker NAME`; "
+                                 f"to check it: `{self.prog} validate {word}`")
         raise UsageError(_improve(message, target), f"see `{target.prog} --help`")
+
+
+def _looks_like_a_spec(word: str) -> bool:
+    """A word that names a file, a folder or a glob rather than a command."""
+    from pathlib import Path
+
+    return ("/" in word or "*" in word or word.lower().endswith((".md", ".markdown"))
+            or Path(word).exists())
 
 
 def _improve(message: str, parser: argparse.ArgumentParser) -> str:

@@ -367,10 +367,12 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
     from spectryn_core.spec_json import spec_to_json
 
     config = app.load_config(args)
-    files = expand(list(args.file), max_size=config.get("sync.max_spec_size"))
+    files = expand(list(args.file), max_size=config.get("sync.max_spec_size"),
+                   example="spectryn validate EPIC.md")
     try:
         specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:
+        error.nothing_sent = False  # validate never sends: do not say it held something back
         if OUTPUT.json:
             from spectryn_core.report import error_json  # the sync report's module: not otherwise needed
 
@@ -413,7 +415,7 @@ def cmd_completion(args: argparse.Namespace, app: App) -> int:
     """``spectryn completion SHELL``."""
     from spectryn_core.completion import script
 
-    sys.stdout.write(script(build_parser(app.pm), args.shell))
+    sys.stdout.write(script(build_parser(app.pm), args.shell, trackers=app.pm.tracker_names()))
     return EXIT_OK
 
 
@@ -427,7 +429,7 @@ def _print_json(data: Any) -> None:
 def _print_spec_error(error: SpecError) -> None:
     for problem in error.problems:
         print(problem, file=sys.stderr)
-    print(f"{len(error.problems)} problem(s) in the spec; nothing was sent.", file=sys.stderr)
+    print(f"error: {error.headline}\n  hint: {error.HINT}", file=sys.stderr)
 
 
 def _dir(config: Config, kind: str) -> Path:
@@ -461,16 +463,23 @@ def _duration(seconds: float) -> str:
 
 
 def _progress_printer() -> Any:
+    """Progress on stderr for runs of 20 writes or more: at most one line a second, and the
+    final ``N/N`` line once (writes that send nothing more, such as an issue's further
+    attachments going in its first upload, can finish after it)."""
     last = [0.0]
+    finished = [False]
 
     def show(done: int, total: int, key: str, eta: float | None = None) -> None:
         now = time.monotonic()
-        if total >= 20 and (now - last[0] >= 1.0 or done == total):
+        if total < 20 or finished[0]:
+            return
+        if now - last[0] >= 1.0 or done >= total:
             last[0] = now
+            finished[0] = done >= total
             left = ""
             if eta is not None and done < total:
                 left = f", about {_duration(eta)} left"
-            print(f"progress: {done}/{total} requests (last: {key}){left}", file=sys.stderr,
+            print(f"progress: {done}/{total} writes (last: {key}){left}", file=sys.stderr,
                   flush=True)
 
     return show

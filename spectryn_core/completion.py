@@ -8,6 +8,7 @@ same tree (``complete -c spectryn ...`` lines).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 import shtab
 
@@ -25,9 +26,24 @@ def _mark_files(parser: argparse.ArgumentParser) -> None:
                 action.complete = shtab.FILE  # type: ignore[attr-defined]
 
 
-def script(parser: argparse.ArgumentParser, shell: str) -> str:
-    """The completion script of ``parser`` for ``shell`` (bash, zsh or fish)."""
+def _offer_values(parser: argparse.ArgumentParser, trackers: Sequence[str]) -> None:
+    """Values to offer where argparse knows none: the installed trackers after ``--tracker``, and
+    the commands after ``help``. Set on this parser only (built for the script): the real
+    parser keeps checking the values itself, with its own messages."""
+    commands = sorted(subcommands(parser))
+    for path, each in walk(parser):
+        for action in each._actions:
+            if "--tracker" in action.option_strings and trackers:
+                action.choices = list(trackers)
+            elif path == ("help",) and action.dest == "words":
+                action.choices = commands
+
+
+def script(parser: argparse.ArgumentParser, shell: str, trackers: Sequence[str] = ()) -> str:
+    """The completion script of ``parser`` for ``shell`` (bash, zsh or fish); ``trackers`` are
+    offered after ``--tracker``."""
     _mark_files(parser)
+    _offer_values(parser, trackers)
     if shell == "fish":
         return fish(parser)
     return str(shtab.complete(parser, shell=shell))

@@ -55,9 +55,21 @@ class SpecError(SpectrynError):
     exit_code = 2
     kind = "spec"
 
-    def __init__(self, problems: Sequence[SpecProblem]) -> None:
+    #: What to do about the problems (the ``hint:`` line and the JSON ``hint``).
+    HINT = "fix each problem at the file and line named"
+
+    def __init__(self, problems: Sequence[SpecProblem], *, nothing_sent: bool = True) -> None:
         self.problems = list(problems)
+        #: True when the command would have sent something (a sync): the headline says nothing
+        #: was; False for ``validate``, which never sends.
+        self.nothing_sent = nothing_sent
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def headline(self) -> str:
+        """``2 problem(s) in the spec`` (``; nothing was sent`` when a send was stopped)."""
+        text = f"{len(self.problems)} problem(s) in the spec"
+        return text + "; nothing was sent" if self.nothing_sent else text
 
 
 class TrackerError(SpectrynError):

@@ -94,7 +94,8 @@ def init_fields() -> list[InitField] | None:
     written under the tracker's section: each non-secret one becomes an ``init`` flag
     (``InitField("workspace", ...)`` is ``--workspace``); a ``secret=True`` one is never a flag
     and never written unless the user asks, and its ``env`` variable is what init tells users to
-    set. Trackers only; other plugins do not implement it.
+    set (with the variables of the fields named in its ``together``, e.g. an API token's email).
+    Trackers only; other plugins do not implement it.
     """
 
 

@@ -37,6 +37,8 @@ class InitField:
     the flag's help, ``required`` whether init insists on it, ``default`` a value written
     commented out when none is given. A ``secret`` is never a flag and never written unless the
     user asks (``--store-secret``); ``env`` is the variable init tells users to set instead.
+    ``together`` names the keys of other fields a secret is used with (an API token with its
+    account email): when they were not given, init names their variables with the secret's.
     """
 
     key: str
@@ -45,6 +47,7 @@ class InitField:
     default: str | None = None
     secret: bool = False
     env: str = ""
+    together: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -138,7 +141,7 @@ def run_init(args: argparse.Namespace, app: Any, *, ask: Callable[[str], str] = 
     text = render(tracker, fields, values)
     _write_new(path, text, secret=any(f.secret and f.key in values for f in fields))
     answer: dict[str, Any] = {"written": str(path), "tracker": tracker,
-                              "secret_env": [f.env for f in fields if f.secret and f.env]}
+                              "secret_env": secret_variables(fields, values)}
     if args.no_check:
         answer["connection"] = "not tested"
         return answer
@@ -157,8 +160,23 @@ def run_init(args: argparse.Namespace, app: Any, *, ask: Callable[[str], str] = 
     return answer
 
 
+def secret_variables(fields: list[InitField], values: dict[str, str]) -> list[str]:
+    """What to set for each secret not written: ``BITBUCKET_EMAIL and BITBUCKET_API_TOKEN`` (the
+    variables of the fields it goes ``together`` with that were not given, then its own)."""
+    by_key = {field.key: field for field in fields}
+    found: list[str] = []
+    for field in fields:
+        if not field.secret or not field.env or field.key in values:
+            continue
+        partners = [by_key[key].env for key in field.together
+                    if key in by_key and key not in values and by_key[key].env]
+        found.append(" and ".join([*partners, field.env]))
+    return found
+
+
 def cmd_init(args: argparse.Namespace, app: Any) -> int:
-    """``spectryn init``: print what was written and how the connection test went."""
+    """``spectryn init``: print what was written and how the connection test went; a failed
+    test ends in the ``error:`` / ``hint:`` form, with where to put the secret when it is missing."""
     from spectryn_core.cli import OUTPUT
 
     answer = run_init(args, app)
@@ -167,19 +185,24 @@ def cmd_init(args: argparse.Namespace, app: Any) -> int:
         print(json.dumps(answer, indent=2))
         return code
     print(f"wrote {answer['written']} (tracker {answer['tracker']})")
-    secret_env = " or ".join(answer["secret_env"])
+    where = ""
+    if answer["secret_env"]:
+        where = (f"the secret is not in {answer['written']}: set {', or '.join(answer['secret_env'])} "
+                 "in the environment (a secured variable in CI), then run `spectryn check`")
     if answer["connection"] == "ok":
         print(f"connection OK ({answer['target']})")
         for line in answer["details"]:
             print(f"  {line}")
     elif answer["connection"] == "failed":
         error = answer["error"]
-        print(f"connection test failed: {error['message']}", file=sys.stderr)
-        if error["hint"]:
-            print(f"  hint: {error['hint']}", file=sys.stderr)
-    if answer["connection"] != "ok" and secret_env:
-        print(f"the secret is not in {answer['written']}: set {secret_env} in the environment "
-              "(a secured variable in CI), then run `spectryn check`")
+        # a missing secret is a config error: then where to put it comes first
+        hints = [where] if where and error["kind"] == "config" else []
+        hints += [error["hint"]] if error["hint"] else []
+        print(f"error: {error['message']}", file=sys.stderr)
+        if hints:
+            print(f"  hint: {'; '.join(hints)}", file=sys.stderr)
+    elif where:
+        print(where)
     return code
 
 

@@ -187,9 +187,14 @@ class Connection:
         """How many requests one write of this kind makes when nothing fails: ``create``,
         ``update``, ``comment``, ``attachment`` (an item's first), ``more_attachments`` (each
         further one of the same item: 0 for a tracker that uploads them together),
-        ``pull_request``, ``duplicate``. Progress counts every request the plan will send with
-        it; the default is one each."""
+        ``pull_request``, ``duplicate``. The time left is estimated against the tracker's quota
+        with it; the default is one each."""
         return 1
+
+    def writes_for(self, write: str) -> int:
+        """How many of :meth:`requests_for` are writes (reads such as a pull request's existence
+        check left out): progress counts writes, as the tracker sees them. Default: all."""
+        return self.requests_for(write)
 
 
 def file_digest(path: Path) -> str:

@@ -187,6 +187,10 @@ class Spec:
     epics: list[Epic] = field(default_factory=list)
     errors: list[SpecProblem] = field(default_factory=list)
     warnings: list[SpecProblem] = field(default_factory=list)
+    #: The spec's own words for a status or priority it normalised: ``(key, "status")`` ->
+    #: ``"📋 Planned"`` (read as ``"open"``), only where the words differ from the normalised
+    #: value. A plan quotes them ("the spec still says ..."); parsers may leave it empty.
+    written: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def stories(self) -> list[Story]:
         """Every story of every epic, in file order."""

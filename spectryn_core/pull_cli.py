@@ -52,7 +52,8 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
         known = ", ".join(app.pm.tracker_names()) or "none installed"
         raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
     _start_log(config, bool(config.get("sync.verbose")))
-    files = expand(list(args.specs), max_size=config.get("sync.max_spec_size"))
+    files = expand(list(args.specs), max_size=config.get("sync.max_spec_size"),
+                   example="spectryn pull --markdown EPIC.md")
     request = PullRequest([f.path for f in files], tracker, _dir(config, "state"),
                           execute=bool(config.get("sync.execute")))
     results, notes = run_pull(app.pm, config, request, files)

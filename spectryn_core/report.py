@@ -44,8 +44,8 @@ def error_json(error: SpectrynError) -> dict[str, Any]:
     (a spec error also lists its ``problems``, each ``file:line: message``)."""
     body: dict[str, Any] = {"kind": error.kind, "message": error.message, "hint": error.hint}
     if isinstance(error, SpecError):
-        body["message"] = f"{len(error.problems)} problem(s) in the spec; nothing was sent"
-        body["hint"] = "fix each problem at the file and line named"
+        body["message"] = error.headline
+        body["hint"] = error.HINT
         body["problems"] = [str(p) for p in error.problems]
     return {"error": body}
 
@@ -134,15 +134,20 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
             f"{c['created']} to create, {c['updated']} to update, {c['unchanged']} unchanged, "
             f"{c['conflicts']} conflicts, {c['orphans']} orphans"
         )
+        kept = sum(1 for change in result.plan.changes if change.kept)
         if result.plan.has_pending:
             lines.append("Dry run: nothing was sent. Re-run with --execute to apply.")
-        elif c["conflicts"] or c["orphans"]:
+        elif c["conflicts"] or c["orphans"] or kept:
             listed = [f"{c['conflicts']} conflict(s)"] if c["conflicts"] else []
             listed += [f"{c['orphans']} orphan(s)"] if c["orphans"] else []
+            listed += [f"{kept} item(s) with kept tracker edits"] if kept else []
             lines.append(f"Dry run: nothing to send, but {' and '.join(listed)} (listed above) "
                          "differ from the spec.")
         else:
             lines.append("Dry run: nothing to send; the tracker matches the spec.")
+        if kept:
+            lines.append(f"`spectryn pull --markdown {result.spec_path}` brings the tracker's "
+                         "state, title, priority and assignee into the spec.")
     if c["duplicates"]:
         lines.append(f"{c['duplicates']} twin issues (left by two runs at once) marked duplicate.")
     if c["conflicts"]:
@@ -174,13 +179,32 @@ def value_lines(change: Change, *, full_diff: bool = False, indent: str = "     
 
 
 def kept_lines(change: Change, indent: str = "      ") -> list[str]:
-    """``priority: kept "trivial" (the spec still says "critical")`` per tracker edit kept."""
+    """``priority: kept "trivial" (the spec still says "🟠 High")`` per tracker edit kept: what
+    the spec says in its own words (:attr:`spectryn_core.model.Spec.written`), not as mapped."""
     out = []
     for name in change.kept:
         if name in change.values and name != "content":
             old, new = change.values[name]
-            out.append(f"{indent}{name}: kept {_value(old)} (the spec still says {_value(new)})")
+            out.append(f"{indent}{name}: kept {_value(old)} (the spec still says "
+                       f"{spec_words(change, name, new)})")
     return out
+
+
+#: Tracker fields that carry a spec field mapped by the mapper hooks: (Item attribute, spec field).
+_MAPPED = {"state": ("state", "status"), "status": ("state", "status"),
+           "priority": ("priority", "priority")}
+
+
+def spec_words(change: Change, name: str, value: Any) -> str:
+    """``value`` of the tracker field ``name`` quoted as the spec writes it (``"📋 Planned"``
+    where the mapper made it ``"open"``), else as it is."""
+    item = change.item
+    mapped = _MAPPED.get(name)
+    if item is not None and mapped is not None and getattr(item, mapped[0]) == value:
+        words = item.spec.written.get((item.key, mapped[1]))
+        if words:
+            return _value(words)
+    return _value(value)
 
 
 def content_diff(old: Any, new: Any, *, full: bool = False) -> list[str]:
@@ -255,17 +279,29 @@ def many_to_text(outcome: MultiResult, *, verbose: bool = False, full_diff: bool
         extra.append(f"Issue links NOT written: {error.message}")
     if extra:
         lines += ["", *extra]
-    if outcome.many:
-        total = {name: 0 for name in (*COUNT_NAMES.values(), "errors")}
-        for result in outcome.results:
-            for name, count in counts(result).items():
-                total[name] += count
-        executed = outcome.results[0].executed
-        lines += ["", f"{'Done' if executed else 'Planned'} over {len(outcome.results)} spec files: "
-                  + ", ".join(f"{count} {name}" for name, count in total.items())]
+    if outcome.many and outcome.results:
+        lines += ["", totals_line(outcome.results)]
     if not outcome.results:
         lines.append("No spec file with stories to sync.")
     return "\n".join(lines)
+
+
+def totals_line(results: list[SyncResult]) -> str:
+    """``Done over 3 spec files: 12 created, ...`` or, for a dry run, ``Dry run over 1 spec
+    file: would create 18, would update 0, ...`` (what would happen, never "created")."""
+    total = {name: 0 for name in (*COUNT_NAMES.values(), "errors")}
+    for result in results:
+        for name, count in counts(result).items():
+            total[name] += count
+    files = f"{len(results)} spec file{'' if len(results) == 1 else 's'}"
+    if results[0].executed:
+        return f"Done over {files}: " + ", ".join(f"{count} {name}" for name, count in total.items())
+    parts = [f"would create {total['created']}", f"would update {total['updated']}",
+             f"{total['unchanged']} unchanged", f"{total['conflicts']} conflicts",
+             f"{total['orphans']} orphans"]
+    if total["duplicates"]:
+        parts.append(f"would mark {total['duplicates']} duplicate(s)")
+    return f"Dry run over {files}: " + ", ".join(parts)
 
 
 def many_to_json(outcome: MultiResult) -> dict[str, Any]:

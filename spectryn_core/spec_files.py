@@ -54,12 +54,14 @@ class SpecSet:
     notes: list[str] = field(default_factory=list)
 
 
-def expand(arguments: list[str], *, max_size: int | None = DEFAULT_MAX_SPEC_SIZE) -> list[SpecFile]:
+def expand(arguments: list[str], *, max_size: int | None = DEFAULT_MAX_SPEC_SIZE,
+           example: str = "spectryn --markdown EPIC.md") -> list[SpecFile]:
     """The spec files ``arguments`` name (files, folders, globs), each once, in order.
 
-    Raises :class:`UsageError` for a path that does not exist or a glob/folder that finds nothing,
-    and :class:`SpecError` (every file at once) for a file that is not a regular file inside its
-    repository or is larger than ``max_size`` bytes (None: no limit).
+    Raises :class:`UsageError` for a path that does not exist or a glob/folder that finds nothing
+    (its hint shows ``example``, the command as the user is running it), and :class:`SpecError`
+    (every file at once) for a file that is not a regular file inside its repository or is larger
+    than ``max_size`` bytes (None: no limit).
     """
     cwd = Path.cwd()
     repo = Repository.of(cwd)
@@ -98,7 +100,7 @@ def expand(arguments: list[str], *, max_size: int | None = DEFAULT_MAX_SPEC_SIZE
                 add(match, False, root)
         else:
             raise UsageError(f"{argument}: no such file or folder",
-                             "give the path of your spec, e.g. --markdown EPIC.md, or a folder of specs")
+                             f"give the path of your spec, e.g. `{example}`, or a folder of specs")
     if problems:
         raise SpecError(problems)
     return found

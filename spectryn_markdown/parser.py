@@ -501,9 +501,9 @@ class _Reader:
                     self.problem(cell.line, error)
                 story.story_points = points
             elif attribute == "priority":
-                story.priority = self.priority(cell.text, cell.line)
+                story.priority = self.priority(cell.text, cell.line, story.key)
             elif attribute == "status":
-                story.status = self.status(cell.text, cell.line)
+                story.status = self.status(cell.text, cell.line, story.key)
             elif attribute == "labels":
                 story.labels = [label for label in (strip_decoration(part) for part in re.split(r"[,;]", cell.text)) if label]
             elif attribute == "assignee":
@@ -514,17 +514,27 @@ class _Reader:
                 extra.append(f"**{name.title()}:** {cell.source}")
         return "\n".join(extra)
 
-    def status(self, raw: str, line: int) -> str | None:
+    def status(self, raw: str, line: int, key: str = "") -> str | None:
         value, error = normalise_status(raw, self.statuses)
         if error:
             self.problem(line, error)
+        elif key and value:
+            self.words(key, "status", raw, value)
         return value
 
-    def priority(self, raw: str, line: int) -> str | None:
+    def priority(self, raw: str, line: int, key: str = "") -> str | None:
         value, error = normalise_priority(raw, self.priorities)
         if error:
             self.problem(line, error)
+        elif key and value:
+            self.words(key, "priority", raw, value)
         return value
+
+    def words(self, key: str, name: str, raw: str, value: str) -> None:
+        """Keep the spec's own words for ``value`` when they differ (``📋 Planned`` for open)."""
+        written = raw.strip()
+        if written != value:
+            self.spec.written[(key, name)] = written
 
     # --- sections -------------------------------------------------------------------------
 
@@ -620,8 +630,8 @@ class _Reader:
                 title=title,
                 description=description,
                 story_points=points,
-                status=self.status(cell("status"), line),
-                priority=self.priority(cell("priority"), line),
+                status=self.status(cell("status"), line, f"{parent}.{number}"),
+                priority=self.priority(cell("priority"), line, f"{parent}.{number}"),
                 assignee=strip_decoration(cell("assignee")).lstrip("@") or None,
                 line=line,
                 parent_key=parent,

@@ -26,7 +26,7 @@ def test_the_plan_shows_old_and_new_values(world: Any) -> None:
                      'priority: "major" -> "blocker"', 'version: "1.1" -> "1.0"',
                      "-**I want** to log out", "+**I want** to log out everywhere",
                      'state: tracker "resolved", spec "open"',
-                     'priority: kept "trivial" (the spec still says "critical")'):
+                     'priority: kept "trivial" (the spec still says "🟠 High")'):
         assert expected in lines, (expected, plan.out)
 
     as_json = json.loads(world.sync("EPIC.md", "--output", "json", execute=False).out)
