@@ -1,7 +1,11 @@
 """Request counts of CI-style runs (issues 12 and 17), and what creating issues in spec order costs.
 
 ``python benchmarks/ci_runs.py [--sizes 20] [--latency-ms 0] [--order-sizes 20,200]
-[--order-latencies 100,300]`` (with the project's virtualenv python).
+[--order-latencies 100,300] [--upgrade-from OLD_PYTHON]`` (with the project's virtualenv python).
+
+``--upgrade-from`` (issue 27): examples/EPIC.md and each size synced by the previous version, then a
+no-op run of each version on a fresh runner; a write in the last column is an issue rewritten by the
+upgrade alone.
 
 Part 1, per size (stories x 3 subtasks, the benchmark's epic without comments, and the same epic
 with a comment on every 7th story): first ``--execute``, no-op with the state file, no-op on a
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +33,7 @@ sys.path.insert(0, str(HERE))
 from run import sync_epic  # noqa: E402
 
 from spectryn_bitbucket.sandbox import Sandbox  # noqa: E402
+from spectryn_markdown.parser import parse_text  # noqa: E402
 
 
 def with_comments(text: str) -> str:
@@ -46,10 +52,15 @@ def with_comments(text: str) -> str:
 class Runner:
     """One checkout with its own empty state, log and config folders."""
 
-    def __init__(self, sandbox: Sandbox, home: Path, spec_text: str) -> None:
+    def __init__(self, sandbox: Sandbox, home: Path, spec_text: str, python: str = sys.executable,
+                 check: bool = True) -> None:
         self.home = home
+        self.python = python
+        self.check = check  # False: a run that exits 1 (a failed write) is counted, not fatal
         home.mkdir(parents=True)
         (home / "EPIC.md").write_text(spec_text)
+        if (ROOT / "examples" / "attachments").is_dir():  # examples/EPIC.md's mockup
+            shutil.copytree(ROOT / "examples" / "attachments", home / "attachments")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("BITBUCKET_", "SPECTRYN_"))}
         self.env.update({
             "BITBUCKET_BASE_URL": sandbox.base_url, "BITBUCKET_WORKSPACE": sandbox.workspace,
@@ -61,10 +72,10 @@ class Runner:
     def sync(self, *extra: str) -> float:
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "spectryn_core.cli", "--markdown", "EPIC.md", "--tracker",
+            [self.python, "-m", "spectryn_core.cli", "--markdown", "EPIC.md", "--tracker",
              "bitbucket", "--execute", *extra],
             cwd=self.home, env=self.env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
+        if done.returncode != 0 and (self.check or done.returncode != 1):
             raise SystemExit(f"sync failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return time.perf_counter() - start
 
@@ -97,6 +108,25 @@ def request_table(sizes: list[int], latency_ms: float) -> list[str]:
     return lines
 
 
+def upgrade_table(old_python: str, sizes: list[int]) -> list[str]:
+    """Issues synced by another version (``old_python``: a virtualenv of the previous commit),
+    then a no-op run of this version on a fresh runner: how many issues it rewrites."""
+    lines = ["| spec | items | first sync (old version) | no-op, fresh runner, old version | "
+             "no-op, fresh runner, this version |", "|---|---|---|---|---|"]
+    specs = [("examples/EPIC.md", (ROOT / "examples" / "EPIC.md").read_text())]
+    specs += [(f"{n} x 3", sync_epic(n)) for n in sizes]
+    for label, text in specs:
+        with tempfile.TemporaryDirectory() as tmp, Sandbox(pull_requests=range(1, 21)) as sandbox:
+            first = Runner(sandbox, Path(tmp) / "first", text, old_python, check=False)
+            cells = [counted(sandbox, first.sync)]
+            cells.append(counted(sandbox, Runner(sandbox, Path(tmp) / "old", text, old_python, check=False).sync))
+            cells.append(counted(sandbox, Runner(sandbox, Path(tmp) / "new", text, check=False).sync))
+            spec = parse_text(text, ROOT / "examples" / "EPIC.md")
+            items = sum(1 + len(story.subtasks) for story in spec.stories())
+            lines.append(f"| {label} | {items} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def order_table(sizes: list[int], latencies: list[float]) -> list[str]:
     lines = ["| epic | latency | 8 workers (numbers interleave) | 1 worker (spec order) |",
              "|---|---|---|---|"]
@@ -117,7 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--order-sizes", default="")
     parser.add_argument("--order-latencies", default="100,300")
+    parser.add_argument("--upgrade-from", metavar="PYTHON", default="",
+                        help="python of a virtualenv with the previous version: issues it synced, "
+                             "then a no-op of this version (the rewrite count after an upgrade)")
     args = parser.parse_args(argv)
+    if args.upgrade_from:
+        print("\n".join(upgrade_table(args.upgrade_from, [int(s) for s in args.sizes.split(",") if s])))
+        return 0
     print("\n".join(request_table([int(s) for s in args.sizes.split(",") if s], args.latency_ms)))
     if args.order_sizes:
         print()

@@ -34,9 +34,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from spectryn_bitbucket import content, legacy
 from spectryn_bitbucket.users import ISSUE_FIELDS as ASSIGNEE_FIELDS
 from spectryn_bitbucket.users import Directory, assignee_body, assignee_ref
-from spectryn_core.items import Item, RemoteItem, Rendered
+from spectryn_core.items import Item, RemoteItem, Rendered, base_digest
 from spectryn_core.model import KEY_PATTERN, Comment, Epic, Story, Subtask
 
 #: ``fields=`` of an issue listing: only what :func:`remote_fields` reads.
@@ -308,92 +309,73 @@ def story_milestone(item: Item) -> str | None:
     return epic.milestone if epic is not None and epic.milestone else None
 
 
-#: How acceptance criteria show in Bitbucket, which renders no task lists (``- [ ]`` shows the
-#: brackets literally; BCLOUD-8586, Won't Fix): a bullet with a ballot box, empty or checked.
-CRITERION_MARKS = {False: "\u2610", True: "\u2611"}  # ☐ ☑
+def _epic_line(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+    if ctx.epic_mode != "issue" or not item.parent:
+        return ""
+    ref = _ref(item.parent, refs)
+    return f"Epic: {ref + ' ' if ref else ''}{item.parent}"
 
 
-def acceptance_criteria(criteria: list[Any], *, old_form: bool = False) -> str:
-    """The ``## Acceptance Criteria`` section: ``- ☐ open`` / ``- ☑ done`` bullets.
-
-    ``old_form`` renders the task-list form (``- [ ]`` / ``- [x]``) that earlier versions wrote;
-    :func:`render` uses it only when an issue already holds exactly that text, so existing issues
-    are not rewritten just for the new marks (they move to the new form with their next real edit).
-    """
-    if old_form:
-        lines = [f"- [{'x' if c.done else ' '}] {c.text}" for c in criteria]
-    else:
-        lines = [f"- {CRITERION_MARKS[bool(c.done)]} {c.text}" for c in criteria]
-    return "## Acceptance Criteria\n\n" + "\n".join(lines)
+def _pull_requests(story: Story) -> list[str]:
+    numbers = [getattr(pr, "number", pr) for pr in story.pull_requests]
+    if not numbers:
+        return []
+    return ["## Pull Requests\n\n" + "\n".join(f"- pull request #{n}" for n in numbers)]
 
 
-def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext,
-                   *, old_form: bool = False) -> str:
-    parts: list[str] = []
-    if story.description.strip():
-        parts.append(story.description.strip())
-    if story.acceptance_criteria:
-        parts.append(acceptance_criteria(story.acceptance_criteria, old_form=old_form))
-    if story.technical_notes.strip():
-        parts.append("## Technical Notes\n\n" + story.technical_notes.strip())
+def _unassigned(source: Story | Subtask, ctx: RenderContext) -> list[str]:
+    """A line naming an assignee that maps to no account (the plan warns too)."""
+    name = source.assignee
+    if not name or ctx.directory.resolve(name) is not None:
+        return []
+    return [f"Assignee: @{name.lstrip('@')} (no Bitbucket account)"]
+
+
+def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
+    parts = [*content.story_body(story), *_pull_requests(story)]
     if story.story_points is not None:
         parts.append(_points(story.story_points))
-    if story.subtasks:
-        lines = []
-        for sub in story.subtasks:
-            lines.append(f"- {story.key}.{sub.number}: {sub.title}")
-        parts.append("## Subtasks\n\n" + "\n".join(lines))
-    if story.links:
-        parts.append("## Links\n\n" + "\n".join(f"- {link.type}: {link.target}" for link in story.links))
-    if story.commits:
-        lines = [f"- `{c.sha}`{' ' + c.message if c.message else ''}" for c in story.commits]
-        parts.append("## Related Commits\n\n" + "\n".join(lines))
-    if story.pull_requests:
-        parts.append("## Pull Requests\n\n" + "\n".join(f"- pull request #{n}" for n in story.pull_requests))
-    if ctx.epic_mode == "issue" and item.parent:
-        ref = _ref(item.parent, refs)
-        parts.append(f"Epic: {ref + ' ' if ref else ''}{item.parent}")
+    parts.extend(_unassigned(story, ctx))
+    parts.append(_epic_line(item, refs, ctx))
     parts.append(_labels(ctx.story_label, list(story.labels)))
-    return normalise_content("\n\n".join(parts))
+    return normalise_content("\n\n".join(part for part in parts if part))
 
 
-def _story_content_as_held(item: Item, story: Story, refs: dict[str, RemoteItem],
-                           ctx: RenderContext) -> str:
-    """The story's content; in the old acceptance-criteria form when the issue holds exactly that."""
-    content = _story_content(item, story, refs, ctx)
-    held = refs.get(item.key)
-    have = held.fields.get("content") if held is not None else None
-    if story.acceptance_criteria and have is not None and have != content:
-        old = _story_content(item, story, refs, ctx, old_form=True)
-        if old == have:
-            return old
-    return content
+def _story_legacy(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> list[str]:
+    return legacy.story_contents(story, _points(story.story_points), _epic_line(item, refs, ctx),
+                                 _labels(ctx.story_label, list(story.labels)), normalise_content)
+
+
+def _parent_line(item: Item, refs: dict[str, RemoteItem]) -> str:
+    if not item.parent:
+        return ""
+    ref = _ref(item.parent, refs)
+    return f"Parent: {ref + ' ' if ref else ''}{item.parent}"
 
 
 def _subtask_content(item: Item, sub: Subtask, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
-    parts: list[str] = []
-    if sub.description.strip():
-        parts.append(sub.description.strip())
+    parts = [*content.subtask_body(sub)]
     if sub.story_points is not None:
         parts.append(_points(sub.story_points))
+    parts.extend(_unassigned(sub, ctx))
     if item.parent:
-        ref = _ref(item.parent, refs)
-        parts.append(f"Parent: {ref + ' ' if ref else ''}{item.parent}")
+        parts.append(_parent_line(item, refs))
     parts.append(_labels(ctx.subtask_label, []))
     return normalise_content("\n\n".join(parts))
 
 
-def _epic_content(item: Item, epic: Epic, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
-    parts: list[str] = []
-    if epic.description.strip():
-        parts.append(epic.description.strip())
-    if epic.stories:
-        lines = []
-        for story in epic.stories:
-            lines.append(f"- {story.key}: {story.title}")
-        parts.append("## Stories\n\n" + "\n".join(lines))
-    parts.append(_labels(ctx.epic_label, []))
-    return normalise_content("\n\n".join(parts))
+def _as_held(item: Item, new: str, older: list[str], refs: dict[str, RemoteItem]) -> str:
+    """``new``, unless the issue holds one of the ``older`` layouts of the same spec text (or its
+    merge base records one): then that one, so an upgrade rewrites no issue (legacy.py)."""
+    held = refs.get(item.key)
+    have = held.fields.get("content") if held is not None else None
+    if held is None or have == new:
+        return new
+    agreed = (held.base or {}).get("content")
+    for old in older:
+        if old == have or (agreed is not None and base_digest(old) == agreed):
+            return old
+    return new
 
 
 def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rendered:
@@ -405,7 +387,9 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             return Rendered({}, skip=True)
         fields: dict[str, Any] = {
             "title": f"{item.key}: {item.title}",
-            "content": _epic_content(item, source, refs, ctx),
+            "content": _as_held(
+                item, normalise_content("\n\n".join([*content.epic_body(source), _labels(ctx.epic_label, [])])),
+                [legacy.epic_content(source, _labels(ctx.epic_label, []), normalise_content)], refs),
             "kind": "enhancement",
         }
         if source.milestone:
@@ -419,7 +403,8 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             kind = "enhancement"
         fields = {
             "title": f"{item.key}: {item.title}",
-            "content": _story_content_as_held(item, source, refs, ctx),
+            "content": _as_held(item, _story_content(item, source, refs, ctx),
+                                _story_legacy(item, source, refs, ctx), refs),
             "kind": kind,
         }
         if source.component:
@@ -431,7 +416,9 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
     else:
         fields = {
             "title": f"{item.key}: {item.title}",
-            "content": _subtask_content(item, source, refs, ctx),
+            "content": _as_held(item, _subtask_content(item, source, refs, ctx), [legacy.subtask_content(
+                source, _points(source.story_points), _parent_line(item, refs), _labels(ctx.subtask_label, []),
+                normalise_content)], refs),
             "kind": "task",
         }
     if not isinstance(source, Epic):

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .errors import ApiError
+from .rendering import render_html
 
 USER_NAME = "sandbox-user"
 USER_UUID = "{5a4db0c5-0000-4000-8000-5a4db0c50001}"
@@ -113,9 +114,9 @@ def _repository_ref(site: Site) -> dict[str, Any]:
 
 
 def content(raw: str, markup: str) -> dict[str, Any]:
-    """A rendered-content object; ``html`` is a minimal escaped rendering."""
-    paragraphs = [p for p in raw.split("\n\n") if p.strip()]
-    rendered = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    """A rendered-content object; ``html`` as Bitbucket renders markdown (see rendering.py)."""
+    rendered = render_html(raw) if markup == "markdown" else "".join(
+        f"<p>{html.escape(p)}</p>" for p in raw.split("\n\n") if p.strip())
     return {"type": "rendered", "raw": raw, "markup": markup, "html": rendered}
 
 

@@ -135,16 +135,39 @@ def test_every_key_the_parser_accepts_is_found_again_in_a_rendered_title(tmp_pat
     assert parse_title(f"{story.subtasks[0].key}: Form") == (f"{key}.1", "Form")
 
 
-def test_acceptance_criteria_in_the_old_task_list_form_are_kept_not_rewritten() -> None:
+#: US-001 of sample_spec() as spectryn 0.1.0 wrote it: description, criteria, notes, points,
+#: subtasks, pull requests, labels (and before that with task-list brackets).
+OLD_US1 = ("**As a** user\n**I want** to log in\n\n## Acceptance Criteria\n\n- \u2610 User can enter email\n"
+           "- \u2611 Session expires\n\n## Technical Notes\n\nUse JWT.\n\n**Story Points:** 5\n\n## Subtasks\n\n"
+           "- US-001.1: Login form\n- US-001.2: Validation\n\n## Pull Requests\n\n- pull request #456\n\n"
+           "Labels: story, frontend")
+
+
+@pytest.mark.parametrize("old", [OLD_US1, OLD_US1.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")],
+                         ids=["ballot boxes", "task list"])
+def test_issues_in_an_earlier_layout_are_kept_not_rewritten(old: str) -> None:
+    from spectryn_core.items import base_digest
+
     items = by_key(items_of(sample_spec()))
     new = render(items["US-001"], {}, ctx()).fields["content"]
-    old = new.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")
+    assert new != old
     held = {"US-001": RemoteItem("US-001", "12", fields={"content": old})}
     assert render(items["US-001"], held, ctx()).fields["content"] == old  # nothing to send
+    # edited in Bitbucket since: the base still says the spec agreed with the old layout, so the
+    # spec is unchanged (the person's edit is kept, no conflict)
+    edited = {"US-001": RemoteItem("US-001", "12", fields={"content": old + "\nedited"},
+                                   base={"content": base_digest(old)})}
+    assert render(items["US-001"], edited, ctx()).fields["content"] == old
+    # edited with no such base: the current layout (a real change is written in it)
     edited = {"US-001": RemoteItem("US-001", "12", fields={"content": old + "\nedited in Bitbucket"})}
-    assert render(items["US-001"], edited, ctx()).fields["content"] == new  # a real change: new form
+    assert render(items["US-001"], edited, ctx()).fields["content"] == new
     same = {"US-001": RemoteItem("US-001", "12", fields={"content": new})}
     assert render(items["US-001"], same, ctx()).fields["content"] == new
+    # the spec changed: the current layout, whatever the issue holds
+    spec = sample_spec()
+    spec.epics[0].stories[0].technical_notes = "Use sessions."
+    changed = by_key(items_of(spec))["US-001"]
+    assert render(changed, held, ctx()).fields["content"] == render(changed, {}, ctx()).fields["content"]
 
 
 def test_base_line_round_trips_and_is_left_out_of_the_content() -> None:
