@@ -346,6 +346,17 @@ def _story_legacy(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: Re
                                  _labels(ctx.story_label, list(story.labels)), normalise_content)
 
 
+def earlier_layouts(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> list[str]:
+    """The content of ``item`` as earlier versions wrote it (legacy.py), newest first."""
+    source = item.source
+    if isinstance(source, Story):
+        return _story_legacy(item, source, refs, ctx)
+    if isinstance(source, Subtask):
+        return [legacy.subtask_content(source, _points(source.story_points), _parent_line(item, refs),
+                                       _labels(ctx.subtask_label, []), normalise_content)]
+    return [legacy.epic_content(source, _labels(ctx.epic_label, []), normalise_content)]
+
+
 def _parent_line(item: Item, refs: dict[str, RemoteItem]) -> str:
     if not item.parent:
         return ""
@@ -389,7 +400,7 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             "title": f"{item.key}: {item.title}",
             "content": _as_held(
                 item, normalise_content("\n\n".join([*content.epic_body(source), _labels(ctx.epic_label, [])])),
-                [legacy.epic_content(source, _labels(ctx.epic_label, []), normalise_content)], refs),
+                earlier_layouts(item, refs, ctx), refs),
             "kind": "enhancement",
         }
         if source.milestone:
@@ -404,7 +415,7 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
         fields = {
             "title": f"{item.key}: {item.title}",
             "content": _as_held(item, _story_content(item, source, refs, ctx),
-                                _story_legacy(item, source, refs, ctx), refs),
+                                earlier_layouts(item, refs, ctx), refs),
             "kind": kind,
         }
         if source.component:
@@ -416,9 +427,8 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
     else:
         fields = {
             "title": f"{item.key}: {item.title}",
-            "content": _as_held(item, _subtask_content(item, source, refs, ctx), [legacy.subtask_content(
-                source, _points(source.story_points), _parent_line(item, refs), _labels(ctx.subtask_label, []),
-                normalise_content)], refs),
+            "content": _as_held(item, _subtask_content(item, source, refs, ctx),
+                                earlier_layouts(item, refs, ctx), refs),
             "kind": "task",
         }
     if not isinstance(source, Epic):

@@ -7,8 +7,6 @@ import math
 
 import requests
 
-from spectryn_bitbucket.render import split_base
-
 STORIES = ["US-001", "US-002", "US-003", "US-004", "US-005"]
 SUBTASKS = ["US-001.1", "US-001.2", "US-001.3", "US-002.1", "US-002.2", "US-003.1", "US-003.2",
             "US-003.3", "US-004.1", "US-004.2", "US-004.3", "US-005.1", "US-005.2"]
@@ -216,15 +214,22 @@ def test_removed_story_and_subtask_are_orphans_never_deleted(world):
 
 
 def test_issues_written_with_task_list_criteria_are_kept_until_they_change(world):
-    """Issues of earlier versions hold ``- [ ]`` / ``- [x]``: recognised, not rewritten every run."""
+    """Issues of earlier versions hold ``- [ ]`` / ``- [x]`` (and an earlier layout):
+    recognised, not rewritten every run."""
+    from spectryn_bitbucket.render import RenderContext, earlier_layouts
+    from spectryn_core.items import Item
+    from spectryn_markdown.parser import parse_file
+
     assert world.sync().code == 0
     auth = {"Authorization": f"Bearer {world.sandbox.token}"}
-    for issue in world.by_key().values():
-        raw = split_base(issue["content"]["raw"])[0]  # earlier versions kept no base line
-        old = raw.replace("- \u2610 ", "- [ ] ").replace("- \u2611 ", "- [x] ")
-        if old != raw:
-            url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issue['id']}"
-            requests.put(url, json={"content": {"raw": old}}, headers=auth, timeout=10).raise_for_status()
+    spec = parse_file(world.tmp / "EPIC.md")
+    issues = world.by_key()
+    for story in spec.stories():
+        item = Item("story", story.key, story.title, story, spec, parent=story.epic_key)
+        old = earlier_layouts(item, {}, RenderContext(full_name="sandbox/demo"))[-1]  # earlier versions kept no base line
+        assert "- [ ] " in old or "- [x] " in old
+        url = f"{world.sandbox.base_url}/repositories/sandbox/demo/issues/{issues[story.key]['id']}"
+        requests.put(url, json={"content": {"raw": old}}, headers=auth, timeout=10).raise_for_status()
     for state in world.state_dir.glob("**/*"):  # as after an upgrade: no state matching the new form
         if state.is_file() and "ratelimit" not in state.parts:
             state.unlink()
