@@ -178,10 +178,16 @@ def build_parser(plugins: Plugins) -> Parser:
     p = sub.add_parser("validate", help="check a spec file and report every problem",
                        description="Check a spec file and report every problem as file:line: "
                        "message; nothing is sent.",
-                       epilog=example_epilog("spectryn validate EPIC.md",
-                                             "spectryn validate docs/specs --output json"))
-    p.add_argument("file", metavar="FILE", nargs="+",
+                       epilog=example_epilog(
+                           "spectryn validate EPIC.md",
+                           "spectryn validate docs/specs --output json",
+                           "git diff --cached --name-only -z --diff-filter=d -- '*.md' "
+                           "| xargs -0 spectryn validate --only-specs   # a git hook"))
+    p.add_argument("file", metavar="FILE", nargs="*",
                    help="spec files, folders (their .md files, recursively) or globs")
+    p.add_argument("--only-specs", action="store_true",
+                   help="for hooks given the changed files: skip a file with no story (a README) "
+                        "with a note, and pass when no file is given")
     _output_flag(p)
     _common(p)
     p.set_defaults(func=cmd_validate)
@@ -367,8 +373,14 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
     from spectryn_core.spec_json import spec_to_json
 
     config = app.load_config(args)
+    if not args.file and not args.only_specs:
+        raise UsageError("the following arguments are required: FILE", "see `spectryn validate --help`")
     files = expand(list(args.file), max_size=config.get("sync.max_spec_size"),
                    example="spectryn validate EPIC.md")
+    if args.only_specs:  # each file as if found in a folder: one without stories is not a spec
+        from spectryn_core.spec_files import SpecFile
+
+        files = [SpecFile(file.path, named=False) for file in files]
     try:
         specs, notes = parse_all(app.pm, files, config)
     except SpecError as error:
@@ -396,6 +408,8 @@ def cmd_validate(args: argparse.Namespace, app: App) -> int:
               f"{subtasks} subtasks")
     for note in notes:
         print(f"note: {note}")
+    if not specs:
+        print("no spec files to check")
     return EXIT_OK
 
 

@@ -110,3 +110,16 @@ def test_bash_completion_offers_trackers_and_the_commands_help_knows(tmp_path: P
     assert lines[:3] == ["bitbucket"] * 3, (lines, done.stderr)
     commands = lines[3].split()
     assert {"sync", "validate", "check", "init", "pull", "bitbucket", "completion"} <= set(commands), lines
+
+
+def test_validate_only_specs_skips_files_without_stories_and_passes_on_none(cwd: Path, capsys) -> None:
+    assert main(["validate"]) == 2  # without --only-specs a file is still required
+    assert "the following arguments are required: FILE" in capsys.readouterr().err
+    assert main(["validate", "--only-specs"]) == 0
+    assert capsys.readouterr().out.strip() == "no spec files to check"
+    (cwd / "README.md").write_text("# Project\n\nNo stories.\n")
+    assert main(["validate", "README.md"]) == 2  # named on its own, a file must have stories
+    capsys.readouterr()
+    assert main(["validate", "--only-specs", "README.md", "EPIC.md"]) == 0
+    out = capsys.readouterr().out
+    assert "EPIC.md: OK" in out and "note: README.md: skipped (no stories in it)" in out

@@ -53,6 +53,17 @@ def run_step(world: Any, step: dict[str, Any], checkout: Path, secured: dict[str
     return done
 
 
+def test_the_sync_step_queues_by_a_concurrency_group_not_by_its_deployment() -> None:
+    """A deployment environment alone pauses a second run until someone resumes it; the step's
+    concurrency group is what queues runs one after the other by themselves (Atlassian, 2025)."""
+    main = steps(pipelines_recipe())["main"]
+    assert main["deployment"] == "production"  # the secured token lives there
+    assert main["concurrency-group"] == "spectryn-sync"
+    text = (ROOT / "README.md").read_text()
+    assert "runs the steps of one deployment environment one at a time" not in text
+    assert "Bitbucket *pauses* the second run's deployment step" in text
+
+
 def test_pipelines_recipe_validates_pull_requests_and_syncs_main(world: Any) -> None:
     recipe = steps(pipelines_recipe())
     assert recipe["main"]["deployment"] == "production"
@@ -89,6 +100,64 @@ def test_main_step_without_the_secured_variable_fails_clearly(world: Any) -> Non
     assert world.writes() == 0
 
 
+def _git_hook() -> str:
+    """The README's ``.git/hooks/pre-commit`` for users without the pre-commit framework."""
+    text = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"```sh\n(#!/bin/sh\n.*?)```", text, re.S)
+    return block
+
+
+def _spec_repository(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    repo = tmp_path / "repo"
+    (repo / "docs" / "specs").mkdir(parents=True)
+    shutil.copytree(ROOT / "examples/attachments", repo / "docs" / "specs" / "attachments")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env, timeout=60)
+    return repo, env
+
+
+def test_the_readme_git_hook_checks_only_staged_specs_and_passes_when_there_are_none(
+        tmp_path: Path) -> None:
+    repo, env = _spec_repository(tmp_path)
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(_git_hook())
+    hook.chmod(0o755)
+
+    def commit_check(*staged: str) -> subprocess.CompletedProcess[str]:
+        subprocess.run(["git", "reset", "-q"], cwd=repo, env=env, timeout=60)
+        if staged:
+            subprocess.run(["git", "add", *staged], cwd=repo, check=True, env=env, timeout=60)
+        return subprocess.run([str(hook)], cwd=repo, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    (repo / "app.py").write_text("print('no markdown here')\n")
+    nothing = commit_check("app.py")  # the old one-liner: "the following arguments are required"
+    assert nothing.returncode == 0, nothing.stderr
+    (repo / "README.md").write_text("# The project\n\nNo stories here.\n")
+    (repo / "docs" / "specs" / "README.md").write_text("# Specs\n\nOne file per epic.\n")
+    readme = commit_check("README.md", "docs/specs/README.md")  # the old one: "no stories found"
+    assert readme.returncode == 0, readme.stderr
+    assert "README.md: skipped (no stories in it)" in readme.stdout
+    good = repo / "docs" / "specs" / "EPIC.md"
+    good.write_text((ROOT / "examples/EPIC.md").read_text())
+    ok = commit_check("README.md", "docs/specs/EPIC.md", "docs/specs/attachments")
+    assert ok.returncode == 0 and "docs/specs/EPIC.md: OK" in ok.stdout, ok.stderr
+    (repo / "docs" / "specs" / "bad name.md").write_text(
+        "### US-900: no table\n\n| **Story Points** | many |\n")
+    bad = commit_check("docs/specs/bad name.md", "docs/specs/EPIC.md")  # a space in the name too
+    # xargs turns validate's 2 into its own 123: any non-zero status stops the commit
+    assert bad.returncode != 0 and "docs/specs/bad name.md:3:" in bad.stderr, bad.stderr
+    subprocess.run(["git", "reset", "-q"], cwd=repo, env=env, timeout=60)
+    subprocess.run(["git", "add", "docs/specs/EPIC.md"], cwd=repo, check=True, env=env, timeout=60)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q",
+                    "--no-verify", "-m", "specs"], cwd=repo, check=True, env=env, timeout=60)
+    good.unlink()  # deleted in the work tree and staged as deleted: nothing left to check
+    subprocess.run(["git", "add", "-A", "docs/specs/EPIC.md"], cwd=repo, check=True, env=env, timeout=60)
+    gone = subprocess.run([str(hook)], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 0, gone.stderr
+
+
 def test_pre_commit_hook_runs_its_entry_on_the_files_it_matches(tmp_path: Path) -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "spectryn-validate" and hook["language"] == "python"
@@ -109,3 +178,9 @@ def test_pre_commit_hook_runs_its_entry_on_the_files_it_matches(tmp_path: Path) 
     both = subprocess.run([*entry, "EPIC.md", "EPIC-2.md"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert both.returncode == 2 and "EPIC-2.md:" in both.stderr, both.stderr
+    # with `files: ^docs/specs/` as the README suggests, a README there is passed too: skipped
+    (tmp_path / "README.md").write_text("# Specs\n\nNothing to sync here.\n")
+    readme = subprocess.run([*entry, "README.md", "EPIC.md"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert readme.returncode == 0 and "README.md: skipped (no stories in it)" in readme.stdout, \
+        readme.stderr
