@@ -46,7 +46,9 @@ from typing import Any
 from spectryn.adapters.bitbucket import BitbucketAdapter
 from spectryn.adapters.parsers.markdown import MarkdownParser
 
-WORKSPACE, REPO, USER, TOKEN = "sandbox", "demo", "bench", "sandbox-token"
+# The sandbox's default "person" account: an Atlassian account email and its API token (HTTP
+# Basic, what the peer's username/app_password keywords send; app passwords are gone).
+WORKSPACE, REPO, USER, TOKEN = "sandbox", "demo", "alice@example.com", "sandbox-person-token"
 PAGE = 100  # the largest page Bitbucket serves; search_issues reads only this one page
 
 

@@ -59,6 +59,29 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(***)"
 
 
+def _error_object(response: requests.Response) -> dict[str, Any]:
+    """The ``error`` object of a Cloud error body, or {}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    err = body.get("error") if isinstance(body, dict) else None
+    return err if isinstance(err, dict) else {}
+
+
+def error_message(response: requests.Response) -> str:
+    """The ``error.message`` of a Cloud error body, or ''."""
+    return str(_error_object(response).get("message") or "")
+
+
+def required_scopes(response: requests.Response) -> list[str]:
+    """The scopes a 403 says are required (``error.detail.required`` of Bitbucket's "Your
+    credentials lack one or more required privilege scopes."), or []."""
+    detail = _error_object(response).get("detail")
+    required = detail.get("required") if isinstance(detail, dict) else None
+    return [str(s) for s in required] if isinstance(required, list) else []
+
+
 def error_detail(response: requests.Response) -> str:
     """The ``error.message`` (and ``detail``) of a Bitbucket error body, or ''."""
     try:
@@ -69,7 +92,7 @@ def error_detail(response: requests.Response) -> str:
         return ""
     err = body.get("error") or {}
     if isinstance(err, dict):
-        parts = [str(err[k]) for k in ("message", "detail") if err.get(k)]
+        parts = [str(err[k]) for k in ("message", "detail") if err.get(k) and not isinstance(err[k], dict)]
         return " - ".join(parts)
     errs = body.get("errors")  # Server's shape: {"errors": [{"message": ...}]}
     if isinstance(errs, list):
@@ -265,8 +288,16 @@ class BitbucketClient:
             return
         detail = error_detail(response)
         if status == 401:
-            raise errors.authentication_failed(self.settings.auth_kind, self.settings.mode)
+            kind, value = self.settings.auth
+            raise errors.authentication_failed(self.settings.auth_kind, self.settings.mode,
+                                               str(value[0]) if kind == "basic" else None)
         if status == 403:
+            required = required_scopes(response)
+            if required:
+                raise errors.permission_denied(what, ", ".join(required))
+            message = error_message(response)
+            if message and "scope" not in message.lower():
+                raise errors.permission_denied(what, reason=message)
             method = response.request.method if response.request is not None else "GET"
             raise errors.permission_denied(what, errors.missing_scope(str(method), urlsplit(response.url).path))
         if status == 404:

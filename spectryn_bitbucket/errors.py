@@ -14,9 +14,15 @@ SCOPE_NAMES = ("read:issue:bitbucket, write:issue:bitbucket, read:repository:bit
                "read:pullrequest:bitbucket (write:pullrequest:bitbucket to comment on pull requests)")
 
 
-def authentication_failed(auth_kind: str, mode: str) -> AuthError:
-    """401: the credentials were refused."""
-    if mode == "server" and auth_kind == "server_basic":
+def authentication_failed(auth_kind: str, mode: str, username: str | None = None) -> AuthError:
+    """401: the credentials were refused. ``username``: the user of Basic auth, when sent (an
+    API token goes with the Atlassian account email, never a Bitbucket username)."""
+    if mode == "cloud" and username is not None and "@" not in username:
+        hint = (f"Bitbucket Cloud takes an API token only with your Atlassian account email as the "
+                f"username, and {username!r} is not an email: use your Atlassian account email "
+                "(BITBUCKET_EMAIL) with the API token (BITBUCKET_API_TOKEN); "
+                + APP_PASSWORD_NOTE.split("; ")[0])
+    elif mode == "server" and auth_kind == "server_basic":
         hint = "check BITBUCKET_USERNAME and BITBUCKET_APP_PASSWORD (your password or an HTTP access " \
                "token), and that base_url points at your server"
     elif mode == "server":
@@ -44,8 +50,14 @@ def missing_scope(method: str, path: str) -> str:
     return "read:repository:bitbucket"
 
 
-def permission_denied(what: str, scope: str | None = None) -> AuthError:
-    """403 (or a 401 of one endpoint): authenticated but not allowed; names the missing scope."""
+def permission_denied(what: str, scope: str | None = None, reason: str = "") -> AuthError:
+    """403 (or a 401 of one endpoint): authenticated but not allowed; names the missing scope,
+    or Bitbucket's ``reason`` when the refusal is not about scopes."""
+    if reason:
+        return AuthError(
+            f"Permission denied ({what}): {reason}",
+            "use credentials of an account (or an access token) with access to the repository",
+        )
     if scope:
         return AuthError(
             f"Permission denied ({what}): the token lacks the scope {scope}",

@@ -7,6 +7,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from . import bbql, shapes
+from . import scopes as need
 from .errors import ApiError
 from .routing import Request, Response, Route
 from .store import CATALOGS
@@ -34,11 +35,50 @@ REMOVED = ("This API was removed: cross-workspace listings are no longer availab
 
 def _check_tracker(req: Request, ws: str, repo: str) -> None:
     _check_repo(req, ws, repo)
+    _read_access(req)
     if req.ctx.admin_hub:
         raise ApiError(404, ADMIN_HUB_MESSAGE)
     if not req.ctx.has_issues:
         raise ApiError(404, f"Repository {ws}/{repo} does not have the issue tracker enabled",
                        "The issue tracker of this repository is disabled (Repository settings -> Issue tracker).")
+
+
+NO_ACCESS = "You do not have access to this repository."
+NOT_YOURS = "You may only edit what you created in this repository's issue tracker."
+
+
+def _read_access(req: Request) -> None:
+    """403 for an account that is not a member when the repository is private (Bitbucket: "If
+    the repository is private and the authenticated user does not have access to it")."""
+    account = req.account
+    if account is not None and not account.member and not req.ctx.public:
+        raise ApiError(403, NO_ACCESS, "The repository is private and this account is not a member of its workspace.")
+
+
+def _edit_access(req: Request, owner: Any) -> None:
+    """Members (and access tokens) edit anything; another account only what it created (on a
+    public repository: a stranger creates issues and comments there, and edits only its own)."""
+    _read_access(req)
+    account = req.account
+    if account is None or account.member:
+        return
+    if isinstance(owner, dict) and owner.get("uuid") == account.uuid:
+        return
+    raise ApiError(403, NOT_YOURS, "Only members of the workspace may edit what others created.")
+
+
+def _write_access(req: Request, what: str) -> None:
+    """Write access to the repository (members and access tokens): deleting an issue, and
+    listing the workspace's members."""
+    account = req.account
+    if account is None or not account.member:
+        raise ApiError(403, f"{what} requires write access to the repository.")
+
+
+def _actor(req: Request) -> dict[str, str]:
+    """Who a write is recorded as: the account (an access token: its bot account)."""
+    account = req.account
+    return account.user if account is not None else {}
 
 
 def _catalog_ids(req: Request) -> dict[str, dict[str, int]]:
@@ -88,12 +128,11 @@ def _page(req: Request, values: list[Any], render=lambda v: v,
 
 # ----------------------------------------------------------------------------- user / workspace / repos
 def get_user(req: Request) -> Response:
-    """``GET /2.0/user``: 403 for access tokens (Bearer), as Bitbucket answers them."""
-    bearer = req.headers.get("Authorization", "").lower().startswith("bearer ")
-    if bearer and not req.ctx.user_for_tokens:
-        raise ApiError(403, "This API is not accessible by this authentication mechanism",
-                       "Repository, project and workspace access tokens have no user.")
-    return Response(200, shapes.user(req.site))
+    """``GET /2.0/user``: the account of an API token (access tokens: 403, see scopes.py)."""
+    account = req.account
+    if account is None:
+        raise ApiError(401, "Unauthorized", "This resource requires authentication.")
+    return Response(200, shapes.member(req.site, account.user))
 
 
 def removed(req: Request, **_: str) -> Response:
@@ -102,7 +141,10 @@ def removed(req: Request, **_: str) -> Response:
 
 
 def user_workspaces(req: Request) -> Response:
-    """``GET /2.0/user/workspaces``: the workspaces the credential can see."""
+    """``GET /2.0/user/workspaces``: the workspaces the account is a member of."""
+    account = req.account
+    if account is None or not account.member:
+        return _page(req, [])
     access = {"type": "workspace_access", "administrator": False, "workspace": shapes.workspace(req.site)}
     return _page(req, [access])
 
@@ -114,25 +156,27 @@ def get_workspace(req: Request, ws: str) -> Response:
 
 
 def list_members(req: Request, ws: str) -> Response:
-    """``GET /2.0/workspaces/{ws}/members`` (paginated, ``q``/``sort`` on the membership)."""
+    """``GET /2.0/workspaces/{ws}/members`` (paginated, ``q``/``sort`` on the membership). The
+    scope check (a repository access token has no ``account`` scope) is the handler's."""
     _check_repo(req, ws)
-    if not req.ctx.members_visible:
-        raise ApiError(403, "Your credentials lack one or more required privilege scopes.",
-                       "Listing workspace members needs the account:read scope (a repository "
-                       "access token cannot).")
+    _write_access(req, "Listing the workspace's members")
     documents = [shapes.membership(req.site, m) for m in req.ctx.store.members()]
     return _page(req, _filter_sort(documents, req))
 
 
 def list_repositories(req: Request, ws: str) -> Response:
-    """``GET /2.0/repositories/{ws}``."""
+    """``GET /2.0/repositories/{ws}`` (an account without access sees none)."""
     _check_repo(req, ws)
+    account = req.account
+    if account is not None and not account.member and not req.ctx.public:
+        return _page(req, [])
     return _page(req, _filter_sort([shapes.repository(req.site)], req))
 
 
 def get_repository(req: Request, ws: str, repo: str) -> Response:
     """``GET /2.0/repositories/{ws}/{repo}``."""
     _check_repo(req, ws, repo)
+    _read_access(req)
     return Response(200, shapes.repository(req.site))
 
 
@@ -149,7 +193,7 @@ def list_issues(req: Request, ws: str, repo: str) -> Response:
 def create_issue(req: Request, ws: str, repo: str) -> Response:
     """``POST .../issues``."""
     _check_tracker(req, ws, repo)
-    record = req.ctx.store.create_issue(req.json(), shapes.USER_NAME)
+    record = req.ctx.store.create_issue(req.json(), _actor(req))
     document = shapes.issue(req.site, record, _catalog_ids(req))
     return Response(201, document, {"Location": document["links"]["self"]["href"]})
 
@@ -163,13 +207,16 @@ def get_issue(req: Request, ws: str, repo: str, id: int) -> Response:
 def update_issue(req: Request, ws: str, repo: str, id: int) -> Response:
     """``PUT .../issues/{id}``: only the fields sent change."""
     _check_tracker(req, ws, repo)
+    _edit_access(req, req.ctx.store.issue(id).get("reporter"))
     record = req.ctx.store.update_issue(id, req.json())
     return Response(200, shapes.issue(req.site, record, _catalog_ids(req)))
 
 
 def delete_issue(req: Request, ws: str, repo: str, id: int) -> Response:
-    """``DELETE .../issues/{id}``."""
+    """``DELETE .../issues/{id}`` ("This requires write access to the repository")."""
     _check_tracker(req, ws, repo)
+    req.ctx.store.issue(id)
+    _write_access(req, "Deleting an issue")
     req.ctx.store.delete_issue(id)
     return Response(204)
 
@@ -186,7 +233,7 @@ def list_comments(req: Request, ws: str, repo: str, id: int) -> Response:
 def create_comment(req: Request, ws: str, repo: str, id: int) -> Response:
     """``POST .../issues/{id}/comments``."""
     _check_tracker(req, ws, repo)
-    record = req.ctx.store.add_comment(id, req.json(), shapes.USER_NAME)
+    record = req.ctx.store.add_comment(id, req.json(), _actor(req))
     document = shapes.issue_comment(req.site, req.ctx.store.issue(id), record)
     return Response(201, document, {"Location": document["links"]["self"]["href"]})
 
@@ -200,6 +247,7 @@ def get_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response
 def update_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
     """``PUT .../issues/{id}/comments/{cid}``."""
     _check_tracker(req, ws, repo)
+    _edit_access(req, req.ctx.store.comment(id, cid).get("user"))
     record = req.ctx.store.update_comment(id, cid, req.json())
     return Response(200, shapes.issue_comment(req.site, req.ctx.store.issue(id), record))
 
@@ -207,6 +255,7 @@ def update_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Respo
 def delete_comment(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
     """``DELETE .../issues/{id}/comments/{cid}``."""
     _check_tracker(req, ws, repo)
+    _edit_access(req, req.ctx.store.comment(id, cid).get("user"))
     req.ctx.store.delete_comment(id, cid)
     return Response(204)
 
@@ -224,7 +273,7 @@ def upload_attachments(req: Request, ws: str, repo: str, id: int) -> Response:
     Like Bitbucket Cloud, answers 201 with an empty body and a ``Location`` header.
     """
     _check_tracker(req, ws, repo)
-    req.ctx.store.issue(id)
+    _edit_access(req, req.ctx.store.issue(id).get("reporter"))
     files = parse_multipart(req.headers.get("Content-Type", ""), req.body)
     if not files:
         raise ApiError(400, "No files were attached",
@@ -265,6 +314,7 @@ def download_attachment(req: Request, ws: str, repo: str, id: int, name: str) ->
 def delete_attachment(req: Request, ws: str, repo: str, id: int, name: str) -> Response:
     """``DELETE .../issues/{id}/attachments/{name}``."""
     _check_tracker(req, ws, repo)
+    _edit_access(req, req.ctx.store.issue(id).get("reporter"))
     req.ctx.store.delete_attachment(id, name)
     return Response(204)
 
@@ -289,6 +339,7 @@ def _catalog_endpoints(catalog: str) -> tuple[Any, Any]:
 def list_pull_requests(req: Request, ws: str, repo: str) -> Response:
     """``GET .../pullrequests`` (``state=`` may repeat, default OPEN; ``q``, ``sort``)."""
     _check_repo(req, ws, repo)
+    _read_access(req)
     states = {s.upper() for s in req.param_lists.get("state", ["OPEN"])}
     documents = [shapes.pull_request(req.site, p, len(req.ctx.store.pr_comments(p["id"])))
                  for p in req.ctx.store.pull_requests() if p["state"] in states]
@@ -298,6 +349,7 @@ def list_pull_requests(req: Request, ws: str, repo: str) -> Response:
 def get_pull_request(req: Request, ws: str, repo: str, id: int) -> Response:
     """``GET .../pullrequests/{id}``."""
     _check_repo(req, ws, repo)
+    _read_access(req)
     record = req.ctx.store.pull_request(id)
     return Response(200, shapes.pull_request(req.site, record, len(req.ctx.store.pr_comments(id))))
 
@@ -305,6 +357,7 @@ def get_pull_request(req: Request, ws: str, repo: str, id: int) -> Response:
 def list_pr_comments(req: Request, ws: str, repo: str, id: int) -> Response:
     """``GET .../pullrequests/{id}/comments``."""
     _check_repo(req, ws, repo)
+    _read_access(req)
     pr = req.ctx.store.pull_request(id)
     documents = [shapes.pr_comment(req.site, pr, c) for c in req.ctx.store.pr_comments(id)]
     return _page(req, _filter_sort(documents, req))
@@ -313,43 +366,53 @@ def list_pr_comments(req: Request, ws: str, repo: str, id: int) -> Response:
 def create_pr_comment(req: Request, ws: str, repo: str, id: int) -> Response:
     """``POST .../pullrequests/{id}/comments``."""
     _check_repo(req, ws, repo)
+    _read_access(req)
     body = req.json()
     content = body.get("content") if isinstance(body, dict) else None
     raw = content.get("raw") if isinstance(content, dict) else None
     if not isinstance(raw, str) or not raw.strip():
         raise ApiError(400, "content.raw: This field is required.", fields={"content.raw": ["This field is required."]})
     pr = req.ctx.store.pull_request(id)
-    record = req.ctx.store.add_pr_comment(id, raw, shapes.USER_NAME)
+    record = req.ctx.store.add_pr_comment(id, raw, _actor(req))
     document = shapes.pr_comment(req.site, pr, record)
     return Response(201, document, {"Location": document["links"]["self"]["href"]})
 
 
 def routes() -> list[Route]:
-    """The Cloud route table."""
+    """The Cloud route table, with the scopes each operation needs (see scopes.py)."""
+    read_issue, edit_issue = need.READ_ISSUE, need.EDIT_ISSUE
     table = [
-        Route("/2.0/user", {"GET": get_user}),
-        Route("/2.0/user/workspaces", {"GET": user_workspaces}),
+        Route("/2.0/user", {"GET": get_user}, needs={"GET": need.READ_USER}),
+        Route("/2.0/user/workspaces", {"GET": user_workspaces}, needs={"GET": need.READ_USER_WORKSPACES}),
         Route("/2.0/workspaces", {"GET": removed}),
         Route("/2.0/repositories", {"GET": removed}),
-        Route("/2.0/workspaces/{ws}", {"GET": get_workspace}),
-        Route("/2.0/workspaces/{ws}/members", {"GET": list_members}),
-        Route("/2.0/repositories/{ws}", {"GET": list_repositories}),
-        Route(REPO, {"GET": get_repository}),
-        Route(REPO + "/issues", {"GET": list_issues, "POST": create_issue}),
-        Route(REPO + "/issues/{id:int}", {"GET": get_issue, "PUT": update_issue, "DELETE": delete_issue}),
-        Route(REPO + "/issues/{id:int}/comments", {"GET": list_comments, "POST": create_comment}),
+        Route("/2.0/workspaces/{ws}", {"GET": get_workspace}, needs={"GET": need.READ_WORKSPACE}),
+        Route("/2.0/workspaces/{ws}/members", {"GET": list_members}, needs={"GET": need.READ_MEMBERS}),
+        Route("/2.0/repositories/{ws}", {"GET": list_repositories}, needs={"GET": need.READ_REPOSITORY}),
+        Route(REPO, {"GET": get_repository}, needs={"GET": need.READ_REPOSITORY}),
+        Route(REPO + "/issues", {"GET": list_issues, "POST": create_issue},
+              needs={"GET": read_issue, "POST": edit_issue}),
+        Route(REPO + "/issues/{id:int}", {"GET": get_issue, "PUT": update_issue, "DELETE": delete_issue},
+              needs={"GET": read_issue, "PUT": edit_issue, "DELETE": need.DELETE_ISSUE}),
+        Route(REPO + "/issues/{id:int}/comments", {"GET": list_comments, "POST": create_comment},
+              needs={"GET": read_issue, "POST": edit_issue}),
         Route(REPO + "/issues/{id:int}/comments/{cid:int}",
-              {"GET": get_comment, "PUT": update_comment, "DELETE": delete_comment}),
-        Route(REPO + "/issues/{id:int}/attachments", {"GET": list_attachments, "POST": upload_attachments}),
+              {"GET": get_comment, "PUT": update_comment, "DELETE": delete_comment},
+              needs={"GET": read_issue, "PUT": edit_issue, "DELETE": need.WRITE_ISSUE}),
+        Route(REPO + "/issues/{id:int}/attachments", {"GET": list_attachments, "POST": upload_attachments},
+              needs={"GET": read_issue, "POST": need.WRITE_ISSUE}),
         Route(REPO + "/issues/{id:int}/attachments/{name:path}",
-              {"GET": download_attachment, "DELETE": delete_attachment}),
-        Route(REPO + "/pullrequests", {"GET": list_pull_requests}),
-        Route(REPO + "/pullrequests/{id:int}", {"GET": get_pull_request}),
-        Route(REPO + "/pullrequests/{id:int}/comments", {"GET": list_pr_comments, "POST": create_pr_comment}),
+              {"GET": download_attachment, "DELETE": delete_attachment},
+              needs={"GET": read_issue, "DELETE": need.WRITE_ISSUE}),
+        Route(REPO + "/pullrequests", {"GET": list_pull_requests}, needs={"GET": need.READ_PULL_REQUEST}),
+        Route(REPO + "/pullrequests/{id:int}", {"GET": get_pull_request}, needs={"GET": need.READ_PULL_REQUEST}),
+        # the OpenAPI text asks only read:pullrequest:bitbucket (legacy: pullrequest) to comment
+        Route(REPO + "/pullrequests/{id:int}/comments", {"GET": list_pr_comments, "POST": create_pr_comment},
+              needs={"GET": need.READ_PULL_REQUEST, "POST": need.READ_PULL_REQUEST}),
     ]
     for catalog in CATALOGS:
         list_entries, get_entry = _catalog_endpoints(catalog)
         detail = READ_ONLY_DETAIL.format(what=catalog.capitalize())
-        table.append(Route(REPO + f"/{catalog}", {"GET": list_entries}, detail))
-        table.append(Route(REPO + f"/{catalog}/{{id:int}}", {"GET": get_entry}, detail))
+        table.append(Route(REPO + f"/{catalog}", {"GET": list_entries}, detail, needs={"GET": read_issue}))
+        table.append(Route(REPO + f"/{catalog}/{{id:int}}", {"GET": get_entry}, detail, needs={"GET": read_issue}))
     return table

@@ -6,14 +6,15 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """An HTTP error answer: status, message, optional detail and per-field messages.
+    """An HTTP error answer: status, message, optional detail (text, or an object such as the
+    ``{"required", "granted"}`` of a missing scope) and per-field messages.
 
     Rendered by the handler as Bitbucket Cloud's body
     ``{"type": "error", "error": {"message", "detail", "fields"}}`` (or Data Center's
     ``{"errors": [{"message"}]}`` in server mode).
     """
 
-    def __init__(self, status: int, message: str, detail: str | None = None,
+    def __init__(self, status: int, message: str, detail: Any = None,
                  fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status

@@ -51,7 +51,9 @@ class Faults:
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.retry_after = retry_after
-        self._window: deque[float] = deque()
+        #: One rolling window per credential (``Caller.rate_key``): Bitbucket counts each user,
+        #: each access token and each anonymous address on its own.
+        self._windows: dict[str, deque[float]] = {}
         #: Requests held at a known point until a test releases them (see hold.py).
         self.hold = Hold()
         self.validate()
@@ -89,7 +91,7 @@ class Faults:
                     setattr(self, name, value)
                 raise
             if "rate_limit" in changes or "rate_window" in changes:
-                self._window.clear()
+                self._windows.clear()
             return self.settings()
 
     def sleep(self) -> None:
@@ -97,10 +99,10 @@ class Faults:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
 
-    def decide(self, method: str) -> Decision:
-        """Choose the fault for one API request."""
+    def decide(self, method: str, rate_key: str = "anonymous") -> Decision:
+        """Choose the fault for one API request of the credential ``rate_key``."""
         with self.lock:
-            limited = self._rate_limited()
+            limited = self._rate_limited(rate_key)
             if limited is not None:
                 return limited
             if self.fail_rate and self.random.random() < self.fail_rate:
@@ -113,15 +115,16 @@ class Faults:
                 return Decision(AMBIGUOUS)
             return Decision(PASS)
 
-    def _rate_limited(self) -> Decision | None:
-        """A sliding window of ``rate_limit`` requests per ``rate_window`` seconds."""
+    def _rate_limited(self, rate_key: str) -> Decision | None:
+        """A sliding window of ``rate_limit`` requests per ``rate_window`` seconds per credential."""
         if not self.rate_limit:
             return None
         now = time.monotonic()
-        while self._window and self._window[0] <= now - self.rate_window:
-            self._window.popleft()
-        if len(self._window) >= self.rate_limit:
-            wait = self._window[0] + self.rate_window - now
+        window = self._windows.setdefault(rate_key, deque())
+        while window and window[0] <= now - self.rate_window:
+            window.popleft()
+        if len(window) >= self.rate_limit:
+            wait = window[0] + self.rate_window - now
             return Decision(RATE_LIMITED, retry_after=max(1, math.ceil(wait)) if self.retry_after else None)
-        self._window.append(now)
+        window.append(now)
         return None

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import faults as fault_kinds
+from . import scopes
+from .accounts import INVALID_TOKEN
 from .errors import ApiError
 from .routing import Context, Request, Response, Route, find_route
 from .shapes import Site
@@ -102,7 +104,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         ctx.stats.count(request.method, template)
         ctx.faults.hold.pause(request.method, request.path)
         ctx.faults.sleep()
-        decision = ctx.faults.decide(request.method)
+        if not ctx.server_mode and ctx.accounts is not None:
+            request.caller = ctx.accounts.identify(self.headers.get("Authorization", ""))
+        decision = ctx.faults.decide(request.method, request.caller.rate_key if request.caller else "anonymous")
         if decision.action == fault_kinds.RATE_LIMITED:
             ctx.stats.count_fault("rate_limited")
             # as Bitbucket Cloud answers: text/plain, and no Retry-After unless asked for
@@ -120,8 +124,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._drop()
             return
 
-        response = self._authenticate(request) or self._dispatch(request, self.server.api_routes,
-                                                                 cloud_errors=not ctx.server_mode)
+        if ctx.server_mode or ctx.accounts is None:
+            refusal = self._authenticate_server(request)
+        else:
+            refusal = self._authenticate_cloud(request, found[0] if found else None)
+        response = refusal or self._dispatch(request, self.server.api_routes, cloud_errors=not ctx.server_mode)
         if decision.action == fault_kinds.DROP_AFTER:
             ctx.stats.count_fault("dropped")
             self._drop()
@@ -131,15 +138,38 @@ class SandboxHandler(BaseHTTPRequestHandler):
             response = self._error_response(ApiError(502, "Bad Gateway", "Injected sandbox failure after the request was applied."))
         self._send(response)
 
-    def _authenticate(self, request: Request) -> Response | None:
-        """None when the credentials are good, else the 401 response."""
+    def _authenticate_cloud(self, request: Request, route: Route | None) -> Response | None:
+        """None when the caller may go on to the endpoint; else the 401 (credentials refused, or
+        none where Bitbucket needs some) or 403 (a scope missing) Bitbucket answers."""
+        caller = request.caller
+        challenge = {"WWW-Authenticate": 'Basic realm="Bitbucket.org HTTP"'}
+        if caller is None or caller.refused:
+            return self._error_response(ApiError(401, INVALID_TOKEN, headers=challenge))
+        method = "GET" if request.method == "HEAD" else request.method
+        needs = route.needs.get(method) if route is not None else None
+        if caller.account is None:
+            # anonymous: only reads of a public repository (and its workspace)
+            if needs is not None and needs.anonymous and self.ctx.public:
+                return None
+            if route is None:
+                return None  # a 404 for a path that does not exist, as to anyone
+            return self._error_response(ApiError(401, "Unauthorized", "This resource requires authentication.",
+                                                 headers=challenge))
+        try:
+            scopes.check(needs, caller.account)
+        except ApiError as error:
+            return self._error_response(error)
+        return None
+
+    def _authenticate_server(self, request: Request) -> Response | None:
+        """Data Center mode: the one token, as Bearer or as the password of Basic auth."""
         header = self.headers.get("Authorization", "")
         token = self.ctx.token
         scheme, _, value = header.partition(" ")
         supplied = None
         if scheme.lower() == "bearer":
             supplied = value.strip()
-        elif scheme.lower() == "basic" and not (self.ctx.server_mode and self.ctx.bearer_only):
+        elif scheme.lower() == "basic" and not self.ctx.bearer_only:
             try:
                 supplied = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
             except (binascii.Error, UnicodeDecodeError):
@@ -150,8 +180,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             error = ApiError(401, "Authentication failed. Please check your credentials and try again.",
                              headers={"WWW-Authenticate": 'Bearer realm="Bitbucket"'})
         else:
-            why = "No credentials were sent." if not header else "Token is invalid, expired, or not supported for this endpoint."
-            error = ApiError(401, "Unauthorized", why, headers={"WWW-Authenticate": 'Basic realm="Bitbucket.org HTTP"'})
+            error = ApiError(401, INVALID_TOKEN, headers={"WWW-Authenticate": 'Basic realm="Bitbucket.org HTTP"'})
         return self._error_response(error, cloud=not self.ctx.server_mode)
 
     def _dispatch(self, request: Request, routes: list[Route], cloud_errors: bool) -> Response:

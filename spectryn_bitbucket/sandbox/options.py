@@ -23,6 +23,14 @@ def _numbers(text: str) -> list[int]:
     return numbers
 
 
+def _credential(text: str) -> tuple[str, str]:
+    """``"alice@example.com:TOKEN"`` -> (email, token)."""
+    email, sep, token = text.partition(":")
+    if not sep or "@" not in email or not token:
+        raise argparse.ArgumentTypeError(f"expected EMAIL:TOKEN (an Atlassian account email and an API token), got {text!r}")
+    return email, token
+
+
 def _rate(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -36,7 +44,23 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--data", type=Path, default=None, help="JSON file keeping the sandbox's data across runs")
     parser.add_argument("--workspace", default="sandbox", help="workspace (project key in server mode)")
     parser.add_argument("--repo", default="demo", help="repository slug")
-    parser.add_argument("--token", default="sandbox-token", help="token to accept (Bearer, or Basic password)")
+    parser.add_argument("--token", default="sandbox-token",
+                        help="the sync's access token (Bearer only; server mode: also a Basic password)")
+    parser.add_argument("--token-level", choices=("repository", "project", "workspace"), default="repository",
+                        help="kind of access token --token is (default repository; only a workspace "
+                             "token may list workspace members)")
+    parser.add_argument("--token-scopes", type=_names, default=None,
+                        help="the access token's scopes, comma-separated legacy names (default "
+                             "issue:write,repository,pullrequest:write; workspace tokens add account)")
+    parser.add_argument("--person", type=_credential, default=None, metavar="EMAIL:TOKEN",
+                        help="API token of the workspace member 'person' (default "
+                             "alice@example.com:sandbox-person-token; HTTP Basic only)")
+    parser.add_argument("--stranger", type=_credential, default=None, metavar="EMAIL:TOKEN",
+                        help="API token of 'stranger', an account that is not a member (default "
+                             "sam@example.net:sandbox-stranger-token)")
+    parser.add_argument("--public", action="store_true",
+                        help="the repository is public: anyone reads it; a stranger may create issues "
+                             "and comments and edit its own (default: private, as Bitbucket)")
     parser.add_argument("--milestones", type=_names, default=[], help="comma-separated milestone names")
     parser.add_argument("--components", type=_names, default=[], help="comma-separated component names")
     parser.add_argument("--versions", type=_names, default=[], help="comma-separated version names")
@@ -60,8 +84,6 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--admin-hub", action="store_true",
                         help="the workspace is administered in Atlassian Administration: it cannot have "
                              "an issue tracker")
-    parser.add_argument("--user-for-tokens", action="store_true",
-                        help="old behaviour: GET /2.0/user answers access tokens too (Bitbucket: 403)")
     parser.add_argument("--lenient-pagelen", action="store_true",
                         help="old behaviour: cap pagelen at the maximum (Bitbucket: 400 Invalid pagelen)")
     parser.add_argument("--bearer-only", action="store_true",

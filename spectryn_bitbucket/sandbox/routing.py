@@ -12,7 +12,9 @@ from urllib.parse import unquote
 from .errors import ApiError
 
 if TYPE_CHECKING:
+    from .accounts import Account, Accounts, Caller
     from .faults import Faults
+    from .scopes import Needs
     from .shapes import Site
     from .stats import Stats
     from .store import Store
@@ -30,16 +32,17 @@ class Context:
     token: str
     has_issues: bool
     server_mode: bool
-    #: False: ``GET /workspaces/{ws}/members`` answers 403 (credentials without account scope).
-    members_visible: bool = True
     #: The workspace is administered in Atlassian Administration: no issue tracker is possible.
     admin_hub: bool = False
-    #: Old behaviour: GET /2.0/user answers every credential (real: 403 for access tokens).
-    user_for_tokens: bool = False
     #: Old behaviour: a pagelen above the maximum is capped (real: 400 "Invalid pagelen").
     lenient_pagelen: bool = False
     #: Old behaviour: the Data Center mode accepts only Bearer (real: Basic too).
     bearer_only: bool = False
+    #: Who may call (Cloud): the accounts by handle (see accounts.py). None: only ``token``.
+    accounts: Accounts | None = None
+    #: The repository is public: anyone may read it, and any account may create issues and
+    #: comments (editing only its own); private (Bitbucket's default): members only.
+    public: bool = False
 
 
 @dataclass
@@ -54,6 +57,13 @@ class Request:
     body: bytes
     site: Site
     ctx: Context
+    #: Who sent it (Cloud API requests; anonymous otherwise).
+    caller: Caller | None = None
+
+    @property
+    def account(self) -> Account | None:
+        """The authenticated account, or None for an anonymous request."""
+        return self.caller.account if self.caller is not None else None
 
     def json(self) -> Any:
         """The body parsed as JSON; 400 when it is not JSON."""
@@ -85,13 +95,16 @@ class Route:
     """A path template like ``/2.0/repositories/{ws}/{repo}/issues/{id:int}`` and its methods.
 
     ``stats_template`` is the template as counted in the stats: integer parameters become ``{id}``,
-    ``ver`` parameters keep their value, others keep their name.
+    ``ver`` parameters keep their value, others keep their name. ``needs`` maps a method to the
+    scopes it requires (see scopes.py); a method not in it needs none.
     """
 
-    def __init__(self, template: str, methods: dict[str, Endpoint], not_allowed_detail: str | None = None):
+    def __init__(self, template: str, methods: dict[str, Endpoint], not_allowed_detail: str | None = None,
+                 needs: dict[str, Needs] | None = None):
         self.template = template
         self.methods = methods
         self.not_allowed_detail = not_allowed_detail
+        self.needs = needs or {}
         self.converters: dict[str, Callable[[str], Any]] = {}
         pattern = ""
         last = 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cloud, control, datacenter
+from .accounts import Account, Accounts, default_accounts
 from .faults import Faults
 from .handler import SandboxHandler
 from .options import add_sandbox_arguments
@@ -39,10 +40,18 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """A local Bitbucket Cloud (or Data Center, with ``server_mode``) API server for tests and demos.
 
-    Use as ``with Sandbox(milestones=["v1"]) as sb: requests.get(sb.base_url + "/user", ...)``.
-    ``url`` is ``http://127.0.0.1:PORT``; ``base_url`` is what a client is configured with
-    (Cloud: ``url + "/2.0"``; server mode: ``url + "/rest/api/2.0"``, whose issue paths answer 404 as
-    Data Center's would; ``server_api_url`` is the REST 1.0 root that server mode does serve).
+    Use as ``with Sandbox(milestones=["v1"]) as sb: requests.get(sb.base_url + "/user",
+    headers=sb.account("person").headers)``. ``url`` is ``http://127.0.0.1:PORT``; ``base_url`` is
+    what a client is configured with (Cloud: ``url + "/2.0"``; server mode: ``url + "/rest/api/2.0"``,
+    whose issue paths answer 404 as Data Center's would; ``server_api_url`` is the REST 1.0 root
+    that server mode does serve).
+
+    Accounts (Cloud; see accounts.py): ``sync`` is an access token (``token``, Bearer only;
+    ``token_level`` repository/project/workspace, ``token_scopes`` its legacy scopes), ``person``
+    an API token of a workspace member (``person=(email, token)``, Basic only) and ``stranger``
+    one of an account that is not a member (``stranger=(email, token)``); ``accounts`` adds more
+    (:func:`accounts.api_token`, :func:`accounts.access_token`). ``public``: the repository is
+    public (anyone reads it; a stranger may create issues and comments and edit its own).
     """
 
     def __init__(self, *, port: int = 0, data: Path | str | None = None, workspace: str = "sandbox",
@@ -52,21 +61,27 @@ class Sandbox:
                  drop_rate: float = 0.0, ambiguous_rate: float = 0.0, rate_limit: int | None = None,
                  rate_window: float = 3600.0, retry_after: bool = False, server_mode: bool = False,
                  has_issues: bool = True, seed: int | None = None,
-                 members: Iterable[str | dict[str, str]] = (), members_visible: bool = True,
-                 admin_hub: bool = False, user_for_tokens: bool = False, lenient_pagelen: bool = False,
-                 bearer_only: bool = False):
+                 members: Iterable[str | dict[str, str]] = (),
+                 admin_hub: bool = False, lenient_pagelen: bool = False, bearer_only: bool = False,
+                 token_level: str = "repository", token_scopes: Iterable[str] | None = None,
+                 person: tuple[str, str] | None = None, stranger: tuple[str, str] | None = None,
+                 accounts: Iterable[Account] = (), public: bool = False):
         self.port = port
         self.data = Path(data) if data is not None else None
         self.store = Store.load(self.data)
-        self.store.seed(milestones, components, versions, pull_requests, members)
+        defaults = default_accounts(token, token_level=token_level, token_scopes=token_scopes,
+                                    **{k: v for k, v in (("person", person), ("stranger", stranger)) if v})
+        self.accounts = Accounts([*defaults, *accounts])
+        people = [a.user for a in self.accounts if a.member and not a.is_access_token]
+        self.store.seed(milestones, components, versions, pull_requests, [*people, *members])
         self.faults = Faults(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
                              ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, rate_window=rate_window,
                              retry_after=retry_after, seed=seed)
         self.stats_counter = Stats()
         self.ctx = Context(self.store, self.faults, self.stats_counter, workspace, repo, token,
-                           has_issues, server_mode, members_visible, admin_hub=admin_hub,
-                           user_for_tokens=user_for_tokens, lenient_pagelen=lenient_pagelen,
-                           bearer_only=bearer_only)
+                           has_issues, server_mode, admin_hub=admin_hub,
+                           lenient_pagelen=lenient_pagelen, bearer_only=bearer_only,
+                           accounts=self.accounts, public=public)
         self.server_mode = server_mode
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -149,8 +164,19 @@ class Sandbox:
 
     @property
     def token(self) -> str:
-        """The accepted token (Bearer, or the password of Basic auth)."""
+        """The sync's access token (Bearer; in server mode also the password of Basic auth)."""
         return self.ctx.token
+
+    def account(self, handle: str) -> Account:
+        """An account by handle (``sync``, ``person``, ``stranger``, or one passed in
+        ``accounts``): its ``headers``, ``auth`` (for requests), ``env`` (for spectryn's CLI),
+        ``email``, ``secret``, ``user`` (nickname, display name, account id, uuid)."""
+        return self.accounts[handle]
+
+    def set_scopes(self, handle: str, scopes: Iterable[str]) -> Account:
+        """Give an account exactly these scopes from now on (its token re-created with other
+        permissions); returns the changed account."""
+        return self.accounts.with_scopes(handle, scopes)
 
     def stats(self) -> dict[str, Any]:
         """The request counters (same document as ``GET /_sandbox/stats``)."""
@@ -181,13 +207,23 @@ class Sandbox:
         self.store.add_catalog_entry("milestones", name)
 
     def banner(self) -> str:
-        """The lines printed at start: where it listens and the environment to use it."""
+        """The lines printed at start: where it listens, the environment to use it, the accounts."""
         mode = "Bitbucket Data Center (server mode)" if self.server_mode else "Bitbucket Cloud"
         kind = "project" if self.server_mode else "workspace"
-        return (f"sandbox listening on {self.base_url} ({mode}; {kind} {self.workspace}, repo {self.repo}, "
-                f"token {self.token})\n"
-                f"export BITBUCKET_BASE_URL={self.base_url} BITBUCKET_WORKSPACE={self.workspace} "
-                f"BITBUCKET_REPO={self.repo} BITBUCKET_ACCESS_TOKEN={self.token}")
+        lines = [f"sandbox listening on {self.base_url} ({mode}; {kind} {self.workspace}, repo {self.repo}, "
+                 f"token {self.token})",
+                 f"export BITBUCKET_BASE_URL={self.base_url} BITBUCKET_WORKSPACE={self.workspace} "
+                 f"BITBUCKET_REPO={self.repo} BITBUCKET_ACCESS_TOKEN={self.token}"]
+        if not self.server_mode:
+            for account in self.accounts:
+                if account.is_access_token:
+                    lines.append(f"  account {account.handle}: {account.level} access token {account.secret} "
+                                 f"(Bearer; scopes {', '.join(account.granted())})")
+                else:
+                    member = "workspace member" if account.member else "not a member"
+                    lines.append(f"  account {account.handle}: {account.display_name}, API token "
+                                 f"{account.email} / {account.secret} (Basic; {member})")
+        return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- command line
@@ -203,8 +239,10 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
                    drop_rate=args.drop_rate, ambiguous_rate=args.ambiguous_rate, rate_limit=args.rate_limit,
                    rate_window=args.rate_window, retry_after=args.retry_after, server_mode=args.server_mode,
                    has_issues=args.has_issues, seed=args.seed, members=args.members,
-                   admin_hub=args.admin_hub, user_for_tokens=args.user_for_tokens,
-                   lenient_pagelen=args.lenient_pagelen, bearer_only=args.bearer_only)
+                   admin_hub=args.admin_hub, lenient_pagelen=args.lenient_pagelen,
+                   bearer_only=args.bearer_only, token_level=args.token_level,
+                   token_scopes=args.token_scopes, person=args.person, stranger=args.stranger,
+                   public=args.public)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

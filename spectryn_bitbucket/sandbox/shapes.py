@@ -52,7 +52,7 @@ def _href(url: str) -> dict[str, str]:
 
 
 def user(site: Site) -> dict[str, Any]:
-    """The authenticated (and only) user."""
+    """The user of records written before the sandbox had accounts (and of Data Center mode)."""
     return {
         "type": "user", "display_name": "Sandbox User", "nickname": USER_NAME, "uuid": USER_UUID,
         "account_id": "sandbox:0001",
@@ -69,6 +69,14 @@ def member(site: Site, record: dict[str, str]) -> dict[str, Any]:
         "links": {"self": _href(f"{site.root}/2.0/users/{quote(record['uuid'])}"),
                   "html": _href(f"{site.root}/{record['nickname']}/")},
     }
+
+
+def person(site: Site, ref: Any) -> dict[str, Any]:
+    """The account document of a stored reference (an account's ``user`` fields: the reporter of
+    an issue, the user of a comment or change); a plain name is a record from before accounts."""
+    if isinstance(ref, dict) and ref.get("uuid"):
+        return member(site, ref)
+    return user(site)
 
 
 def membership(site: Site, record: dict[str, str]) -> dict[str, Any]:
@@ -134,7 +142,7 @@ def issue(site: Site, record: dict[str, Any], catalogs: dict[str, dict[str, int]
         "content": content(record["content_raw"], record["markup"]),
         "state": record["state"], "kind": record["kind"], "priority": record["priority"],
         "assignee": member(site, record["assignee"]) if record.get("assignee") else None,
-        "reporter": user(site), "votes": 0, "watches": 1,
+        "reporter": person(site, record.get("reporter")), "votes": 0, "watches": 1,
         "created_on": record["created_on"], "updated_on": record["updated_on"],
         "edited_on": record["edited_on"], "repository": _repository_ref(site),
         "links": {
@@ -158,7 +166,7 @@ def issue_comment(site: Site, issue_record: dict[str, Any], record: dict[str, An
     issue_url = f"{site.repo_api}/issues/{issue_record['id']}"
     return {
         "type": "issue_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
-        "user": user(site), "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "user": person(site, record.get("user")), "created_on": record["created_on"], "updated_on": record["updated_on"],
         "issue": {"type": "issue", "id": issue_record["id"], "title": issue_record["title"],
                   "repository": _repository_ref(site), "links": {"self": _href(issue_url)}},
         "links": {"self": _href(f"{issue_url}/comments/{record['id']}"),
@@ -192,7 +200,7 @@ def pr_comment(site: Site, pr: dict[str, Any], record: dict[str, Any]) -> dict[s
     pr_url = f"{site.repo_api}/pullrequests/{pr['id']}"
     return {
         "type": "pullrequest_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
-        "user": user(site), "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "user": person(site, record.get("user")), "created_on": record["created_on"], "updated_on": record["updated_on"],
         "deleted": False, "pullrequest": {"type": "pullrequest", "id": pr["id"], "title": pr["title"]},
         "links": {"self": _href(f"{pr_url}/comments/{record['id']}"),
                   "html": _href(f"{site.repo_html}/pull-requests/{pr['id']}#comment-{record['id']}")},

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .accounts import identity
 from .errors import ApiError
 
 STATES = ("new", "open", "submitted", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed")
@@ -120,10 +121,7 @@ class Store:
     def add_member(self, member: str | dict[str, str]) -> dict[str, str]:
         """Add a workspace member (once, by nickname)."""
         if isinstance(member, str):
-            digits = f"{sum(map(ord, member)) % 10**12:012d}"
-            member = {"nickname": member, "display_name": member.title(),
-                      "account_id": f"557058:{member}-{digits}",
-                      "uuid": f"{{5a4db0c5-{digits[:4]}-4000-8000-{digits}}}"}
+            member = identity(member)
         with self.lock:
             known = next((m for m in self.data["members"] if m["nickname"] == member["nickname"]), None)
             if known is not None:
@@ -201,8 +199,9 @@ class Store:
                 raise ApiError(404, f"Issue {issue_id} not found", "There is no issue with this id in this repository.")
             return dict(record)
 
-    def create_issue(self, body: Any, reporter: str) -> dict[str, Any]:
-        """Create an issue from a Cloud POST body; 400 on invalid fields."""
+    def create_issue(self, body: Any, reporter: dict[str, str]) -> dict[str, Any]:
+        """Create an issue from a Cloud POST body; 400 on invalid fields. ``reporter``: the
+        account's ``user`` fields."""
         if not isinstance(body, dict):
             raise ApiError(400, "Bad request", "The request body must be a JSON object.")
         title = body.get("title")
@@ -318,7 +317,7 @@ class Store:
                 return record
         raise ApiError(404, f"Comment {comment_id} not found")
 
-    def add_comment(self, issue_id: int, body: Any, user: str) -> dict[str, Any]:
+    def add_comment(self, issue_id: int, body: Any, user: dict[str, str]) -> dict[str, Any]:
         """Add a comment from a ``{"content": {"raw": ...}}`` body."""
         raw, markup = _comment_text(body)
         with self.lock:
@@ -344,7 +343,7 @@ class Store:
             self.data["issue_comments"][str(issue_id)].remove(record)
             self._changed()
 
-    def _new_comment(self, raw: str, markup: str, user: str) -> dict[str, Any]:
+    def _new_comment(self, raw: str, markup: str, user: Any) -> dict[str, Any]:
         comment_id = self.data["next_comment_id"]
         self.data["next_comment_id"] = comment_id + 1
         stamp = now_iso()
@@ -411,7 +410,7 @@ class Store:
             self.pull_request(pr_id)
             return [dict(c) for c in self.data["pr_comments"].get(str(pr_id), [])]
 
-    def add_pr_comment(self, pr_id: int, raw: str, user: str) -> dict[str, Any]:
+    def add_pr_comment(self, pr_id: int, raw: str, user: Any) -> dict[str, Any]:
         """Add a comment to a pull request."""
         with self.lock:
             self.pull_request(pr_id)

@@ -73,6 +73,36 @@ def test_app_password_401_explains_the_removal(requests_mock) -> None:
     assert "2026-07-28" in info.value.hint and "BITBUCKET_API_TOKEN" in info.value.hint
 
 
+def test_a_401_for_an_api_token_sent_with_a_username_asks_for_the_account_email(requests_mock) -> None:
+    c = client(email="alice-bb", api_token="tok")  # a Bitbucket username where the email goes
+    requests_mock.get(REPO, status_code=401, json={"type": "error", "error": {
+        "message": "Token is invalid, expired, or not supported for this endpoint."}})
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path(), "repo")
+    assert "use your Atlassian account email" in info.value.hint and "'alice-bb'" in info.value.hint
+    ok = client()  # an email: the usual hint (the token expired or was revoked)
+    requests_mock.get(REPO, status_code=401)
+    with pytest.raises(TrackerError) as again:
+        ok.get(ok.repo_path(), "repo")
+    assert "use your Atlassian account email" not in again.value.hint
+
+
+def test_a_403_names_the_scopes_bitbucket_says_are_required(requests_mock) -> None:
+    c = client()
+    requests_mock.get(f"{REPO}/issues", status_code=403, json={"type": "error", "error": {
+        "message": "Your credentials lack one or more required privilege scopes.",
+        "detail": {"required": ["read:issue:bitbucket"], "granted": ["read:repository:bitbucket"]}}})
+    with pytest.raises(TrackerError) as info:
+        c.get(c.repo_path("/issues"), "issues")
+    assert "lacks the scope read:issue:bitbucket" in info.value.message
+    requests_mock.get(REPO, status_code=403, json={"type": "error", "error": {
+        "message": "You do not have access to this repository."}})
+    with pytest.raises(TrackerError) as other:
+        c.get(c.repo_path(), "repo")
+    assert "You do not have access to this repository." in other.value.message  # not a scope guess
+    assert "scope" not in other.value.message
+
+
 def test_pagination_follows_next_and_sends_pagelen_once(requests_mock) -> None:
     c = client()
     requests_mock.get(f"{REPO}/issues", json={"values": [{"id": 1}], "next": f"{REPO}/issues?page=2&pagelen=100"})

@@ -15,7 +15,7 @@ def connection(sb: Sandbox) -> BitbucketConnection:
 
 
 def test_configured_names_win_and_members_are_listed_once(tmp_path) -> None:
-    with Sandbox(members=["alice", "bob"]) as sb:
+    with Sandbox(members=["alice", "bob"], token_level="workspace") as sb:  # may list members
         conn = connection(sb)
         directory = Directory.from_config({"@Carol": "557058:carol", "bob@acme.com": "{b0b}"})
         assert directory.resolve("carol") == "557058:carol"
@@ -36,7 +36,7 @@ def test_configured_names_win_and_members_are_listed_once(tmp_path) -> None:
 
 
 def test_credentials_that_may_not_list_members_leave_a_note(tmp_path) -> None:
-    with Sandbox(members=["alice"], members_visible=False) as sb:
+    with Sandbox(members=["alice"]) as sb:  # a repository access token has no account scope
         directory = Directory.from_config({})
         directory.load_members(connection(sb).client, sb.workspace)
         assert directory.members is None and "HTTP 403" in directory.problem

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "sandbox-token"
 #: A distinctive token (``secret_world_factory``): a leak is found by a plain text search.
 SECRET_TOKEN = "spx-e2e-secret-7Qv4Lm9Tz2Kd"
+#: The distinctive API token of the ``person`` account of ``secret_world_factory``.
+SECRET_API_TOKEN = "spx-e2e-api-secret-3Hf8Wq1Rn6Ys"
 #: Environment variables whose values are secrets (scanned for in every output and file).
 SECRET_ENV = ("BITBUCKET_ACCESS_TOKEN", "BITBUCKET_API_TOKEN", "BITBUCKET_APP_PASSWORD")
 #: When set, every world appends its reliability figures here (see benchmarks/reliability.py).
@@ -166,14 +168,15 @@ class World:
             }
         return result
 
-    def edit_in_bitbucket(self, key: str, body: dict[str, Any]) -> int:
+    def edit_in_bitbucket(self, key: str, body: dict[str, Any], account: str = "person") -> int:
         """What a person does in Bitbucket: PUT ``body`` to the issue carrying ``key`` through the
-        sandbox's API (not its store). Returns the issue's id."""
+        sandbox's API (not its store), as the sandbox account ``account`` (default: the workspace
+        member with an API token). Returns the issue's id."""
         import requests
 
         issue = next(i for i in self.issues() if i["title"].startswith(f"{key}:"))
         url = f"{self.sandbox.base_url}/repositories/{self.sandbox.workspace}/{self.sandbox.repo}/issues/{issue['id']}"
-        answer = requests.put(url, json=body, timeout=10, headers={"Authorization": f"Bearer {self.sandbox.token}"})
+        answer = requests.put(url, json=body, timeout=10, headers=self.sandbox.account(account).headers)
         assert answer.status_code == 200, answer.text
         return int(issue["id"])
 
@@ -327,10 +330,12 @@ def world(world_factory: Any) -> World:
 
 @pytest.fixture
 def secret_world_factory(world_factory: Any) -> Callable[..., World]:
-    """``world_factory`` whose sandbox accepts only the distinctive :data:`SECRET_TOKEN`."""
+    """``world_factory`` whose sandbox's access token is the distinctive :data:`SECRET_TOKEN`
+    (and the person's API token :data:`SECRET_API_TOKEN`)."""
 
     def make(**options: Any) -> World:
         options.setdefault("token", SECRET_TOKEN)
+        options.setdefault("person", ("dev@example.com", SECRET_API_TOKEN))
         return world_factory(**options)
 
     return make

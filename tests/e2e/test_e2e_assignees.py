@@ -23,7 +23,8 @@ def assign(spec: Any) -> str:
     return text
 
 
-def test_assignees_are_set_and_an_unknown_one_is_a_warning_naming_its_line(world: Any) -> None:
+def test_assignees_are_set_and_an_unknown_one_is_a_warning_naming_its_line(world_factory: Any) -> None:
+    world = world_factory(token_level="workspace")  # a workspace access token may list members
     spec = world.tmp / "EPIC.md"
     text = assign(spec)
     dave_line = text[: text.index("### 🔧 US-002")].count("\n") + 1
@@ -46,7 +47,7 @@ def test_assignees_are_set_and_an_unknown_one_is_a_warning_naming_its_line(world
     url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/{world.sandbox.repo}"
            f"/issues/{issues['US-001']['id']}")
     answer = requests.put(url, json={"assignee": {"account_id": bob["account_id"]}}, timeout=10,
-                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
+                          headers=world.sandbox.account("person").headers)
     assert answer.status_code == 200
     pulled = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute")
     assert pulled.code == 0, pulled.err
@@ -56,7 +57,7 @@ def test_assignees_are_set_and_an_unknown_one_is_a_warning_naming_its_line(world
 
 
 def test_credentials_that_may_not_list_members_are_named_in_the_warning(world_factory: Any) -> None:
-    world = world_factory(members_visible=False)
+    world = world_factory()  # the sync's repository access token has no account scope
     done = world.sync()
     assert done.code == 0, done.err
     assert "assignee '@alice' maps to no Bitbucket account" in done.out

@@ -138,11 +138,9 @@ def test_check_lists_what_the_repository_has(world):
 
 
 def test_check_names_the_user_of_an_api_token(world):
-    env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_EMAIL": "me@example.com",
-           "BITBUCKET_API_TOKEN": world.sandbox.token}
-    run = world.cli("check", "--tracker", "bitbucket", env=env)
+    run = world.cli("check", "--tracker", "bitbucket", env=world.sandbox.account("person").env)
     assert run.code == 0, run.err
-    assert "authenticated as Sandbox User (api token)" in run.out
+    assert "authenticated as Alice Example (api token)" in run.out
 
 
 def test_check_tells_a_workspace_that_cannot_have_a_tracker(world_factory):

@@ -42,8 +42,7 @@ def put_issue(world: Any, number: int, body: dict[str, Any]) -> None:
     """A person's edit through the API (the base line in the content is left as it is)."""
     url = (f"{world.sandbox.base_url}/repositories/{world.sandbox.workspace}/"
            f"{world.sandbox.repo}/issues/{number}")
-    answer = requests.put(url, json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {world.sandbox.token}"})
+    answer = requests.put(url, json=body, timeout=10, headers=world.sandbox.account("person").headers)
     assert answer.status_code == 200, answer.text
 
 

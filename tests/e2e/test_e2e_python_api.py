@@ -15,8 +15,9 @@ def test_seed_import_path_and_calls_work(world: Any) -> None:
 
     assert world.sync().code == 0
     number = int(world.by_key()["US-001"]["id"])
-    adapter = BitbucketAdapter(  # the seed's own keywords: user + secret
-        username="someone", app_password=world.sandbox.token, workspace=world.sandbox.workspace,
+    person = world.sandbox.account("person")
+    adapter = BitbucketAdapter(  # the seed's own keywords: user + secret (Basic: email + API token)
+        username=person.email, app_password=person.secret, workspace=world.sandbox.workspace,
         repo=world.sandbox.repo, base_url=world.sandbox.base_url, rate_limit=0)
     try:
         adapter.add_comment(f"#{number}", "This is a comment")

@@ -36,9 +36,7 @@ def test_bearer_token_from_environment_verbose(secret_world_factory: Any) -> Non
 
 def test_api_token_basic_auth_verbose(secret_world_factory: Any) -> None:
     world = secret_world_factory()
-    env = {"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_EMAIL": "dev@example.com",
-           "BITBUCKET_API_TOKEN": world.sandbox.token}
-    run = world.sync("EPIC.md", "--verbose", env=env)
+    run = world.sync("EPIC.md", "--verbose", env=world.sandbox.account("person").env)
     assert run.code == 0, run.err
     scanned(world, run)
 

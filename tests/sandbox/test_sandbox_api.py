@@ -44,14 +44,16 @@ def test_no_credentials_is_401_with_error_body(sb):
     response = requests.get(f"{sb.base_url}/user")
     assert_error(response, 401, "Unauthorized")
     assert "WWW-Authenticate" in response.headers
+    assert requests.get(f"{repo_url(sb)}/issues").status_code == 401  # a private repository
 
 
-def test_wrong_token_is_401_and_basic_with_token_password_works(sb):
-    assert requests.get(f"{sb.base_url}/user", headers={"Authorization": "Bearer nope"}).status_code == 401
-    assert requests.get(f"{sb.base_url}/user", auth=("me@example.com", "nope")).status_code == 401
-    ok = requests.get(f"{sb.base_url}/user", auth=("me@example.com", sb.token))
+def test_wrong_token_is_401_with_the_real_message(sb):
+    for answer in (requests.get(f"{sb.base_url}/user", headers={"Authorization": "Bearer nope"}),
+                   requests.get(f"{sb.base_url}/user", auth=("alice@example.com", "nope"))):
+        assert_error(answer, 401, "Token is invalid, expired, or not supported for this endpoint.")
+    ok = requests.get(f"{sb.base_url}/user", auth=("alice@example.com", sb.account("person").secret))
     assert ok.status_code == 200
-    assert ok.json()["type"] == "user"
+    assert ok.json()["type"] == "user" and ok.json()["nickname"] == "alice"
 
 
 def test_workspace_and_repo_not_found(http, sb):
@@ -153,10 +155,8 @@ def test_access_tokens_get_403_on_user_api_tokens_do_not(bitbucket_sandbox_facto
     sb = bitbucket_sandbox_factory()
     bearer = requests.get(f"{sb.base_url}/user", headers={"Authorization": f"Bearer {sb.token}"})
     assert_error(bearer, 403, "not accessible by this authentication mechanism")
-    basic = requests.get(f"{sb.base_url}/user", auth=("me@example.com", sb.token))
-    assert basic.status_code == 200 and basic.json()["display_name"]
-    old = bitbucket_sandbox_factory(user_for_tokens=True)
-    assert requests.get(f"{old.base_url}/user", headers={"Authorization": f"Bearer {old.token}"}).ok
+    basic = requests.get(f"{sb.base_url}/user", headers=sb.account("person").headers)
+    assert basic.status_code == 200 and basic.json()["display_name"] == "Alice Example"
 
 
 def test_removed_cross_workspace_listings_are_gone(bitbucket_sandbox_factory):
@@ -164,8 +164,10 @@ def test_removed_cross_workspace_listings_are_gone(bitbucket_sandbox_factory):
     headers = {"Authorization": f"Bearer {sb.token}"}
     for path in ("/repositories", "/workspaces"):
         assert requests.get(sb.base_url + path, headers=headers).status_code == 410, path
-    listed = requests.get(f"{sb.base_url}/user/workspaces", headers=headers).json()
+    listed = requests.get(f"{sb.base_url}/user/workspaces", headers=sb.account("person").headers).json()
     assert [v["workspace"]["slug"] for v in listed["values"]] == ["sandbox"]
+    # an access token sees only its own workspace: no cross-workspace listing (Bitbucket's KB)
+    assert_error(requests.get(f"{sb.base_url}/user/workspaces", headers=headers), 403, "not accessible")
     assert requests.get(f"{sb.base_url}/repositories/sandbox", headers=headers).status_code == 200
 
 
