@@ -6,7 +6,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
-from . import bbql, shapes
+from . import bbql, insights, shapes
 from . import scopes as need
 from .errors import ApiError
 from .routing import Request, Response, Route
@@ -410,6 +410,7 @@ def routes() -> list[Route]:
         Route(REPO + "/pullrequests/{id:int}/comments", {"GET": list_pr_comments, "POST": create_pr_comment},
               needs={"GET": need.READ_PULL_REQUEST, "POST": need.READ_PULL_REQUEST}),
     ]
+    table.extend(insights.routes())
     for catalog in CATALOGS:
         list_entries, get_entry = _catalog_endpoints(catalog)
         detail = READ_ONLY_DETAIL.format(what=catalog.capitalize())
