@@ -91,4 +91,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault injection's random numbers")
     parser.add_argument("--members", type=_names, default=[],
                         help="comma-separated nicknames of workspace members (assignable users)")
+    parser.add_argument("--pipelines-proxy", type=int, default=None, metavar="PORT",
+                        help="also listen as the Bitbucket Pipelines auth proxy on this port (0: any free "
+                             "one): plain http, no credential, Code Insights reports only")
     return parser

@@ -16,6 +16,7 @@ from .accounts import Account, Accounts, default_accounts
 from .faults import Faults
 from .handler import SandboxHandler
 from .options import add_sandbox_arguments
+from .pipelines_proxy import PipelinesProxy, pipelines_account
 from .routing import Context, Route
 from .stats import Stats
 from .store import Store
@@ -52,6 +53,10 @@ class Sandbox:
     one of an account that is not a member (``stranger=(email, token)``); ``accounts`` adds more
     (:func:`accounts.api_token`, :func:`accounts.access_token`). ``public``: the repository is
     public (anyone reads it; a stranger may create issues and comments and edit its own).
+
+    ``pipelines_proxy`` (a port, 0 for any free one) also starts a stand-in for the Pipelines
+    auth proxy (:mod:`.pipelines_proxy`) at ``proxy_address``, authenticating as the account
+    ``pipelines``; ``proxy_stats()`` counts what went through it.
     """
 
     def __init__(self, *, port: int = 0, data: Path | str | None = None, workspace: str = "sandbox",
@@ -65,13 +70,19 @@ class Sandbox:
                  admin_hub: bool = False, lenient_pagelen: bool = False, bearer_only: bool = False,
                  token_level: str = "repository", token_scopes: Iterable[str] | None = None,
                  person: tuple[str, str] | None = None, stranger: tuple[str, str] | None = None,
-                 accounts: Iterable[Account] = (), public: bool = False):
+                 accounts: Iterable[Account] = (), public: bool = False,
+                 pipelines_proxy: int | None = None):
         self.port = port
         self.data = Path(data) if data is not None else None
         self.store = Store.load(self.data)
         defaults = default_accounts(token, token_level=token_level, token_scopes=token_scopes,
                                     **{k: v for k, v in (("person", person), ("stranger", stranger)) if v})
-        self.accounts = Accounts([*defaults, *accounts])
+        extra = list(accounts)
+        self.proxy: PipelinesProxy | None = None
+        if pipelines_proxy is not None:
+            extra.append(pipelines_account())
+            self.proxy = PipelinesProxy(extra[-1], workspace, repo, port=pipelines_proxy)
+        self.accounts = Accounts([*defaults, *extra])
         people = [a.user for a in self.accounts if a.member and not a.is_access_token]
         self.store.seed(milestones, components, versions, pull_requests, [*people, *members])
         self.faults = Faults(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
@@ -103,11 +114,15 @@ class Sandbox:
         self._threads = [serve, saver]
         for thread in self._threads:
             thread.start()
+        if self.proxy is not None:
+            self.proxy.start(self.port)
         return self
 
     def stop(self) -> None:
         """Stop serving and save the data file."""
         self._stopping.set()
+        if self.proxy is not None:
+            self.proxy.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -167,6 +182,17 @@ class Sandbox:
         """The sync's access token (Bearer; in server mode also the password of Basic auth)."""
         return self.ctx.token
 
+    @property
+    def proxy_address(self) -> str:
+        """``127.0.0.1:PORT`` of the Pipelines proxy stand-in (``pipelines_proxy``)."""
+        if self.proxy is None:
+            raise RuntimeError("this sandbox has no Pipelines proxy: start it with pipelines_proxy=0")
+        return self.proxy.address
+
+    def proxy_stats(self) -> dict[str, int]:
+        """Requests the Pipelines proxy forwarded, refused, and refused for carrying a credential."""
+        return self.proxy.stats() if self.proxy is not None else {}
+
     def account(self, handle: str) -> Account:
         """An account by handle (``sync``, ``person``, ``stranger``, or one passed in
         ``accounts``): its ``headers``, ``auth`` (for requests), ``env`` (for spectryn's CLI),
@@ -223,6 +249,9 @@ class Sandbox:
                     member = "workspace member" if account.member else "not a member"
                     lines.append(f"  account {account.handle}: {account.display_name}, API token "
                                  f"{account.email} / {account.secret} (Basic; {member})")
+        if self.proxy is not None:
+            lines.append(f"Pipelines auth proxy on {self.proxy.address} (plain http, no credential, "
+                         f"reports only): BITBUCKET_PIPELINES_PROXY={self.proxy.address}")
         return "\n".join(lines)
 
 
@@ -242,7 +271,7 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
                    admin_hub=args.admin_hub, lenient_pagelen=args.lenient_pagelen,
                    bearer_only=args.bearer_only, token_level=args.token_level,
                    token_scopes=args.token_scopes, person=args.person, stranger=args.stranger,
-                   public=args.public)
+                   public=args.public, pipelines_proxy=args.pipelines_proxy)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

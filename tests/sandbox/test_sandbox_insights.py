@@ -147,3 +147,16 @@ def test_reports_survive_a_restart_of_a_sandbox_with_a_data_file(bitbucket_sandb
     second = bitbucket_sandbox_factory(data=data)
     listed = requests.get(f"{reports_url(second)}/r/annotations", headers=auth, timeout=10).json()
     assert [a["external_id"] for a in listed["values"]] == ["spectryn-1"]
+
+
+def test_reports_need_repository_read_only_and_a_credential(bitbucket_sandbox_factory):
+    """The OpenAPI text names only read:repository:bitbucket (``repository``) for every reports
+    operation: a read-only token may post a report; a token without it, or no credential, may not."""
+    sb = bitbucket_sandbox_factory(token_scopes=["issue", "repository", "pullrequest"])  # read-only
+    url = f"{reports_url(sb)}/r"
+    assert requests.put(url, json=REPORT, headers=sb.account("sync").headers, timeout=10).status_code == 200
+    issues_only = sb.set_scopes("person", ["read:issue:bitbucket"])
+    refused = requests.put(url, json=REPORT, headers=issues_only.headers, timeout=10)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["detail"]["required"] == ["read:repository:bitbucket"]
+    assert requests.get(url, timeout=10).status_code == 401
