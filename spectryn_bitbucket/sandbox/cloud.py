@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email import policy
 from email.parser import BytesParser
 from typing import Any
 
-from . import bbql, insights, shapes
+from . import bbql, changes, insights, shapes
 from . import scopes as need
 from .errors import ApiError
 from .routing import Request, Response, Route
@@ -86,33 +87,26 @@ def _catalog_ids(req: Request) -> dict[str, dict[str, int]]:
 
 
 def _light(record: dict[str, Any]) -> dict[str, Any]:
-    """The fields BBQL and sort look at, without rendering the whole issue."""
+    """The fields BBQL and sort look at (bbql.ISSUE), without rendering the whole issue."""
     def named(name: str | None) -> dict[str, str] | None:
         return None if name is None else {"name": name}
+
+    def account(ref: Any) -> dict[str, Any] | None:
+        return dict(ref) if isinstance(ref, dict) and ref.get("uuid") else None
     return {
         "id": record["id"], "title": record["title"], "state": record["state"], "kind": record["kind"],
         "priority": record["priority"], "milestone": named(record["milestone"]),
         "component": named(record["component"]), "version": named(record["version"]),
-        "content": {"raw": record["content_raw"]}, "created_on": record["created_on"],
-        "updated_on": record["updated_on"], "edited_on": record["edited_on"],
+        "content": {"raw": record["content_raw"], "markup": record["markup"]},
+        "created_on": record["created_on"], "updated_on": record["updated_on"],
+        "edited_on": record["edited_on"], "assignee": account(record.get("assignee")),
+        "reporter": account(record.get("reporter")), "votes": 0, "watches": 1,
     }
 
 
-def _filter_sort(items: list[Any], req: Request, view=lambda x: x) -> list[Any]:
-    """Apply ``q=`` and ``sort=`` to a list, looking at ``view(item)``."""
-    query = req.params.get("q")
-    if query:
-        predicate = bbql.parse(query)
-        items = [item for item in items if predicate(view(item))]
-    sort = req.params.get("sort")
-    if sort:
-        field = sort.lstrip("-")
-
-        def key(item: Any) -> tuple[bool, Any]:
-            value = bbql.resolve(view(item), field)
-            return (value is not None, value if value is not None else 0)
-        items = sorted(items, key=key, reverse=sort.startswith("-"))
-    return items
+def _filter_sort(items: list[Any], req: Request, schema: bbql.Schema, view=lambda x: x) -> list[Any]:
+    """Apply ``q=`` and ``sort=`` to a list of ``schema`` objects, looking at ``view(item)``."""
+    return bbql.apply(items, req.params.get("q"), req.params.get("sort"), schema, view)
 
 
 def _url(req: Request) -> str:
@@ -161,7 +155,7 @@ def list_members(req: Request, ws: str) -> Response:
     _check_repo(req, ws)
     _write_access(req, "Listing the workspace's members")
     documents = [shapes.membership(req.site, m) for m in req.ctx.store.members()]
-    return _page(req, _filter_sort(documents, req))
+    return _page(req, _filter_sort(documents, req, bbql.MEMBERSHIP))
 
 
 def list_repositories(req: Request, ws: str) -> Response:
@@ -170,7 +164,7 @@ def list_repositories(req: Request, ws: str) -> Response:
     account = req.account
     if account is not None and not account.member and not req.ctx.public:
         return _page(req, [])
-    return _page(req, _filter_sort([shapes.repository(req.site)], req))
+    return _page(req, _filter_sort([shapes.repository(req.site)], req, bbql.REPOSITORY))
 
 
 def get_repository(req: Request, ws: str, repo: str) -> Response:
@@ -185,7 +179,7 @@ def list_issues(req: Request, ws: str, repo: str) -> Response:
     """``GET .../issues`` with ``q``, ``sort``, ``page``, ``pagelen`` (``fields`` is applied by the handler)."""
     _check_tracker(req, ws, repo)
     records = sorted(req.ctx.store.issues(), key=lambda r: r["id"])
-    records = _filter_sort(records, req, view=_light)
+    records = _filter_sort(records, req, bbql.ISSUE, view=_light)
     catalogs = _catalog_ids(req)
     return _page(req, records, lambda r: shapes.issue(req.site, r, catalogs))
 
@@ -208,7 +202,7 @@ def update_issue(req: Request, ws: str, repo: str, id: int) -> Response:
     """``PUT .../issues/{id}``: only the fields sent change."""
     _check_tracker(req, ws, repo)
     _edit_access(req, req.ctx.store.issue(id).get("reporter"))
-    record = req.ctx.store.update_issue(id, req.json())
+    record, _ = req.ctx.store.update_issue(id, req.json(), _actor(req))
     return Response(200, shapes.issue(req.site, record, _catalog_ids(req)))
 
 
@@ -221,13 +215,41 @@ def delete_issue(req: Request, ws: str, repo: str, id: int) -> Response:
     return Response(204)
 
 
+# ----------------------------------------------------------------------------- changes
+def list_changes(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``GET .../issues/{id}/changes``: oldest first, ``q`` (``changes.state.new = "resolved"``)
+    and ``sort``."""
+    _check_tracker(req, ws, repo)
+    issue = req.ctx.store.issue(id)
+    documents = [shapes.issue_change(req.site, issue, c) for c in req.ctx.store.changes(id)]
+    return _page(req, _filter_sort(documents, req, bbql.CHANGE))
+
+
+def get_change(req: Request, ws: str, repo: str, id: int, cid: int) -> Response:
+    """``GET .../issues/{id}/changes/{cid}``."""
+    _check_tracker(req, ws, repo)
+    return Response(200, shapes.issue_change(req.site, req.ctx.store.issue(id), req.ctx.store.change(id, cid)))
+
+
+def create_change(req: Request, ws: str, repo: str, id: int) -> Response:
+    """``POST .../issues/{id}/changes``: ``{"changes": {field: {"new": "..."}}, "message": {"raw"}}``
+    edits the issue and records the change (see changes.py); 201 with the record."""
+    _check_tracker(req, ws, repo)
+    _edit_access(req, req.ctx.store.issue(id).get("reporter"))
+    edit, named, raw, markup = changes.edit_from_post(req.json())
+    issue, change = req.ctx.store.update_issue(id, edit, _actor(req), (raw, markup), named)
+    assert change is not None  # a POST always records
+    document = shapes.issue_change(req.site, issue, change)
+    return Response(201, document, {"Location": document["links"]["self"]["href"]})
+
+
 # ----------------------------------------------------------------------------- comments
 def list_comments(req: Request, ws: str, repo: str, id: int) -> Response:
     """``GET .../issues/{id}/comments``."""
     _check_tracker(req, ws, repo)
     issue = req.ctx.store.issue(id)
     documents = [shapes.issue_comment(req.site, issue, c) for c in req.ctx.store.comments(id)]
-    return _page(req, _filter_sort(documents, req))
+    return _page(req, _filter_sort(documents, req, bbql.COMMENT))
 
 
 def create_comment(req: Request, ws: str, repo: str, id: int) -> Response:
@@ -279,7 +301,7 @@ def upload_attachments(req: Request, ws: str, repo: str, id: int) -> Response:
         raise ApiError(400, "No files were attached",
                        "Send multipart/form-data with one or more file parts named 'files'.")
     for name, content, content_type in files:
-        req.ctx.store.put_attachment(id, name, content, content_type)
+        req.ctx.store.put_attachment(id, name, content, content_type, _actor(req))
     return Response(201, None, {"Location": f"{req.site.repo_api}/issues/{id}/attachments"})
 
 
@@ -321,10 +343,12 @@ def delete_attachment(req: Request, ws: str, repo: str, id: int, name: str) -> R
 
 # ----------------------------------------------------------------------------- milestones & co
 def _catalog_endpoints(catalog: str) -> tuple[Any, Any]:
+    schema = replace(bbql.CATALOG_ENTRY, name=catalog[:-1].capitalize())
+
     def list_entries(req: Request, ws: str, repo: str) -> Response:
         _check_tracker(req, ws, repo)
         entries = [shapes.catalog_entry(req.site, catalog, e) for e in req.ctx.store.catalog(catalog)]
-        return _page(req, _filter_sort(entries, req))
+        return _page(req, _filter_sort(entries, req, schema))
 
     def get_entry(req: Request, ws: str, repo: str, id: int) -> Response:
         _check_tracker(req, ws, repo)
@@ -343,7 +367,7 @@ def list_pull_requests(req: Request, ws: str, repo: str) -> Response:
     states = {s.upper() for s in req.param_lists.get("state", ["OPEN"])}
     documents = [shapes.pull_request(req.site, p, len(req.ctx.store.pr_comments(p["id"])))
                  for p in req.ctx.store.pull_requests() if p["state"] in states]
-    return _page(req, _filter_sort(documents, req), maximum=shapes.PULL_REQUEST_PAGELEN_MAX)
+    return _page(req, _filter_sort(documents, req, bbql.PULL_REQUEST), maximum=shapes.PULL_REQUEST_PAGELEN_MAX)
 
 
 def get_pull_request(req: Request, ws: str, repo: str, id: int) -> Response:
@@ -360,7 +384,7 @@ def list_pr_comments(req: Request, ws: str, repo: str, id: int) -> Response:
     _read_access(req)
     pr = req.ctx.store.pull_request(id)
     documents = [shapes.pr_comment(req.site, pr, c) for c in req.ctx.store.pr_comments(id)]
-    return _page(req, _filter_sort(documents, req))
+    return _page(req, _filter_sort(documents, req, bbql.COMMENT))
 
 
 def create_pr_comment(req: Request, ws: str, repo: str, id: int) -> Response:
@@ -394,6 +418,9 @@ def routes() -> list[Route]:
               needs={"GET": read_issue, "POST": edit_issue}),
         Route(REPO + "/issues/{id:int}", {"GET": get_issue, "PUT": update_issue, "DELETE": delete_issue},
               needs={"GET": read_issue, "PUT": edit_issue, "DELETE": need.DELETE_ISSUE}),
+        Route(REPO + "/issues/{id:int}/changes", {"GET": list_changes, "POST": create_change},
+              needs={"GET": read_issue, "POST": edit_issue}),
+        Route(REPO + "/issues/{id:int}/changes/{cid:int}", {"GET": get_change}, needs={"GET": read_issue}),
         Route(REPO + "/issues/{id:int}/comments", {"GET": list_comments, "POST": create_comment},
               needs={"GET": read_issue, "POST": edit_issue}),
         Route(REPO + "/issues/{id:int}/comments/{cid:int}",

@@ -174,6 +174,21 @@ def issue_comment(site: Site, issue_record: dict[str, Any], record: dict[str, An
     }
 
 
+def issue_change(site: Site, issue_record: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """An ``issue_change`` document (the shape of the OpenAPI text's example)."""
+    issue_url = f"{site.repo_api}/issues/{issue_record['id']}"
+    message = record.get("message") or {}
+    return {
+        "type": "issue_change", "id": record["id"], "created_on": record["created_on"],
+        "user": person(site, record.get("user")), "changes": record["changes"],
+        "message": content(message.get("raw") or "", message.get("markup") or "markdown"),
+        "issue": {"type": "issue", "id": issue_record["id"], "title": issue_record["title"],
+                  "repository": _repository_ref(site), "links": {"self": _href(issue_url)}},
+        "links": {"self": _href(f"{issue_url}/changes/{record['id']}"), "issue": _href(issue_url),
+                  "html": _href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
+    }
+
+
 def attachment(site: Site, issue_id: int, meta: dict[str, Any]) -> dict[str, Any]:
     """An issue attachment document."""
     return {"type": "issue_attachment", "name": meta["name"],

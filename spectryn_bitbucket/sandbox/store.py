@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import changes
 from .accounts import identity
 from .errors import ApiError
 
@@ -46,6 +47,7 @@ def empty_data() -> dict[str, Any]:
         "next_comment_id": 1,
         "issues": {},
         "issue_comments": {},
+        "issue_changes": {},
         "attachments": {},
         "milestones": [],
         "components": [],
@@ -223,8 +225,12 @@ class Store:
             self._changed()
             return dict(record)
 
-    def update_issue(self, issue_id: int, body: Any) -> dict[str, Any]:
-        """Apply a Cloud PUT body: only the fields sent change; 400 on invalid fields."""
+    def update_issue(self, issue_id: int, body: Any, user: dict[str, str],
+                     message: tuple[str, str] | None = None, named: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Apply a Cloud PUT body (only the fields sent change; 400 on invalid fields) as
+        ``user``, and record the change (see changes.py). ``message`` (raw, markup) and ``named``
+        (fields recorded even when unchanged) come with a ``POST .../changes``, which always
+        records. Returns the issue and the change record (None when nothing was recorded)."""
         if not isinstance(body, dict):
             raise ApiError(400, "Bad request", "The request body must be a JSON object.")
         with self.lock:
@@ -233,15 +239,43 @@ class Store:
                 raise ApiError(404, f"Issue {issue_id} not found", "There is no issue with this id in this repository.")
             if "title" in body and (not isinstance(body["title"], str) or not body["title"].strip()):
                 raise ApiError(400, "title: This field may not be blank.", fields={"title": ["This field may not be blank."]})
-            changes = self._validated_changes(body)
+            updates = self._validated_changes(body)
             if "title" in body:
-                changes["title"] = body["title"]
-            record.update(changes)
+                updates["title"] = body["title"]
+            before = changes.snapshot(record)
+            record.update(updates)
             stamp = now_iso()
             record["updated_on"] = stamp
             record["edited_on"] = stamp
+            recorded = changes.diff(before, changes.snapshot(record), named)
+            change = None
+            if recorded or message is not None:
+                change = self._record_change(issue_id, recorded, user, message or ("", "markdown"), stamp)
             self._changed()
-            return dict(record)
+            return dict(record), change
+
+    def _record_change(self, issue_id: int, recorded: dict[str, dict[str, str]], user: dict[str, str],
+                       message: tuple[str, str], stamp: str) -> dict[str, Any]:
+        change_id = self.data["next_comment_id"]  # one sequence with comments (#comment-N)
+        self.data["next_comment_id"] = change_id + 1
+        change = {"id": change_id, "created_on": stamp, "user": dict(user), "changes": recorded,
+                  "message": {"raw": message[0], "markup": message[1]}}
+        self.data["issue_changes"].setdefault(str(issue_id), []).append(change)
+        return copy.deepcopy(change)
+
+    def changes(self, issue_id: int) -> list[dict[str, Any]]:
+        """The change records of an issue, oldest first; 404 when the issue does not exist."""
+        with self.lock:
+            self.issue(issue_id)
+            return copy.deepcopy(self.data["issue_changes"].get(str(issue_id), []))
+
+    def change(self, issue_id: int, change_id: int) -> dict[str, Any]:
+        """One change record; 404 when the issue or the change does not exist."""
+        with self.lock:
+            for change in self.changes(issue_id):
+                if change["id"] == change_id:
+                    return change
+        raise ApiError(404, f"Change {change_id} not found", "There is no such change of this issue.")
 
     def delete_issue(self, issue_id: int) -> None:
         """Delete an issue with its comments and attachments; 404 when there is none."""
@@ -249,6 +283,7 @@ class Store:
             if self.data["issues"].pop(str(issue_id), None) is None:
                 raise ApiError(404, f"Issue {issue_id} not found")
             self.data["issue_comments"].pop(str(issue_id), None)
+            self.data["issue_changes"].pop(str(issue_id), None)
             self.data["attachments"].pop(str(issue_id), None)
             self._changed()
 
@@ -368,10 +403,13 @@ class Store:
             meta = {k: v for k, v in record.items() if k != "data"}
             return meta, base64.b64decode(record["data"])
 
-    def put_attachment(self, issue_id: int, name: str, content: bytes, content_type: str) -> dict[str, Any]:
-        """Store a file; an existing attachment of the same name is replaced."""
+    def put_attachment(self, issue_id: int, name: str, content: bytes, content_type: str,
+                       user: dict[str, str]) -> dict[str, Any]:
+        """Store a file, uploaded by ``user``; an existing attachment of the same name is
+        replaced. Records a change (``changes.attachment``, see changes.py)."""
         with self.lock:
             self.issue(issue_id)
+            self._record_change(issue_id, {"attachment": {"old": "", "new": name}}, user, ("", "markdown"), now_iso())
             files = self.data["attachments"].setdefault(str(issue_id), {})
             files.pop(name, None)  # a replaced file moves to the end, like a new upload
             files[name] = {

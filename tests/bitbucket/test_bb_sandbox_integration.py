@@ -79,7 +79,7 @@ def test_base_is_carried_by_the_issue_and_kept_content_gets_the_new_base(start) 
     # a person edits the content; an update of the title alone re-embeds the base into it
     raw = sb.store.issue(int(created.id))["content_raw"]
     edited = "Edited by a person\n\n" + raw.rsplit("\n", 1)[1]  # the base line stays
-    sb.store.update_issue(int(created.id), {"content": {"raw": edited}})
+    sb.store.update_issue(int(created.id), {"content": {"raw": edited}}, sb.account("person").user)
     remote = {r.key: r for r in tracker.read_items(connect(sb), list(items.values()))}["US-002"]
     tracker.update_item(conn, story, remote, {"title": "US-002: New"}, {"title": "33333333"})
     again = {r.key: r for r in tracker.read_items(connect(sb), list(items.values()))}["US-002"]

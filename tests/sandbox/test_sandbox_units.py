@@ -1,39 +1,14 @@
-"""Unit tests of the pure parts: BBQL, fields= trimming, fault decisions, paging, routes."""
+"""Unit tests of the pure parts (BBQL: test_sandbox_bbql.py): fields= trimming, fault decisions, paging, routes."""
 
 from __future__ import annotations
 
 import pytest
 
-from spectryn_bitbucket.sandbox import bbql
 from spectryn_bitbucket.sandbox.errors import ApiError
 from spectryn_bitbucket.sandbox.faults import AMBIGUOUS, DROP, DROP_AFTER, FAIL, PASS, Faults
 from spectryn_bitbucket.sandbox.fields import trim
 from spectryn_bitbucket.sandbox.routing import Route
 from spectryn_bitbucket.sandbox.shapes import cloud_page, server_page
-
-ISSUE = {"id": 12, "title": 'US-001: Say "hi"', "state": "open", "milestone": {"name": "Q1"}, "component": None}
-
-
-@pytest.mark.parametrize("query, expected", [
-    ('title ~ "say \\"HI\\""', True),
-    ("id = 12", True),
-    ("id > 12", False),
-    ("id >= 12 AND state = \"open\"", True),
-    ('state = "new" OR (milestone.name = "Q1" AND id < 13)', True),
-    ("component = null", True),
-    ('component.name ~ "x"', False),
-    ('component.name !~ "x"', True),
-    ('nope.deeper = "x"', False),
-])
-def test_bbql(query, expected):
-    assert bbql.parse(query)(ISSUE) is expected
-
-
-@pytest.mark.parametrize("query", ['title ~', 'title "x"', '(id = 1', 'id = 1 AND', 'id = 1 )', 'id = @'])
-def test_bbql_errors(query):
-    with pytest.raises(ApiError) as raised:
-        bbql.parse(query)
-    assert raised.value.status == 400 and "Invalid query" in raised.value.message
 
 
 def test_fields_trim():
