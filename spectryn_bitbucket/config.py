@@ -49,6 +49,9 @@ ENV_VARS: dict[str, str] = {
     "rate_window": "BITBUCKET_RATE_WINDOW",
     "max_wait": "BITBUCKET_MAX_WAIT",
     "allow_insecure_http": "BITBUCKET_ALLOW_INSECURE_HTTP",
+    # Pipelines sets it: the branch the spec files are read from (the issue's link to its spec)
+    "branch": "BITBUCKET_BRANCH",
+    "provenance_line": "BITBUCKET_PROVENANCE_LINE",
 }
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
@@ -174,6 +177,10 @@ class BitbucketSettings:
     #: Spec names (or emails) -> account id or ``{uuid}`` (see :mod:`spectryn_bitbucket.users`).
     users: dict[str, str] = field(default_factory=dict)
     user_lookup: bool = True
+    #: The branch the specs are read from: each issue's "Managed in" line links to its spec there.
+    branch: str | None = None
+    #: Whether issues carry the visible "Managed in docs/specs/x.md" line.
+    provenance_line: bool = True
     #: One line per setting that decides where the credentials go (``base_url``, the secret in
     #: use, TLS settings) with its value (never a secret's) and where it came from, for
     #: ``spectryn check``; empty when built without a Config.
@@ -326,6 +333,8 @@ def settings_from_section(
         subtask_label=get("subtask_label") or "subtask",
         users=dict(get("users") or {}),
         user_lookup=get("user_lookup") is not False,
+        branch=str(get("branch")).strip() or None if get("branch") else None,
+        provenance_line=get("provenance_line") is not False,
     )
 
 

@@ -63,8 +63,6 @@ BASE_NAMES = {"title": "t", "content": "c", "state": "s", "priority": "p", "kind
               "extras": "x"}
 _BASE_FIELDS = {short: name for name, short in BASE_NAMES.items()}
 _BASE_VALUE_RE = re.compile(r"^[0-9a-f.]{1,4000}$")
-#: A child listed with its id by earlier versions (``- #13 US-001.1: Form``).
-_OLD_CHILD_RE = re.compile(rf"^- #\d+ (?P<rest>{KEY_PATTERN}(?:\.\d+)?: )")
 _CHILD_LISTS = ("## Subtasks", "## Stories")
 
 
@@ -113,39 +111,95 @@ def split_base(text: str | None) -> tuple[str, dict[str, str] | None]:
     raw = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     matches = list(BASE_LINE_RE.finditer(raw))
     if not matches:
-        return normalise_content(raw), None
+        return _strip_note(normalise_content(raw)), None
+    rest = _strip_note(normalise_content(BASE_LINE_RE.sub("", raw)))
     base: dict[str, str] = {}
     for part in matches[-1]["body"].split():
         short, _, value = part.partition("=")
         name = _BASE_FIELDS.get(short)
         if name is None or not _BASE_VALUE_RE.match(value):
-            return normalise_content(BASE_LINE_RE.sub("", raw)), None
+            return rest, None
         base[name] = value
-    return normalise_content(BASE_LINE_RE.sub("", raw)), base
+    return rest, base
 
 
-def with_base(content: str, base: dict[str, str]) -> str:
-    """``content`` followed by its base line (after a blank line, so it never joins a paragraph)."""
+def with_base(content: str, base: dict[str, str], note: str = "") -> str:
+    """``content`` followed by the provenance ``note`` (:func:`provenance_note`, if any) and the
+    base line (each after a blank line, so neither joins a paragraph)."""
     parts = [f"{BASE_NAMES[name]}={value}" for name, value in base.items() if name in BASE_NAMES]
     line = f"[//]: # (spectryn:1 {' '.join(parts)})" if parts else "[//]: # (spectryn:1)"
-    body = normalise_content(content)
+    body = "\n\n".join(part for part in (normalise_content(content), note) if part)
     return f"{body}\n\n{line}" if body else line
 
 
-def canonical_children(content: str) -> str:
-    """Read a child list written by an earlier version (``- #13 US-001.1: Form`` under
-    ``## Subtasks`` or ``## Stories``) as the current form (``- US-001.1: Form``)."""
-    if "- #" not in content:
+#: The visible line naming the spec an issue is managed in, written just above the base line.
+NOTE_HEAD = "*Managed in "
+NOTE_TAIL = " - edit the spec; changes here are kept until the spec changes the same field.*"
+#: A line spectryn writes naming another issue by key: a link (``- blocks: US-002``) or a child
+#: (``- US-001.1: Form``), with the issue's ``(#12)`` after the key once it is known. Never
+#: ``#12`` first: Python-Markdown reads a ``#`` starting a list item's line as a heading (child
+#: lists of earlier versions, ``- #13 US-001.1: Form``, are still read).
+_REF_LINE = re.compile(rf"^- (?P<type>[a-z][a-z -]*: )?(?:#\d+ )?(?P<key>{KEY_PATTERN}(?:\.\d+)?)"
+                       r"(?: \(#\d+\))?(?P<rest>: .*)?$")
+
+
+def provenance_note(path: str, url: str | None) -> str:
+    """``*Managed in [docs/specs/x.md](url) - edit the spec; ...*`` (the path in code without a url)."""
+    where = f"[{path}]({url})" if url else f"`{path}`"
+    return f"{NOTE_HEAD}{where}{NOTE_TAIL}"
+
+
+def _strip_note(text: str) -> str:
+    """``text`` without the provenance line that ends it (the line just above the base line)."""
+    head, _, last = text.rpartition("\n")
+    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
+        return normalise_content(head)
+    return text
+
+
+def _is_ref_line(line: str, inside_children: bool) -> re.Match[str] | None:
+    match = _REF_LINE.match(line)
+    if match is None:
+        return None
+    # a link line names its type; a child line (``- US-001.1: Form``) only in a list of children
+    return match if match["type"] or (inside_children and match["rest"]) else None
+
+
+def with_refs(content: str, ids: dict[str, str]) -> str:
+    """``content`` with ``(#id)`` after each key of a link or child line whose issue is known.
+
+    Added when an issue is written, never compared (:func:`canonical_refs` removes them when
+    reading): an issue written before its link target existed gets the id with its next write,
+    so naming issues by id costs no request of its own."""
+    if not ids:
         return content
     lines = content.split("\n")
     inside = False
     for number, line in enumerate(lines):
-        if line in _CHILD_LISTS:
-            inside = True
-        elif inside and line and not line.startswith("- "):
-            inside = False
-        elif inside:
-            lines[number] = _OLD_CHILD_RE.sub(r"- \g<rest>", line)
+        if line.startswith("## "):
+            inside = line in _CHILD_LISTS
+            continue
+        match = _is_ref_line(line, inside) if line.startswith("- ") else None
+        if match is not None and match["key"] in ids:
+            lines[number] = f"- {match['type'] or ''}{match['key']} (#{ids[match['key']]}){match['rest'] or ''}"
+    return "\n".join(lines)
+
+
+def canonical_refs(content: str) -> str:
+    """Link and child lines without the ``(#id)`` :func:`with_refs` adds (content as compared);
+    also how a child list written by earlier versions (``- #13 US-001.1: Form`` under
+    ``## Subtasks`` or ``## Stories``) reads as the current form."""
+    if "- " not in content or "#" not in content:
+        return content
+    lines = content.split("\n")
+    inside = False
+    for number, line in enumerate(lines):
+        if line.startswith("## "):
+            inside = line in _CHILD_LISTS
+            continue
+        match = _is_ref_line(line, inside) if "#" in line else None
+        if match is not None:
+            lines[number] = f"- {match['type'] or ''}{match['key']}{match['rest'] or ''}"
     return "\n".join(lines)
 
 
@@ -159,7 +213,7 @@ def issue_content(issue: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
     content = issue.get("content") or {}
     raw = content.get("raw") if isinstance(content, dict) else content
     text, base = split_base(raw)
-    return canonical_children(text), base
+    return canonical_refs(text), base
 
 
 def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:

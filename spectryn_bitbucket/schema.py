@@ -51,3 +51,5 @@ class BitbucketSchema(Schema):
     users = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     user_lookup = fields.Boolean(load_default=True)
     allow_insecure_http = fields.Boolean(load_default=False)
+    branch = fields.String(load_default=None, allow_none=True)
+    provenance_line = fields.Boolean(load_default=True)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from requests_toolbelt import MultipartEncoder
 
@@ -28,15 +29,18 @@ from spectryn_bitbucket.render import (
     needed_names,
     normalise_content,
     parse_title,
+    provenance_note,
     remote_item,
     render,
     render_comment,
     with_base,
+    with_refs,
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
+from spectryn_core.worktree import Repository, inside
 
 log = logging.getLogger("spectryn.bitbucket")
 
@@ -60,6 +64,11 @@ class BitbucketConnection(Connection):
         #: One attachment upload per issue per run (see :func:`upload_attachment`).
         self.attachment_batches: dict[str, Any] = {}
         self.batch_lock = threading.Lock()
+        #: Issue ids by key, of the issues read or created in this run: content written names
+        #: them by ``#id`` (render.with_refs).
+        self.ids: dict[str, str] = {}
+        #: The provenance line of each spec file synced (by its path as given).
+        self.notes: dict[str, str] = {}
         self.context = RenderContext(
             full_name=settings.full_name,
             epic_mode=settings.epic_mode,
@@ -75,6 +84,19 @@ class BitbucketConnection(Connection):
         if self._client is None:
             self._client = BitbucketClient(self.settings)
         return self._client
+
+    def note(self, item: Item) -> str:
+        """The visible "Managed in" line of ``item``'s issues ("" when switched off)."""
+        if not self.settings.provenance_line:
+            return ""
+        key = str(item.spec.path)
+        if key not in self.notes:
+            self.notes[key] = provenance_note(*spec_location(Path(item.spec.path), self.settings))
+        return self.notes[key]
+
+    def written(self, item: Item, content: str, base: dict[str, str]) -> str:
+        """The content as written: issue ids before known keys, the provenance line, the base."""
+        return with_base(with_refs(content, self.ids), base, self.note(item))
 
     def user_name(self, ref: str | None) -> str | None:
         """The spec name of an assignee account (``spectryn pull``)."""
@@ -178,6 +200,22 @@ class BitbucketConnection(Connection):
         return names
 
 
+def spec_location(path: Path, settings: BitbucketSettings) -> tuple[str, str | None]:
+    """The spec's path in its repository (POSIX; the path as given outside a git work tree) and,
+    on Cloud with ``bitbucket.branch`` (Pipelines: ``BITBUCKET_BRANCH``) set, its web address."""
+    resolved = path.resolve()
+    repository = Repository.of(resolved.parent)
+    if repository.git and inside(resolved, repository.root):
+        shown = resolved.relative_to(repository.root).as_posix()
+    else:
+        return path.as_posix(), None
+    if not settings.branch or settings.mode != "cloud":
+        return shown, None
+    url = (f"https://{settings.web_host}/{quote(settings.workspace)}/{quote(settings.repo)}/src/"
+           f"{quote(settings.branch, safe='')}/{quote(shown)}")
+    return shown, url
+
+
 # --- read -----------------------------------------------------------------------------------
 
 
@@ -223,6 +261,7 @@ def read_items(
         remote = remote_item(first, key)
         remote.twins = [remote_item(issue, key) for issue in later]
         remotes.append(remote)
+    conn.ids.update({remote.key: remote.id for remote in remotes})
     _learn_names(conn, items, remotes)
     _learn_users(conn, items, [issue for same in found.values() for issue in same])
     return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
@@ -279,7 +318,7 @@ def create_item(
     it up by key before sending again."""
     wanted = {k: v for k, v in fields.items() if v is not None}
     if base is not None:
-        wanted["content"] = with_base(str(wanted.get("content") or ""), base)
+        wanted["content"] = conn.written(item, str(wanted.get("content") or ""), base)
     issue = conn.client.create(
         conn.issues_path(), f"issue {item.key}", json=issue_body(wanted),
         lookup=lambda: find_issue(conn, item.key), not_found=conn.issues_not_found,
@@ -287,6 +326,7 @@ def create_item(
     number = issue.get("id") if isinstance(issue, dict) else None
     if isinstance(number, bool) or not isinstance(number, int | str) or not str(number).isdigit():
         raise errors.create_without_id(f"issue {item.key}")
+    conn.ids[item.key] = str(number)
     return remote_item(issue, item.key)
 
 
@@ -298,8 +338,8 @@ def update_item(
     when it changed, else the issue's current content (a person's edit there is kept)."""
     body = dict(changes)
     if base is not None:
-        body["content"] = with_base(str(changes.get("content", remote.fields.get("content")) or ""),
-                                    base)
+        body["content"] = conn.written(item, str(changes.get("content", remote.fields.get("content")) or ""),
+                                       base)
     if not body:
         return remote
     issue = conn.client.call(

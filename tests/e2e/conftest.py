@@ -29,6 +29,8 @@ SECRET_ENV = ("BITBUCKET_ACCESS_TOKEN", "BITBUCKET_API_TOKEN", "BITBUCKET_APP_PA
 TALLY = os.environ.get("SPECTRYN_RELIABILITY_TALLY")
 #: ``#12 US-001.2`` in an issue's content: a reference to another issue by id and key.
 ISSUE_REF = re.compile(r"#(\d+)(\s+\(?)([A-Z][A-Z0-9]*-\d+(?:\.\d+)?)")
+#: ``US-001.2 (#12)``: the same, as spectryn writes it in link and child lines.
+KEY_REF = re.compile(r"([A-Z][A-Z0-9]*-\d+(?:\.\d+)?) \(#(\d+)\)")
 
 
 @dataclass
@@ -149,7 +151,12 @@ class World:
                 number, gap, key = int(match.group(1)), match.group(2), match.group(3)
                 assert key_of.get(number) == key, f"#{number} is not {key}'s issue"
                 return f"#{gap}{key}"
-            return ISSUE_REF.sub(one, text)
+
+            def after(match: re.Match[str]) -> str:
+                key, number = match.group(1), int(match.group(2))
+                assert key_of.get(number) == key, f"#{number} is not {key}'s issue"
+                return f"{key} (#)"
+            return KEY_REF.sub(after, ISSUE_REF.sub(one, text))
 
         result: dict[str, dict[str, Any]] = {}
         for record in records:

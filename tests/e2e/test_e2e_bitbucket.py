@@ -42,8 +42,9 @@ def test_first_sync_creates_one_issue_per_item_with_milestone_then_noop(world):
     assert story["priority"] == "blocker" and story["state"] == "open"
     content = story["content"]["raw"]
     for key in ("US-001.1", "US-001.2", "US-001.3"):
-        assert f"\n- {key}: " in content  # the story lists its subtasks by key (no 2nd write)
-        assert f"#{issues[key]['id']}" not in content
+        # the story lists its subtasks by key; their ids came with the story's one later write
+        # (the base update confirming its comments), never with a write of their own
+        assert f"\n- {key} (#{issues[key]['id']}): " in content
     assert f"Parent: #{story['id']}" in issues["US-001.1"]["content"]["raw"]
     assert "- \u2611 " in content and "- \u2610 " in content  # acceptance criteria as ballot boxes
     assert "- [ ]" not in content and "- [x]" not in content  # Bitbucket renders no task lists

@@ -118,7 +118,7 @@ def test_every_story_looks_in_bitbucket_as_it_does_in_the_spec(world, name: str)
         end = stories[number + 1].line - 1 if number + 1 < len(stories) else len(text.split("\n"))
         html = issues[story.key]["content"]["html"]
         assert "spectryn:1" not in html, "the merge-base line must render as nothing"
-        shown = _strip_footer(_shown(html))
+        shown = _strip_footer(_shown(re.sub(r" \(#\d+\)", "", html)))  # ids: tested apart
         expected = [(title, found) for title, found in _expected(text, spec, story, end) if title or found]
         assert [title for title, _ in shown] == [title for title, _ in expected], story.key
         for (title, got), (_, want) in zip(shown, expected, strict=True):
@@ -142,3 +142,84 @@ def test_nested_criteria_and_checklists_show_their_own_state(world) -> None:
         "\u2610 Security review", [("ul", [("\u2610 Threat model", [])])])])]
     assert "[ ]" not in html and "[x]" not in html
     assert parts["Open Questions"] == [("ol", [("Do we store cards?", []), ("Which currencies first?", [])])]
+
+
+# --- where an issue is managed, keys as issue links, unmapped assignees ---------------------------
+
+NOTE_TAIL = " - edit the spec; changes here are kept until the spec changes the same field.*"
+
+
+def test_each_issue_says_where_it_is_managed_linking_the_spec_on_its_branch(world) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(world.tmp)], check=True)
+    specs = world.tmp / "docs" / "specs"
+    specs.mkdir(parents=True)
+    (world.tmp / "EPIC.md").rename(specs / "checkout.md")
+    shutil.move(str(world.tmp / "attachments"), specs / "attachments")
+    run = world.sync("docs/specs/checkout.md", env={"BITBUCKET_BRANCH": "main"})
+    assert run.code in (0, 1), run.out + run.err
+    # the web host is the API's (bitbucket.org for api.bitbucket.org; here the sandbox's)
+    host = world.sandbox.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    link = f"https://{host}/sandbox/demo/src/main/docs/specs/checkout.md"
+    for key, issue in world.by_key().items():
+        raw = issue["content"]["raw"]
+        lines = raw.rstrip("\n").split("\n")
+        assert lines[-3] == f"*Managed in [docs/specs/checkout.md]({link}){NOTE_TAIL}", key
+        assert lines[-1].startswith("[//]: # (spectryn:1")  # the base line, just below it
+        assert f'<a href="{link}">docs/specs/checkout.md</a>' in issue["content"]["html"]
+    # another branch, or the line switched off: nothing is rewritten for it (never compared)
+    writes = world.writes()
+    for env in ({"BITBUCKET_BRANCH": "feature/x"}, {"BITBUCKET_PROVENANCE_LINE": "false"}):
+        again = world.sync("docs/specs/checkout.md", env=env)
+        assert again.code in (0, 1), again.out + again.err
+    assert world.writes() == writes
+
+
+def test_the_line_can_be_left_out(world) -> None:
+    run = world.sync(env={"BITBUCKET_PROVENANCE_LINE": "false"})
+    assert run.code in (0, 1), run.out + run.err
+    assert all("Managed in" not in issue["content"]["raw"] for issue in world.by_key().values())
+
+
+def test_without_a_branch_the_spec_is_named_without_a_link(world) -> None:
+    assert world.sync().code in (0, 1)
+    raw = world.by_key()["US-002"]["content"]["raw"]
+    assert f"*Managed in `EPIC.md`{NOTE_TAIL}" in raw
+
+
+def test_keys_become_issue_links_with_no_write_of_their_own(world) -> None:
+    """A link names its target as ``US-002 (#3)`` - Bitbucket links ``#3`` - once the target
+    exists when the issue is written; an issue written before its target existed gets the id with
+    its next write, never with a write of its own."""
+    spec = world.tmp / "EPIC.md"
+    text = spec.read_text()
+    # no comments/attachments/PRs: nothing else writes US-001 again after its creation
+    text = re.sub(r"#### Comments\n(?:>.*\n|\n)+(?=####|---)", "", text)
+    text = text.replace("#### Attachments\n- [mockup.png](./attachments/mockup.png)\n\n", "")
+    text = text.replace("PR #12", "the backend").replace("Merged in https://bitbucket.org/acme/webapp/pull-requests/7.", "")
+    spec.write_text(text)
+    assert world.sync().code == 0
+    issues = world.by_key()
+    items = len(issues)
+    assert world.writes() == items, world.sync(execute=False).out  # one write per issue: the ids cost nothing
+    us1, us2 = issues["US-001"]["content"]["raw"], issues["US-002"]["content"]["raw"]
+    assert "\n- blocks: US-002\n" in us1  # US-002 did not exist when US-001 was written
+    assert f"\n- depends on: US-001 (#{issues['US-001']['id']})" in us2  # it existed: linked
+    assert world.sync().code == 0 and world.writes() == items  # no write to add the id later
+    spec.write_text(spec.read_text().replace("I can see my dashboard", "I can see my own dashboard"))
+    assert world.sync().code == 0 and world.writes() == items + 1
+    us1 = world.by_key()["US-001"]["content"]["raw"]
+    assert f"\n- blocks: US-002 (#{issues['US-002']['id']})\n" in us1  # came with the real change
+    assert f"\n- US-001.1 (#{issues['US-001.1']['id']}): Login form" in us1
+
+
+def test_an_assignee_with_no_account_is_shown_in_the_issue_and_warned(world) -> None:
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("| **Assignee** | @alice |", "| **Assignee** | @dave |"))
+    run = world.sync()
+    assert run.code in (0, 1), run.out + run.err
+    assert "assignee '@dave' maps to no Bitbucket account" in run.out + run.err
+    issue = world.by_key()["US-001"]
+    assert "Assignee: @dave (no Bitbucket account)" in issue["content"]["raw"]
+    assert not issue.get("assignee")
