@@ -55,7 +55,7 @@ def _story(story: Story, points: str, epic_line: str, labels: str,
     if story.commits:
         lines = [f"- `{c.sha}`{' ' + c.message if c.message else ''}" for c in story.commits]
         parts.append("## Related Commits\n\n" + "\n".join(lines))
-    numbers = [getattr(pr, "number", pr) for pr in story.pull_requests]
+    numbers = sorted({pr.number for pr in story.pull_requests})  # every number, as 0.1.0 read them
     if numbers:
         parts.append("## Pull Requests\n\n" + "\n".join(f"- pull request #{n}" for n in numbers))
     if epic_line:

@@ -87,6 +87,8 @@ class RenderContext:
     versions_complete: bool = False
     #: Assignee names -> accounts (config map, workspace members).
     directory: Directory = field(default_factory=Directory)
+    #: Pull requests the spec names that this repository does not have (read_items checks).
+    missing_prs: set[int] = field(default_factory=set)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -370,8 +372,10 @@ def _epic_line(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> s
     return f"Epic: {ref + ' ' if ref else ''}{item.parent}"
 
 
-def _pull_requests(story: Story) -> list[str]:
-    numbers = [getattr(pr, "number", pr) for pr in story.pull_requests]
+def _pull_requests(item: Item) -> list[str]:
+    """This repository's pull requests (Bitbucket links ``pull request #N``); one of another
+    repository stays the plain link the spec wrote."""
+    numbers = item.pull_requests()
     if not numbers:
         return []
     return ["## Pull Requests\n\n" + "\n".join(f"- pull request #{n}" for n in numbers)]
@@ -386,7 +390,7 @@ def _unassigned(source: Story | Subtask, ctx: RenderContext) -> list[str]:
 
 
 def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
-    parts = [*content.story_body(story), *_pull_requests(story)]
+    parts = [*content.story_body(story), *_pull_requests(item)]
     if story.story_points is not None:
         parts.append(_points(story.story_points))
     parts.extend(_unassigned(story, ctx))
@@ -497,11 +501,24 @@ def render(item: Item, refs: dict[str, RemoteItem], ctx: RenderContext) -> Rende
             fields["assignee"] = ref
         else:
             warnings.append(ctx.directory.warning(assignee, f"{item.spec.path}:{source.line}"))
+    if isinstance(source, Story):
+        warnings.extend(_missing_prs(item, source, ctx))
     if item.state:
         fields["state"] = item.state
     if item.priority:
         fields["priority"] = item.priority
     return Rendered(fields, warnings)
+
+
+def _missing_prs(item: Item, story: Story, ctx: RenderContext) -> list[str]:
+    found = []
+    for number in item.pull_requests():
+        if number in ctx.missing_prs:
+            line = next((ref.line for ref in story.pull_requests if ref.number == number), story.line)
+            found.append(f"{item.spec.path}:{line or story.line}: pull request #{number} ({item.key}) does "
+                         f"not exist in {ctx.full_name}; not linked, and not checked again once a run "
+                         f"with --execute has recorded it - check the number")
+    return found
 
 
 def needed_names(items: list[Item], ctx: RenderContext) -> dict[str, set[str]]:

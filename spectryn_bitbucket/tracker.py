@@ -40,6 +40,7 @@ from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
+from spectryn_core.plan import extras_in_base
 from spectryn_core.worktree import Repository, inside
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -59,6 +60,7 @@ class BitbucketConnection(Connection):
     def __init__(self, settings: BitbucketSettings, client: BitbucketClient | None = None) -> None:
         self.settings = settings
         self.target = f"{settings.web_host}/{settings.workspace}/{settings.repo}"
+        self.repositories = frozenset({settings.full_name.lower()})
         self._client = client
         self.repository: dict[str, Any] | None = None
         #: One attachment upload per issue per run (see :func:`upload_attachment`).
@@ -262,9 +264,32 @@ def read_items(
         remote.twins = [remote_item(issue, key) for issue in later]
         remotes.append(remote)
     conn.ids.update({remote.key: remote.id for remote in remotes})
+    _check_pull_requests(conn, items, {remote.key: remote for remote in remotes})
     _learn_names(conn, items, remotes)
     _learn_users(conn, items, [issue for same in found.values() for issue in same])
     return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+
+
+def _check_pull_requests(conn: BitbucketConnection, items: list[Item], remotes: dict[str, RemoteItem]) -> None:
+    """One GET per pull request the spec names that no issue's base confirms as linked: the
+    plan then warns about a missing one (even in a dry run), and it is never linked or retried.
+
+    A missing one is recorded in the issue's base as done (read_extras / link_pull_request), so
+    later runs - fresh runners too - neither check nor link it again: no request at all."""
+    numbers: set[int] = set()
+    for item in items:
+        remote = remotes.get(item.key)
+        confirmed = extras_in_base(item, remote.base) if remote is not None else {}
+        numbers.update(n for n in item.pull_requests() if f"pr:{n}" not in confirmed)
+    for number in sorted(numbers):
+        if conn.settings.mode == "server":
+            url = conn.client.server_url(f"/pull-requests/{number}")
+            response = conn.client.request("GET", url)
+        else:
+            response = conn.client.request("GET", conn.client.repo_path(f"/pullrequests/{number}"),
+                                           params={"fields": "id"})
+        if response.status_code == 404:
+            conn.context.missing_prs.add(number)
 
 
 def _learn_users(conn: BitbucketConnection, items: list[Item], issues: Any) -> None:
@@ -432,7 +457,9 @@ def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> se
                     and e.payload.name in names}
     marker = pr_marker(item, remote)
     for extra in extras:
-        if extra.kind == "pull_request" and isinstance(extra.payload, int):
+        if extra.kind == "pull_request" and extra.payload in conn.context.missing_prs:
+            present.add(extra.ident)  # nothing to link: the plan warned (see _check_pull_requests)
+        elif extra.kind == "pull_request" and isinstance(extra.payload, int):
             try:
                 texts_pr = pr_comment_texts(conn, extra.payload)
             except ItemError:
@@ -550,7 +577,10 @@ def _attachments(item: Item) -> list[Attachment]:
 
 
 def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem, number: int) -> bool:
-    """Check the PR exists, then comment once on it naming the issue."""
+    """Check the PR exists, then comment once on it naming the issue. A pull request found
+    missing when the issues were read is not linked (the plan warned): nothing is sent."""
+    if number in conn.context.missing_prs:
+        return True
     full = conn.settings.full_name
     not_found = lambda: ItemError(  # noqa: E731
         f"pull request #{number} not found in {full}",

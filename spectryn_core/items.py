@@ -38,6 +38,19 @@ class Item:
     children: list[str] = field(default_factory=list)
     state: str | None = None
     priority: str | None = None
+    #: The tracker's own repositories (``workspace/repo``, lowercase; see
+    #: :attr:`Connection.repositories`): a pull-request URL naming another one is not linked.
+    repositories: frozenset[str] = frozenset()
+
+    def pull_requests(self) -> list[int]:
+        """The numbers of the tracker's own pull requests the story mentions: ``PR #12``, and
+        URLs of one of :attr:`repositories` (a URL of another repository stays a plain link)."""
+        source = self.source
+        if not isinstance(source, Story):
+            return []
+        numbers = {ref.number for ref in source.pull_requests
+                   if ref.repository is None or ref.repository.lower() in self.repositories}
+        return sorted(numbers)
 
     def extras(self) -> list[Extra]:
         """The add-once things attached to this item: comments, attachments, pull requests."""
@@ -46,7 +59,7 @@ class Item:
             return []
         extras = [Extra.for_comment(c) for c in source.comments]
         extras += [Extra.for_attachment(a) for a in source.attachments]
-        extras += [Extra.for_pull_request(n) for n in source.pull_requests]
+        extras += [Extra.for_pull_request(n) for n in self.pull_requests()]
         return extras
 
 
@@ -161,6 +174,10 @@ class Connection:
 
     tracker: str = ""
     target: str = ""
+    #: The repositories whose pull requests this connection links (``workspace/repo``,
+    #: lowercase): a pull-request URL in the spec naming one of them is a pull request of its
+    #: own; any other stays a plain link. Empty: only ``PR #12`` forms are its own.
+    repositories: frozenset[str] = frozenset()
     #: True when the tracker stores the merge base in the item itself (``base=`` of
     #: ``create_item`` / ``update_item``, read back as ``RemoteItem.base``); the engine may then
     #: send an update whose only change is the base (to confirm extras sent after the last write).

@@ -64,6 +64,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class PullRequestRef:
+    """A pull request the spec mentions: ``PR #456`` / ``Pull Request 456`` (``repository`` None:
+    the tracker's own repository), or a URL (``repository`` from its path, ``workspace/repo``;
+    a tracker links it only when that is its own repository). ``line``: where it is first written."""
+
+    number: int
+    repository: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Commit:
     """A commit related to a story."""
 
@@ -142,7 +153,7 @@ class Story:
     attachments: list[Attachment] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     commits: list[Commit] = field(default_factory=list)
-    pull_requests: list[int] = field(default_factory=list)
+    pull_requests: list[PullRequestRef] = field(default_factory=list)
     epic_key: str | None = None
     #: The story's sections in the order written (see :class:`Section`). ``description`` above
     #: holds the same free text in one piece, unknown sections appended under their headings.

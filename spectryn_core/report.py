@@ -33,7 +33,10 @@ def counts(result: SyncResult) -> dict[str, int]:
         if result.executed and change.status in ("failed", "skipped"):
             out["errors"] += 1
             continue
-        out[COUNT_NAMES[change.action]] += 1
+        action = change.action
+        if result.executed and action == "update" and not change.fields and not change.sent:
+            action = "unchanged"  # only extras were planned, and none was sent: nothing updated
+        out[COUNT_NAMES[action]] += 1
         if result.executed and change.error:
             out["errors"] += 1  # done, but a comment / attachment / PR link failed
     return out

@@ -65,7 +65,9 @@ def _story(story: Story, folder: Path) -> dict[str, Any]:
         "attachments": [{"name": a.name, "path": _relative(a.path, folder)} for a in story.attachments],
         "links": [{"type": link.type, "target": link.target} for link in story.links],
         "commits": [{"sha": c.sha, "message": c.message} for c in story.commits],
-        "pull_requests": list(story.pull_requests),
+        "pull_requests": sorted({ref.number for ref in story.pull_requests}),
+        "pull_request_refs": [{"number": ref.number, "repository": ref.repository, "line": ref.line}
+                              for ref in story.pull_requests],
         "component": story.component,
         "version": story.version,
         "assignee": story.assignee,

@@ -101,6 +101,8 @@ def run_sync(
     connection: Connection | None = hooks.open_tracker(config=config)
     if connection is None:
         raise UsageError(f"the '{request.tracker}' plugin did not open a connection")
+    for item in {id(i): i for i in [*all_items, *items]}.values():
+        item.repositories = connection.repositories
     try:
         path = state_file(request.state_dir, request.tracker, connection.target, spec.path)
         lock = RunLock(request.state_dir, request.tracker, connection.target)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gc
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +44,7 @@ from spectryn_core.model import (
     Criterion,
     Epic,
     Link,
+    PullRequestRef,
     Section,
     Spec,
     SpecProblem,
@@ -82,7 +84,7 @@ _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s
 # "PR #12", "pull request 12", any case: written out rather than IGNORECASE, which makes the
 # regex engine try every position (7x slower); "ſ" is what IGNORECASE also takes for "s".
 _PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][Ss\u017f][Tt])\s*#?\s*(\d+)\b")
-_PR_URL = re.compile(r"/pull-?requests/(\d+)\b", re.IGNORECASE)
+_PR_URL = re.compile(r"(?P<prefix>[^\s()<>\[\]\"'\x00]*)/pull-?requests/(?P<number>\d+)\b", re.IGNORECASE)
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
 _LIST_OR_TABLE = ("table", "bullet_list", "ordered_list")
@@ -881,21 +883,52 @@ def _parse_link(text: str, default: str) -> list[Link] | None:
     return None
 
 
-def _pull_requests(draft: _StoryDraft, source: Callable[[Block], str]) -> list[int]:
-    """PR numbers mentioned anywhere in the story's text, links included - not in code."""
+def _pull_requests(draft: _StoryDraft, source: Callable[[Block], str]) -> list[PullRequestRef]:
+    """Pull requests mentioned anywhere in the story's text, links included - not in code - by
+    number and (for a URL) repository, each with the line it is first written on."""
     blocks = [draft.heading] + [block for section in draft.sections
                                 for block in ([section.heading] if section.heading else []) + section.blocks]
     texts = []
+    starts: list[tuple[int, int]] = []  # (offset in the joined text, 1-based line of the block)
+    offset = 0
     for block in blocks:
         if block.kind in _CODE_BLOCKS:
             continue
         text = source(block)
-        texts.append(_CODE_SPAN.sub(" ", text) if "`" in text else text)
+        text = _CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "`" in text else text
+        starts.append((offset, block.line))
+        texts.append(text)
+        offset += len(text) + 1
     # NUL between blocks: neither pattern can match across it, so one search covers every block
     joined = "\x00".join(texts)
-    numbers = {int(n) for n in _PR.findall(joined)}
-    numbers.update(int(n) for n in _PR_URL.findall(joined))
-    return sorted(numbers)
+    found: dict[tuple[int, str | None], int] = {}
+
+    def line_of(position: int) -> int:
+        index = bisect_right(starts, (position, 1 << 30)) - 1
+        start, line = starts[index]
+        return line + joined.count("\n", start, position)
+
+    for match in _PR.finditer(joined):
+        found.setdefault((int(match.group(1)), None), line_of(match.start()))
+    for match in _PR_URL.finditer(joined):
+        found.setdefault((int(match.group("number")), _repository(match.group("prefix"))), line_of(match.start()))
+    return [PullRequestRef(number, repository, line) for (number, repository), line
+            in sorted(found.items(), key=lambda pair: (pair[0][0], pair[0][1] or ""))]
+
+
+def _repository(prefix: str) -> str | None:
+    """``workspace/repo`` from the part of a pull-request URL before ``/pull-requests/N``
+    (Cloud ``https://bitbucket.org/ws/repo``, Data Center ``.../projects/P/repos/r``); None for
+    a bare ``/pull-requests/N``. One path segment alone names no repository: kept as it is."""
+    path = prefix
+    if "://" in prefix:  # drop the scheme and the host
+        path = prefix.split("://", 1)[1].partition("/")[2]
+    parts = [part for part in path.split("/") if part]
+    if len(parts) >= 4 and parts[-2].lower() == "repos" and parts[-4].lower() == "projects":
+        return f"{parts[-3]}/{parts[-1]}"
+    if len(parts) >= 2:
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[0] if parts else None
 
 
 # --- public API ------------------------------------------------------------------------------

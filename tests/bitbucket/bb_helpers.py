@@ -11,7 +11,7 @@ from spectryn_bitbucket.ratelimit import RollingLog
 from spectryn_bitbucket.tracker import BitbucketConnection
 from spectryn_core.config import Origin
 from spectryn_core.items import Item
-from spectryn_core.model import Criterion, Epic, Spec, Story, Subtask
+from spectryn_core.model import Criterion, Epic, PullRequestRef, Spec, Story, Subtask
 
 API = "https://api.bitbucket.org/2.0"
 REPO = f"{API}/repositories/acme/backend-api"
@@ -75,7 +75,7 @@ def sample_spec(milestone: str | None = "Q1 2024") -> Spec:
     us1 = Story(
         key="US-001", title="Login Feature", description="**As a** user\n**I want** to log in",
         acceptance_criteria=[Criterion("User can enter email"), Criterion("Session expires", True)],
-        technical_notes="Use JWT.", story_points=5, labels=["frontend"], pull_requests=[456],
+        technical_notes="Use JWT.", story_points=5, labels=["frontend"], pull_requests=[PullRequestRef(456)],
         subtasks=[Subtask(1, "Login form", "React component", 2, parent_key="US-001"),
                   Subtask(2, "Validation", parent_key="US-001")],
         component="Frontend", epic_key="EPIC-001",

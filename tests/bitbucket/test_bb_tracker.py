@@ -71,9 +71,12 @@ def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -
     ]})
     requests_mock.get(f"{REPO}/milestones", json={"values": [{"name": "Q1 2024"}]})
     requests_mock.get(f"{REPO}/components", json={"values": [{"name": "Backend"}]})
+    # PR #456 is named by US-001 and no base confirms it linked: checked once
+    requests_mock.get(f"{REPO}/pullrequests/456", json={"id": 456})
     conn = connection()
     remotes = {r.key: r for r in tracker.read_items(conn, items)}
     assert set(remotes) == {"US-001", "US-001.1", "US-001.9"}
+    assert conn.context.missing_prs == set()
     assert remotes["US-001"].id == "11"  # duplicate: lowest id wins
     query = requests_mock.request_history[0].qs["q"][0]
     assert 'title ~ "us-001"' in query and " or " in query  # (requests-mock lower-cases qs)

@@ -60,7 +60,16 @@ def test_pull_requests_not_from_code() -> None:
     text = ("### US-1: see PR #3\n\nFixed in Pull Request #5 and pull request 5.\n\n"
             "```\nPR #99\n```\n\n`PR #98` in code span.\n\n[link](https://h/x/pull-requests/7)\n")
     [story] = parse(text).stories()
-    assert story.pull_requests == [3, 5, 7]
+    assert [(ref.number, ref.repository, ref.line) for ref in story.pull_requests] == [
+        (3, None, 1), (5, None, 3), (7, "x", 11)]
+
+
+def test_pull_request_urls_name_their_repository() -> None:
+    text = ("### US-1: x\n\nhttps://bitbucket.org/acme/webapp/pull-requests/7 and\n"
+            "[s](https://git.example.com/projects/P/repos/r/pullrequests/459) and /pull-requests/8.\n")
+    [story] = parse(text).stories()
+    assert [(ref.number, ref.repository) for ref in story.pull_requests] == [
+        (7, "acme/webapp"), (8, None), (459, "P/r")]
 
 
 def test_comment_headers() -> None:
