@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,9 @@ log = logging.getLogger("spectryn.bitbucket")
 DEFAULT_LIMIT = 1000
 HOUR = 3600.0
 REFUSED = "429"
+#: The lines of the log: its generation, then ``t``/``c``/``p`` entries of one or two times.
+_GENERATION = re.compile(r"g [0-9]+-[0-9a-f]+\n")
+_ENTRY = re.compile(r"([tcp])((?: [0-9]+(?:\.[0-9]+)?){1,2})\n")
 NEAR_LIMIT_USED = 0.8  # X-RateLimit-NearLimit: "less than 20% of the limit remains"
 
 
@@ -117,7 +121,8 @@ class RollingLog:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                self._file = os.fdopen(fd, "r+", encoding="ascii")
+                # a damaged byte must not stop every run: it reads as U+FFFD, and the log is rebuilt
+                self._file = os.fdopen(fd, "r+", encoding="ascii", errors="replace", newline="\n")
             except OSError as exc:
                 log.debug("rate limit log %s not usable (%s); counting in memory", path, exc)
                 self._file = None
@@ -166,16 +171,27 @@ class RollingLog:
                 return
             self._offset = self._file.tell()
         self._file.seek(self._offset)
-        for line in self._file:
+        damaged = not _GENERATION.fullmatch(first)
+        while True:
+            start = self._file.tell()
+            line = self._file.readline()
+            if not line:
+                break
+            match = _ENTRY.fullmatch(line)
+            if match is None and not line.endswith("\n"):  # cut short by a killed run: dropped
+                self._file.seek(start)
+                self._file.truncate()
+                break
             self._lines += 1
-            kind, *values = line.split()
-            try:
-                stamps = [float(v) for v in values]
-            except ValueError:
-                continue  # a line cut short by a killed run
-            if stamps:
-                self._apply(kind, stamps)
+            if match is None:
+                damaged = True
+                continue
+            self._apply(match.group(1), [float(v) for v in match.group(2).split()])
         self._offset = self._file.tell()
+        if damaged:
+            log.warning("the rate limit log %s was damaged (a line it cannot read); rebuilt from "
+                        "the %d request times it could read", self.path, len(self._times))
+            self._compact()
 
     def _apply(self, kind: str, stamps: list[float]) -> None:
         if kind == "t":

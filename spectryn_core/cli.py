@@ -506,9 +506,29 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (the console script exits with it)."""
+    """Run the CLI and return its exit code (the console script exits with it).
+
+    Everything it prints goes through :class:`spectryn_core.redact.SafeStream`: no secret the
+    run was given, no raw control character from tracker text."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # answered before anything is loaded (start-up time, issue 15)
+        print(f"spectryn {__version__}")
+        return EXIT_OK
+    from spectryn_core.redact import SafeStream
+
     OUTPUT.json = _wants_json(argv)
+    if isinstance(sys.stdout, SafeStream):  # already inside a run (init runs check)
+        return _guarded(argv)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(streams[0]), SafeStream(streams[1])
+    try:
+        return _guarded(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _guarded(argv: list[str]) -> int:
+    """:func:`_main`, every failure rendered as ``error:`` / ``hint:`` (and the JSON object)."""
     try:
         return _main(argv)
     except SpecError as error:
@@ -528,6 +548,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_SYNC_ERRORS
+    except Exception as error:  # noqa: BLE001 - a bug: still no traceback on the terminal
+        import logging
+
+        from spectryn_core.errors import InternalError
+
+        logger = logging.getLogger("spectryn")
+        record = logger.makeRecord("spectryn.cli", logging.ERROR, __file__, 0, "unexpected error",
+                                   (), (type(error), error, error.__traceback__))
+        for handler in logger.handlers:  # the traceback goes to the run log, not to the terminal
+            if isinstance(handler, logging.FileHandler):
+                handler.handle(record)
+        failure = InternalError(
+            f"unexpected {type(error).__name__}: {error}",
+            "this is a bug in spectryn or one of its plugins; the run log has the traceback "
+            "(--verbose prints where it is): please report it with that log")
+        print(f"error: {failure}", file=sys.stderr)
     if OUTPUT.json:
         from spectryn_core.report import error_json
 
@@ -536,9 +572,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv == ["--version"]:  # answered before any plugin is loaded (start-up time, issue 15)
-        print(f"spectryn {__version__}")
-        return EXIT_OK
     from spectryn_core.plugins import load_plugins
 
     plugins = load_plugins(_disabled_plugins())

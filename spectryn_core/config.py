@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +38,11 @@ import platformdirs
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from spectryn_core.errors import ConfigError
+from spectryn_core.redact import REDACTED, REDACTOR
 from spectryn_core.worktree import Repository
 
 PROJECT_FILES = (".spectryn.yaml", ".spectryn.yml", ".spectryn.toml")
 USER_FILES = ("config.yaml", "config.yml", "config.toml")
-REDACTED = "********"
 DEFAULT = "default"
 
 
@@ -171,6 +172,15 @@ class _Layer:
                       self.lines.get((section, key)))
 
 
+_CHAR_NAMES = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", " ": "a space", "\t": "a tab"}
+
+
+def _describe_chars(chars: str) -> str:
+    """``a carriage return (CR) and a line feed (LF)``: which characters, never the secret."""
+    names = list(dict.fromkeys(_CHAR_NAMES.get(c, f"U+{ord(c):04X}") for c in chars))
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 def _flag_name(section: str, key: str) -> str:
     """The CLI flag that sets ``section.key``: core sync flags are unprefixed (``--execute``)."""
     name = key if section == "sync" else f"{section}-{key}"
@@ -201,6 +211,10 @@ class Config:
         self._values: dict[str, dict[str, Any]] = {}
         self._sources: dict[str, str] = {}
         self._origins: dict[str, list[tuple[Any, Origin]]] = {}
+        REDACTOR.add(self._raw_secrets())  # before any message can show one, valid or not
+        REDACTOR.url_secrets(value for layer in layers for table in layer.data.values()
+                             if isinstance(table, Mapping) for value in table.values())
+        self.warnings.extend(self._tidy_secrets())
         self._validate()
         self.tracker: str | None = tracker_arg or self._values["sync"].get("tracker")
 
@@ -286,24 +300,45 @@ class Config:
         return [f"{self._sources.get(f'{section}.{top}', DEFAULT)}: {where}: {messages}"]
 
     def _error(self, problems: list[str]) -> ConfigError:
-        text = self._scrub("\n".join(problems))
+        # the message may leave through the Python API, not only through the CLI's output
+        text = REDACTOR("\n".join(problems))
         return ConfigError(text, "fix each key above in the file or variable named before it")
 
-    def _scrub(self, text: str) -> str:
-        """Replace every secret value found in any layer, even one that failed validation."""
-        raw_secrets = {
-            str(layer.data[s.name][key])
-            for layer in self._layers
-            for s in self._sections.values()
-            if isinstance(layer.data.get(s.name), Mapping)
-            for key in s.secrets
-            # a table or list under a secret key is refused by its schema; never stringified
-            if isinstance(layer.data[s.name].get(key), str | int | float)
-            and layer.data[s.name].get(key) not in ("",)
-        }
-        for secret in sorted(raw_secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
+    def _secret_places(self) -> list[tuple[_Layer, ConfigSection, str]]:
+        return [(layer, spec, key) for layer in self._layers for spec in self._sections.values()
+                if isinstance(layer.data.get(spec.name), Mapping) for key in sorted(spec.secrets)
+                if key in layer.data[spec.name]]
+
+    def _raw_secrets(self) -> list[str]:
+        """Every secret value any layer holds, even one that fails validation (a table or list
+        under a secret key is refused by its schema; never stringified)."""
+        return [str(value) for layer, spec, key in self._secret_places()
+                if isinstance(value := layer.data[spec.name][key], str | int | float)]
+
+    def _tidy_secrets(self) -> list[str]:
+        """Strip spaces and line breaks around secrets (``$(cat token.txt)`` of a file saved
+        with CRLF keeps the CR), with a warning; a secret with a line break, a space or a control
+        character inside is an error. Neither message shows the value."""
+        warnings: list[str] = []
+        problems: list[str] = []
+        for layer, spec, key in self._secret_places():
+            value = layer.data[spec.name][key]
+            if not isinstance(value, str):
+                continue
+            where = f"{layer.origin(spec.name, key)}: {spec.name}.{key}"
+            tidy = value.strip()
+            if tidy != value and tidy:
+                layer.data[spec.name] = {**layer.data[spec.name], key: tidy}
+                around = value[: len(value) - len(value.lstrip())] + value[len(value.rstrip()):]
+                warnings.append(f"{where} had {_describe_chars(around)} around it; removed (a file "
+                                "saved with Windows line endings? set the secret without them)")
+            if any(char.isspace() or unicodedata.category(char)[0] == "C" for char in tidy):
+                problems.append(f"{where} has a line break, a space or a control character inside "
+                                "it; a secret is one line without spaces")
+        if problems:
+            raise ConfigError("\n".join(problems), "set the secret again, e.g. from a file with "
+                              "`tr -d '\\r\\n' < token.txt`")
+        return warnings
 
     def section(self, name: str) -> dict[str, Any]:
         """The validated values of a section, defaults included; ``{}`` for an unknown section."""

@@ -104,6 +104,13 @@ class UnreachableError(TrackerError):
     kind = "unreachable"
 
 
+class InternalError(SpectrynError):
+    """Anything else that went wrong (a bug in spectryn or a plugin): exit 1, rendered like every
+    other error; the run log keeps the traceback."""
+
+    kind = "internal"
+
+
 class FileWriteError(SpectrynError):
     """A local file (a spec written back or pulled into) could not be written - a read-only
     folder, a full disk: exit 1. The file is left as it was; what was sent is recorded."""

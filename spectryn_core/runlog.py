@@ -2,7 +2,9 @@
 
 Every run writes a detailed log (requests, decisions, errors) to the platformdirs log folder,
 ``spectryn/runs/<time>-<pid>.log``; ``--verbose`` shows its path and the requests on stderr.
-A filter replaces every secret value in effect with ``********`` before anything is written.
+Every record is formatted through :class:`SafeFormatter`: no secret the run
+was given (nor its encodings), no raw control character, in the message, its arguments or a
+traceback.
 """
 
 from __future__ import annotations
@@ -14,23 +16,17 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from spectryn_core.redact import REDACTOR, clean
+
 KEEP_LOGS = 30
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces the given secret values in every record's message."""
+class SafeFormatter(logging.Formatter):
+    """A formatter whose whole output - message, arguments, traceback - goes through
+    :func:`spectryn_core.redact.clean`."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "********")
-            record.msg, record.args = message, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return clean(super().format(record))
 
 
 def start(log_dir: Path, *, verbose: bool, secrets: Iterable[str] = ()) -> Path | None:
@@ -42,12 +38,11 @@ def start(log_dir: Path, *, verbose: bool, secrets: Iterable[str] = ()) -> Path 
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
-    redact = RedactSecrets(secrets)
+    REDACTOR.add(secrets)
 
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
-    console.addFilter(redact)
+    console.setFormatter(SafeFormatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
     logger.addHandler(console)
 
     path: Path | None = None
@@ -59,9 +54,8 @@ def start(log_dir: Path, *, verbose: bool, secrets: Iterable[str] = ()) -> Path 
         os.chmod(path, 0o600)
         file_handler.setLevel(logging.DEBUG)
         file_handler.setFormatter(
-            logging.Formatter("%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+            SafeFormatter("%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
         )
-        file_handler.addFilter(redact)
         logger.addHandler(file_handler)
         _prune(runs)
     except OSError:

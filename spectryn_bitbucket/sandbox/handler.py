@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from .accounts import INVALID_TOKEN
 from .errors import ApiError
 from .routing import Context, Request, Response, Route, find_route
 from .shapes import Site
+from .store import json_bytes
 
 if TYPE_CHECKING:
     from .server import _Server
@@ -241,7 +241,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif isinstance(response.body, bytes):
             payload = response.body
         else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            payload = json_bytes(response.body)
         self.send_response(response.status)
         if payload or response.status not in (204, 304):
             self.send_header("Content-Type", response.content_type)

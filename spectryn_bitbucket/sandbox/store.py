@@ -34,6 +34,17 @@ CATALOG_FIELDS = {"milestone": "milestones", "component": "components", "version
 FORMAT_VERSION = 1
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON. Text the API accepted is kept whatever it holds: Atlassian does not
+    document whether a title may carry control characters or a lone surrogate (JSON can say
+    ``"\\ud800"``; UTF-8 cannot), so the sandbox takes both - the harder case for a client - and
+    escapes what UTF-8 cannot carry, as JSON allows."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value).encode("ascii")
+
+
 def now_iso() -> str:
     """The current UTC time in Bitbucket's timestamp format."""
     return datetime.now(UTC).isoformat()
@@ -83,11 +94,11 @@ class Store:
     def save(self, path: Path) -> None:
         """Write the data to ``path`` atomically (temporary file + ``os.replace``)."""
         with self.lock:
-            text = json.dumps(self.data, ensure_ascii=False)
+            data = json_bytes(self.data)
             self.dirty = False
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
 
     def _changed(self) -> None:

@@ -156,3 +156,41 @@ def test_a_request_counts_from_its_answer_so_the_window_never_ends_before_bitbuc
     assert quota.quota().next_slot_in == pytest.approx(100, abs=0.01)
     other = log_of(tmp_path / "q.log", 1, 100, t)  # another run reads the same correction
     assert other.quota().next_slot_in == pytest.approx(100, abs=0.01)
+
+
+@pytest.mark.parametrize("damage", [b"t 1000005.0\xc3\xa9\n", b"\x00\x00\x00\n", b"x 1 2\n",
+                                    b"t 1000005.0 what\n"])
+def test_a_damaged_log_is_rebuilt_with_a_warning_not_a_crash(tmp_path, caplog, damage: bytes) -> None:
+    """One non-ASCII byte in the log stopped every run until the file was deleted (issue 26)."""
+    t = FakeTime()
+    path = tmp_path / "q.log"
+    first = log_of(path, 5, 60, t)
+    first.acquire()
+    first.acquire()
+    first.close()
+    with open(path, "ab") as handle:
+        handle.write(damage)
+    second = log_of(path, 5, 60, t)
+    assert second.quota().remaining == 3  # the two good entries survive
+    assert "was damaged (a line it cannot read); rebuilt from the 2 request times" in caplog.text
+    text = path.read_bytes().decode("ascii")  # rebuilt: plain ASCII, every line readable again
+    assert text.splitlines()[1:] == [f"t {t.now:.3f}", f"t {t.now:.3f}"]
+    caplog.clear()
+    assert second.acquire() == 0 and log_of(path, 5, 60, t).quota().remaining == 2
+    assert "damaged" not in caplog.text
+
+
+def test_a_last_line_cut_short_by_a_killed_run_is_no_damage(tmp_path, caplog) -> None:
+    t = FakeTime()
+    path = tmp_path / "q.log"
+    first = log_of(path, 5, 60, t)
+    first.acquire()
+    first.close()
+    with open(path, "a") as handle:
+        handle.write("t 10000")
+    second = log_of(path, 5, 60, t)
+    assert second.quota().remaining == 4
+    second.acquire()
+    assert path.read_text().splitlines()[1:] == [f"t {t.now:.3f}", f"t {t.now:.3f}"]  # dropped
+    assert log_of(path, 5, 60, t).quota().remaining == 3
+    assert "damaged" not in caplog.text

@@ -230,3 +230,36 @@ def test_a_user_config_folder_inside_the_work_tree_is_a_repository_file(superpro
     git(superproject, "add", "ci/config.yaml")
     config = load_config([config_section()], cwd=superproject, env={}, user_config_dir=folder)
     assert config.origin("bitbucket.base_url").kind == "repository"
+
+
+# --- secrets with spaces or line breaks (issue 26) ---------------------------------------------
+
+TOKEN = "spx-tidy-Zq81Lm3Vd"
+
+
+@pytest.mark.parametrize(("given", "described"), [
+    (TOKEN + "\r", "a carriage return (CR)"),
+    (TOKEN + "\r\n", "a carriage return (CR) and a line feed (LF)"),
+    (" " + TOKEN + "\n", "a space and a line feed (LF)"),
+])
+def test_a_secret_with_a_line_break_around_it_is_stripped_with_a_warning(
+        tmp_path: Path, given: str, described: str) -> None:
+    env = {"BITBUCKET_ACCESS_TOKEN": given, "BITBUCKET_WORKSPACE": "w", "BITBUCKET_REPO": "r"}
+    config = load_config([config_section()], cwd=tmp_path, env=env, user_config_dir=tmp_path / "u")
+    assert config.get("bitbucket.access_token") == TOKEN
+    [warning] = config.warnings
+    assert warning == (f"environment BITBUCKET_ACCESS_TOKEN: bitbucket.access_token had {described} "
+                       "around it; removed (a file saved with Windows line endings? set the secret "
+                       "without them)")
+    assert TOKEN not in warning
+
+
+def test_a_secret_with_a_line_break_inside_is_refused_without_showing_it(tmp_path: Path) -> None:
+    config_file = tmp_path / ".spectryn.yaml"
+    config_file.write_text('bitbucket:\n  api_token: "spx-one\\nspx-two"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config([config_section()], cwd=tmp_path, env={}, user_config_dir=tmp_path / "u")
+    assert str(refused.value.message) == (
+        f"{config_file}:2: bitbucket.api_token has a line break, a space or a control character "
+        "inside it; a secret is one line without spaces")
+    assert "spx-one" not in str(refused.value) and "spx-two" not in str(refused.value)

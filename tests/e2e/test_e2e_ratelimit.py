@@ -87,3 +87,20 @@ def test_max_wait_stops_cleanly_then_the_next_run_finishes(world_factory: Any, e
     finished = world.sync("BIG.md", env=paced(4.0))
     assert finished.code == 0, finished.err
     issues_once(world, keys_of(10, 3))  # nothing created twice, nothing lost
+
+
+def test_a_damaged_rate_limit_log_is_rebuilt_with_a_warning(world: Any) -> None:
+    """One non-ASCII byte in the log stopped every run until the file was deleted (issue 26)."""
+    assert world.sync("EPIC.md", env=paced(3600)).code == 0
+    (log,) = (world.state_dir / "ratelimit").glob("*.log")
+    sent = len(log.read_text().splitlines()) - 1
+    with open(log, "ab") as handle:
+        handle.write(b"t 17\xe9\n")
+    run = world.sync("EPIC.md", env=paced(3600))
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+    assert f"the rate limit log {log} was damaged (a line it cannot read); rebuilt from the" in run.err
+    assert log.read_bytes().isascii()
+    again = world.sync("EPIC.md", env=paced(3600))
+    assert again.code == 0 and "damaged" not in again.err
+    assert sent > 0

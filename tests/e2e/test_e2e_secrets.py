@@ -7,6 +7,11 @@ TLS verification is on by default.
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -100,3 +105,87 @@ def test_tls_verification_is_on_by_default(tmp_path: Any) -> None:
         assert settings.base_url.startswith("https://")
     finally:
         client.close()
+
+
+# --- secrets in error paths (issue 26) ----------------------------------------------------------
+
+
+def test_a_token_read_from_a_crlf_file_works_and_is_never_shown(secret_world_factory: Any) -> None:
+    """``BITBUCKET_ACCESS_TOKEN=$(cat token.txt)`` of a file saved with CRLF keeps the CR."""
+    world = secret_world_factory()
+    run = world.sync("EPIC.md", "--verbose", env={"BITBUCKET_ACCESS_TOKEN": world.sandbox.token + "\r"})
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+    assert ("environment BITBUCKET_ACCESS_TOKEN: bitbucket.access_token had a carriage return (CR) "
+            "around it; removed") in run.err
+    scanned(world, run)
+
+
+class Echo(BaseHTTPRequestHandler):
+    """A server that echoes the credentials it was sent in its error bodies: JSON (400) or text (500)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        sent = self.headers.get("Authorization", "")
+        if self.path.startswith("/json"):
+            status, kind = 400, "application/json"
+            body = json.dumps({"type": "error", "error": {
+                "message": f"bad credentials: {sent}", "detail": f"token={sent.split(' ', 1)[-1]}"}})
+        else:
+            status, kind, body = 500, "text/plain", f"upstream refused {sent}\n"
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet."""
+
+
+@pytest.fixture
+def echo_server() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("body", ["json", "text"])
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+def test_a_server_that_echoes_the_credentials_never_gets_them_printed(
+        secret_world_factory: Any, echo_server: ThreadingHTTPServer, body: str, auth: str) -> None:
+    world = secret_world_factory()
+    (world.tmp / ".spectryn.yaml").write_text("bitbucket:\n  retries: 0\n")
+    env = {"BITBUCKET_BASE_URL": f"http://127.0.0.1:{echo_server.server_address[1]}/{body}/2.0"}
+    if auth == "basic":
+        env.update({"BITBUCKET_ACCESS_TOKEN": "", "BITBUCKET_EMAIL": "dev@example.com",
+                    "BITBUCKET_API_TOKEN": world.sandbox.token})
+        # what the Authorization header carries, and so what the server echoes
+        world.secrets.add(base64.b64encode(f"dev@example.com:{world.sandbox.token}".encode()).decode())
+    for command in (["check", "--tracker", "bitbucket", "--verbose"],
+                    ["--markdown", "EPIC.md", "--tracker", "bitbucket", "--verbose"],
+                    ["check", "--tracker", "bitbucket", "--output", "json"]):
+        run = world.cli(*command, env=env)  # fails on any secret in stdout or stderr
+        assert run.code in (1, 5), run.err  # 400: the item error; 500: unavailable
+        assert "Traceback" not in run.err
+        if body == "json":
+            assert "bad credentials: " + ("Bearer" if auth == "bearer" else "Basic") + " ********" \
+                in run.err + run.out
+    scanned(world, run)
+
+
+def test_check_never_prints_the_user_information_of_a_base_url(secret_world_factory: Any) -> None:
+    world = secret_world_factory()
+    userinfo = "someone:pw-in-the-url-Kd93Lq"
+    world.secrets.add("pw-in-the-url-Kd93Lq")
+    base_url = world.sandbox.base_url.replace("http://", f"http://{userinfo}@")
+    for output in ("text", "json"):
+        run = world.cli("check", "--tracker", "bitbucket", "--output", output,
+                        env={"BITBUCKET_BASE_URL": base_url})
+        assert run.code == 0, run.err
+        assert userinfo not in run.out + run.err
+        assert "bitbucket.base_url = http://********@127.0.0.1" in run.out
+    scanned(world, run)
