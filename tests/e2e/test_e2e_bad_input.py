@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support.local_server import serving
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 CASES = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
@@ -48,12 +49,8 @@ class Forbidden(BaseHTTPRequestHandler):
 @pytest.fixture
 def forbidden_server() -> Iterator[ThreadingHTTPServer]:
     Forbidden.writes = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Forbidden)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Forbidden) as server:
+        yield server
 
 
 def closed_port() -> int:

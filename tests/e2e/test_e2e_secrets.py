@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from spectryn_bitbucket.client import BitbucketClient
 from spectryn_bitbucket.config import config_section, settings_from_section
 from spectryn_core.config import load_config
+from tests.support.local_server import serving
 
 WRONG = "spx-wrong-secret-Pz8Rk2Wq4Ym"
 
@@ -145,12 +145,8 @@ class Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_server() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Echo) as server:
+        yield server
 
 
 @pytest.mark.parametrize("body", ["json", "text"])
