@@ -131,9 +131,12 @@ def edit_spec(path: Path, text: str, edits: list[SpecEdit]) -> EditedSpec | None
     Called by ``--write-back`` (``field="issue"``: the item's issue link) and ``spectryn pull``
     (``title``, ``status``, ``priority``, ``assignee``: values changed in the tracker). Change
     only the bytes of the cells named - keep line endings, emoji, spacing and everything else as
-    written - and make a second call with the same edits change nothing. Put an edit you cannot
-    make (no such cell) in ``EditedSpec.notes``. Return None for a file this parser does not read.
-    The core writes the file (atomically); do not write it here.
+    written - and make a second call with the same edits change nothing. A value is tracker text
+    (anyone who can edit an issue chose it): escape it for where it goes, so that it cannot change
+    the spec's structure and your ``parse_spec`` reads back exactly that value; an edit you cannot
+    make (no such cell, or a value the format cannot hold, such as a line break in a title) goes
+    in ``EditedSpec.notes`` (why) and ``EditedSpec.skipped`` (the edit). Return None for a file
+    this parser does not read. The core writes the file (atomically); do not write it here.
     """
 
 

@@ -118,6 +118,7 @@ def run_init(args: argparse.Namespace, app: Any, *, ask: Callable[[str], str] = 
                          f"{', '.join(sorted(every)) or 'none'})")
     app.pm.tracker_hooks(tracker)  # an unknown tracker fails here, with the install hint
     fields = every.get(tracker, [])
+    secret_place = secret_file_check(path, fields) if args.store_secret else ""
     values: dict[str, str] = {}
     for field in fields:
         given = getattr(args, field.dest, None)
@@ -142,6 +143,8 @@ def run_init(args: argparse.Namespace, app: Any, *, ask: Callable[[str], str] = 
     _write_new(path, text, secret=any(f.secret and f.key in values for f in fields))
     answer: dict[str, Any] = {"written": str(path), "tracker": tracker,
                               "secret_env": secret_variables(fields, values)}
+    if any(f.secret and f.key in values for f in fields):
+        answer["secret_file"] = secret_place
     if args.no_check:
         answer["connection"] = "not tested"
         return answer
@@ -158,6 +161,41 @@ def run_init(args: argparse.Namespace, app: Any, *, ask: Callable[[str], str] = 
         return answer
     answer.update(connection="ok", target=target, details=lines)
     return answer
+
+
+def secret_file_check(path: Path, fields: list[InitField]) -> str:
+    """Where ``--store-secret`` would keep the secret, said in a few words (``git-ignored``, ``not in
+    a git work tree``); a :class:`UsageError` before anything is asked or written when ``path``
+    is in a git work tree and not git-ignored: the next commit would publish the secret."""
+    import subprocess
+
+    from spectryn_core.worktree import Repository
+
+    folder = Path(os.path.abspath(path)).parent
+    while not folder.exists():
+        folder = folder.parent
+    repo = Repository.of(folder)
+    if not repo.git:
+        return "not in a git work tree"
+    target = Path(os.path.realpath(path))
+    try:
+        done = subprocess.run(["git", "-C", str(repo.root), "check-ignore", "-q", "--no-index", "--",
+                               str(target)], capture_output=True, timeout=20, check=False)
+        ignored = done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ignored = False
+    if ignored:
+        return f"git-ignored in {repo.root}"
+    variables = " or ".join(dict.fromkeys(f.env for f in fields if f.secret and f.env)) or "the environment"
+    import platformdirs
+
+    user_file = Path(os.environ.get("SPECTRYN_CONFIG_DIR") or platformdirs.user_config_dir("spectryn"))
+    raise UsageError(
+        f"{path} is in the git work tree {repo.root} and git does not ignore it: a secret written "
+        "there would go out with the next commit; nothing was written",
+        f"add {path.name} to .gitignore and run again, or keep the secret out of the repository: "
+        f"set {variables} in the environment, or in your user config ({user_file / 'config.yaml'}, "
+        "chmod 600)")
 
 
 def secret_variables(fields: list[InitField], values: dict[str, str]) -> list[str]:
@@ -185,6 +223,8 @@ def cmd_init(args: argparse.Namespace, app: Any) -> int:
         print(json.dumps(answer, indent=2))
         return code
     print(f"wrote {answer['written']} (tracker {answer['tracker']})")
+    if answer.get("secret_file"):
+        print(f"the secret is in {answer['written']}, readable by you only ({answer['secret_file']})")
     where = ""
     if answer["secret_env"]:
         where = (f"the secret is not in {answer['written']}: set {', or '.join(answer['secret_env'])} "

@@ -193,6 +193,8 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
             result.error = error
             result.edit = edit_file(plugins.hook, result.path, edits, write=False)  # what was not written
         result.notes.extend(result.edit.notes)
+        unmade = {(edit.key, edit.field) for edit in result.edit.skipped}
+        result.pulled = [p for p in result.pulled if (p.key, p.field) not in unmade]
         if result.written:
             _record(plugins, hooks, connection, config, request, result, remote, state, mappers)
     finally:
@@ -227,9 +229,10 @@ def _matches(value: Any, digest: str) -> bool:
 def _spec_words(connection: Any, mappers: Any, item: Item, name: str, value: Any, tracker: str,
                 config: Config) -> str | None:
     if name == "title":
+        # only the tracker's exact words after the key: what the next sync renders back
         prefix = f"{item.key}: "
         text = str(value)
-        return text[len(prefix):].strip() if text.startswith(prefix) and text[len(prefix):].strip() else None
+        return text[len(prefix):] if text.startswith(prefix) and text[len(prefix):].strip() else None
     if name in ("state", "priority"):
         kind: Literal["status", "priority"] = "status" if name == "state" else "priority"
         return inverse(mappers, kind, str(value), tracker, config, _spec_value(item, kind))

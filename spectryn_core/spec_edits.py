@@ -41,11 +41,13 @@ class SpecEdit:
 
 @dataclass
 class EditedSpec:
-    """What ``edit_spec`` returns: the whole new text, and notes on edits it could not make
-    (``"US-003.1: a subtask written as a list item gets no issue link"``)."""
+    """What ``edit_spec`` returns: the whole new text, notes on edits it could not make
+    (``"US-003.1: a subtask written as a list item gets no issue link"``) and those edits."""
 
     text: str
     notes: list[str] = field(default_factory=list)
+    #: The edits not made (no such cell, or a value that cannot be written faithfully).
+    skipped: list[SpecEdit] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +59,8 @@ class FileEdit:
     after: str
     notes: list[str] = field(default_factory=list)
     written: bool = False
+    #: The edits the parser plugin did not make (see :attr:`EditedSpec.skipped`).
+    skipped: list[SpecEdit] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -196,7 +200,7 @@ def edit_file(hook: Any, path: Path, edits: list[SpecEdit], *, write: bool) -> F
     if result is None:
         raise UsageError(f"{path}: no installed parser plugin can edit this file",
                          "write-back and pull need the markdown plugin: pip install 'spectryn[markdown]'")
-    edited = FileEdit(path, before, result.text, list(result.notes))
+    edited = FileEdit(path, before, result.text, list(result.notes), skipped=list(result.skipped))
     if write and edited.changed:
         write_atomically(path, result.text, bom=bom)
         edited.written = True

@@ -19,15 +19,17 @@ The issue link (``--write-back``):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from spectryn_core.model import KEY_PATTERN, Epic, Spec, Story, Subtask
 from spectryn_core.spec_edits import EditedSpec, SpecEdit
-from spectryn_markdown.normalise import normalise_heading
+from spectryn_markdown.normalise import normalise_heading, strip_decoration
 from spectryn_markdown.tables import FIELD_NAMES, SUBTASK_COLUMNS
 
 _EOL = re.compile(r"\r\n|\n|\r")
@@ -247,12 +249,56 @@ def display_word(value: str) -> str:
     return value.title() if value == value.lower() else value
 
 
-def escape_cell(text: str) -> str:
-    return _PIPE.sub(r"\\|", text.replace("\n", " "))
+#: Characters that can start inline markup or an entity; CommonMark reads any ASCII punctuation
+#: character after a backslash as itself.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&!~]")
+#: Characters a link destination cannot hold as they are (in a table cell).
+_URL_SAFE = ":/?#@!$&'*+,;=%-._~"
+
+
+def escape_text(text: str, place: str) -> str:
+    """``text`` written so that the reader reads it back as ``text`` in a ``heading`` or a table
+    ``cell``: markup characters backslash-escaped (text without any stays as it is), ``|`` in a
+    cell, a ``#`` run at the end of a heading (it would close the heading). Line breaks and control
+    characters cannot be written at all: see :func:`unwritable`."""
+    if _MARKUP.search(text):
+        text = _MARKUP.sub(r"\\\g<0>", text)
+    if place == "cell":
+        return text.replace("|", "\\|")
+    return re.sub(r"#+$", lambda run: "\\" + run.group(), text)
+
+
+def unwritable(value: str, field: str = "title") -> str:
+    """Why tracker text cannot be written into a spec as the ``field`` (a title, an assignee) so
+    that it reads back unchanged ("" when it can): a line break or a control character, spaces
+    around it, a symbol or emoji at either end, which the reader takes for decoration (``🔧
+    Login``), or an assignee's leading ``@`` (the reader drops it)."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp", "Cs"):
+            what = "a line break" if char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else (
+                "a character that is not text" if category == "Cs" else f"a control character (U+{ord(char):04X})")
+            return f"it holds {what}, which a spec cannot"
+    if not value.strip():
+        return "it is empty"
+    if value != value.strip():
+        return "it has spaces around it, which a spec cannot keep"
+    if strip_decoration(value) != value:
+        return "it starts or ends with a symbol or emoji, which the reader takes for decoration"
+    if field == "assignee" and value.startswith("@"):
+        return "it starts with @, which the reader takes for the mention sign"
+    return ""
+
+
+def link_target(url: str) -> str:
+    """``url`` as a link destination inside a table cell: spaces, parentheses, ``|``, ``<>`` and
+    other characters it cannot hold as they are are percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
 
 
 def issue_cell(edit: SpecEdit) -> str:
-    return f"[{edit.value}]({edit.link})" if edit.link else edit.value
+    value = escape_text(edit.value, "cell")
+    return f"[{value}]({link_target(edit.link)})" if edit.link else value
 
 
 # --- the editor ---------------------------------------------------------------------------
@@ -264,6 +310,7 @@ class Editor:
     def __init__(self, text: str, spec: Spec) -> None:
         self.lines = Lines(text)
         self.notes: list[str] = []
+        self.skipped: list[SpecEdit] = []
         self.stories: dict[str, Story] = {}
         self.epics: dict[str, Epic] = {}
         self.subtasks: dict[str, Subtask] = {}
@@ -297,10 +344,11 @@ class Editor:
             table = table_starting(self.lines, header)
             assert table is not None
             self.set_subtask_cells(table, cell_edits)
-        return EditedSpec(self.lines.text(), self.notes)
+        return EditedSpec(self.lines.text(), self.notes, self.skipped)
 
     def note(self, edit: SpecEdit, why: str) -> None:
         self.notes.append(f"{edit.key}: {edit.field} not written: {why}")
+        self.skipped.append(edit)
 
     # --- headings ----------------------------------------------------------------------------
 
@@ -314,12 +362,13 @@ class Editor:
         closing = re.search(r"\s+#+\s*$", body)
         if closing:
             end = closing.start()
-        if body[match.end():end].strip() == edit.value:
+        value = escape_text(edit.value, "heading")
+        if body[match.end():end].strip() == value:
             return
         separator = body[match.start():match.end()]
         if not re.search(r"[:\-–—|]", separator):
             separator = separator.rstrip() + ": "
-        self.lines.set(index, body[:match.start()] + separator + edit.value + body[end:])
+        self.lines.set(index, body[:match.start()] + separator + value + body[end:])
 
     # --- story / epic metadata ---------------------------------------------------------------
 
@@ -384,18 +433,21 @@ class Editor:
         if edit.field == "issue":
             return issue_cell(edit)
         if edit.field == "status":
-            return styled(old, display_word(edit.value), STATUS_EMOJI, spec_word=edit.value)
+            word = escape_text(display_word(edit.value), "cell")
+            return styled(old, word, STATUS_EMOJI, spec_word=edit.value)
         if edit.field == "priority":
-            return styled(old, display_word(edit.value), PRIORITY_EMOJI, spec_word=edit.value)
+            word = escape_text(display_word(edit.value), "cell")
+            return styled(old, word, PRIORITY_EMOJI, spec_word=edit.value)
         if edit.field == "assignee":
             at = "@" if "@" in old or not old.strip() else ""
-            return styled(old, f"{at}{edit.value}" if edit.value else "", {}, spec_word="")
+            name = escape_text(edit.value, "cell")
+            return styled(old, f"{at}{name}" if edit.value else "", {}, spec_word="")
         lead = ""
         for char in old:  # a title's leading emoji stays
             if unicodedata.category(char)[0] not in "SZM":
                 break
             lead += char
-        return lead + styled(old[len(lead):], escape_cell(edit.value), {}, spec_word="")
+        return lead + styled(old[len(lead):], escape_text(edit.value, "cell"), {}, spec_word="")
 
     # --- subtask tables ----------------------------------------------------------------------
 
@@ -450,10 +502,73 @@ def edit_text(text: str, spec: Spec, edits: list[SpecEdit]) -> EditedSpec:
     return Editor(text, spec).apply(edits)
 
 
+#: Fields whose values are the tracker's free text (a title, an account's name): each is checked
+#: before it is written (:func:`unwritable`) and read back after.
+CHECKED_FIELDS = ("title", "assignee")
+
+
 def edit_spec_text(text: str, path: Path, edits: list[SpecEdit], *,
                    statuses: list[str] | None = None, priorities: list[str] | None = None) -> EditedSpec:
-    """Parse ``text`` (as read from ``path``) and apply ``edits`` to it."""
+    """Parse ``text`` (as read from ``path``) and apply ``edits`` to it.
+
+    Tracker text is escaped for where it goes; a value that cannot be written so that the reader
+    reads back exactly that value (a line break, a control character ...) - or whose edit would
+    change the spec's structure or add a problem - is not written: it is reported in ``notes``
+    and listed in ``skipped``. Proven by reading the edited text back, not by how it looks."""
     from spectryn_markdown.parser import parse_text
 
-    spec = parse_text(text, path, extra_statuses=statuses or (), extra_priorities=priorities or ())
-    return edit_text(text, spec, edits)
+    def parse(source: str) -> Spec:
+        return parse_text(source, path, extra_statuses=statuses or (), extra_priorities=priorities or ())
+
+    spec = parse(text)
+    refused: list[tuple[SpecEdit, str]] = [
+        (edit, reason) for edit in edits if edit.field in CHECKED_FIELDS
+        and (reason := unwritable(edit.value, edit.field))]
+    for _attempt in range(3):
+        kept = [edit for edit in edits if all(edit is not r for r, _ in refused)]
+        result = edit_text(text, spec, kept)
+        failing = _not_read_back(spec, parse(result.text), kept, result.skipped)
+        if not failing:
+            break
+        refused.extend(failing)
+    else:  # never seen: a safety net, not a path - write none of the tracker's text
+        refused.extend((edit, "the spec did not read it back") for edit in kept
+                       if edit.field in CHECKED_FIELDS)
+        result = edit_text(text, spec, [e for e in edits if e.field not in CHECKED_FIELDS])
+    for edit, reason in refused:
+        shown = json.dumps(edit.value, ensure_ascii=False)
+        result.notes.append(f"{edit.key}: {edit.field} {shown} not written: {reason}; change it in "
+                            "the tracker or write it into the spec by hand")
+        result.skipped.append(edit)
+    return result
+
+
+def _not_read_back(before: Spec, after: Spec, edits: list[SpecEdit],
+                   unmade: list[SpecEdit]) -> list[tuple[SpecEdit, str]]:
+    """The checked edits whose value the edited spec does not read back exactly, with why."""
+    checked = [e for e in edits if e.field in CHECKED_FIELDS and all(e is not u for u in unmade)]
+    if _outline(after) != _outline(before) or len(after.errors) > len(before.errors):
+        return [(edit, "it would change the spec's structure") for edit in checked]
+    items = _items(after)
+    failing = []
+    for edit in checked:
+        read = getattr(items.get(edit.key), edit.field, None)
+        if read != edit.value:
+            failing.append((edit, f"the spec would read it as {json.dumps(read, ensure_ascii=False)}"))
+    return failing
+
+
+def _items(spec: Spec) -> dict[str, Epic | Story | Subtask]:
+    found: dict[str, Epic | Story | Subtask] = {}
+    for epic in spec.epics:
+        if epic.key:
+            found[epic.key] = epic
+        for story in epic.stories:
+            found[story.key] = story
+            found.update((subtask.key, subtask) for subtask in story.subtasks)
+    return found
+
+
+def _outline(spec: Spec) -> list[str]:
+    """Every epic, story and subtask key in file order: what an edit may never change."""
+    return [str(key) for key in _items(spec)]

@@ -118,6 +118,29 @@ def test_init_keeps_a_secret_only_when_asked_and_only_for_its_owner(tmp_path: Pa
     assert path.stat().st_mode & 0o077 == 0
 
 
+def test_init_never_stores_a_secret_where_git_would_commit_it(tmp_path: Path) -> None:
+    """Inside a git work tree --store-secret refuses, before asking, unless git ignores the file
+    (issue 26); it says which case applied."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    args = ["init", "--tracker", "bitbucket", "--workspace", "w", "--repo", "r", "--base-url",
+            "https://api.bitbucket.org/2.0", "--email", "", "--no-check", "--store-secret"]
+    code, screen = _on_a_terminal(tmp_path, args, ["", "spx-typed-secret-2"])
+    assert code == 2, screen
+    assert (f"error: .spectryn.yaml is in the git work tree {tmp_path} and git does not ignore it: "
+            "a secret written there would go out with the next commit; nothing was written") in screen
+    assert "hint: add .spectryn.yaml to .gitignore and run again" in screen
+    assert "BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN" in screen
+    assert "not echoed" not in screen  # refused before the secret was asked for
+    assert not (tmp_path / ".spectryn.yaml").exists()
+
+    (tmp_path / ".gitignore").write_text(".spectryn.yaml\n")
+    code, screen = _on_a_terminal(tmp_path, args, ["", "spx-typed-secret-2"])
+    assert code == 0, screen
+    assert f"the secret is in .spectryn.yaml, readable by you only (git-ignored in {tmp_path})" in screen
+    assert yaml.safe_load((tmp_path / ".spectryn.yaml").read_text())["bitbucket"]["access_token"] \
+        == "spx-typed-secret-2"
+
+
 # --- completion -----------------------------------------------------------------------------
 
 
