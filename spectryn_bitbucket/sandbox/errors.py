@@ -15,8 +15,11 @@ class ApiError(Exception):
     """
 
     def __init__(self, status: int, message: str, detail: Any = None,
-                 fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
+                 fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None,
+                 data: dict[str, Any] | None = None):
         super().__init__(message)
+        #: ``error.data`` (and, as the real 410s carry it, the body's top-level ``data`` too)
+        self.data = data
         self.status = status
         self.message = message
         self.detail = detail
@@ -31,6 +34,9 @@ class ApiError(Exception):
         if self.fields:
             error["fields"] = self.fields
             error["data"] = {"fields": self.fields}
+        if self.data:
+            error["data"] = self.data
+            return {"type": "error", "error": error, "data": self.data}
         return {"type": "error", "error": error}
 
     def server_body(self) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import downloads, scopes
 from . import faults as fault_kinds
-from . import scopes
 from .accounts import INVALID_TOKEN
 from .errors import ApiError
 from .routing import Context, Request, Response, Route, find_route
@@ -95,7 +95,22 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if split.path.startswith("/_sandbox/"):
             self._send(self._dispatch(request, self.server.control_routes, cloud_errors=True))
             return
+        if split.path.startswith(downloads.PREFIX) and not ctx.server_mode:
+            self._send(self._download(split.path))
+            return
         self._handle_api(request)
+
+    def _download(self, path: str) -> Response:
+        """A one-time attachment link (see downloads.py): not the API - no credentials, not
+        counted, not rate-limited - and good once."""
+        ticket = self.ctx.downloads.redeem(path)
+        if ticket is None or self.command not in ("GET", "HEAD"):
+            return Response(403, b"This download link has expired or was already used.", content_type="text/plain")
+        try:
+            meta, content = self.ctx.store.attachment(ticket.issue_id, ticket.name)
+        except ApiError:
+            return Response(404, b"Not found", content_type="text/plain")
+        return Response(200, content, content_type=meta.get("content_type") or "application/octet-stream")
 
     def _handle_api(self, request: Request) -> None:
         ctx = self.ctx
@@ -104,9 +119,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         ctx.stats.count(request.method, template)
         ctx.faults.hold.pause(request.method, request.path)
         ctx.faults.sleep()
+        rate_key = "server"  # Data Center: its admins configure limits; one window
         if not ctx.server_mode and ctx.accounts is not None:
             request.caller = ctx.accounts.identify(self.headers.get("Authorization", ""))
-        decision = ctx.faults.decide(request.method, request.caller.rate_key if request.caller else "anonymous")
+            rate_key = request.caller.rate_key
+        decision = ctx.faults.decide(request.method, rate_key)
         if decision.action == fault_kinds.RATE_LIMITED:
             ctx.stats.count_fault("rate_limited")
             # as Bitbucket Cloud answers: text/plain, and no Retry-After unless asked for
@@ -136,7 +153,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if decision.action == fault_kinds.AMBIGUOUS:
             ctx.stats.count_fault("ambiguous")
             response = self._error_response(ApiError(502, "Bad Gateway", "Injected sandbox failure after the request was applied."))
-        self._send(response)
+        self._send(self._with_rate_headers(request, response))
+
+    def _with_rate_headers(self, request: Request, response: Response) -> Response:
+        """``X-RateLimit-Limit``/``-Resource``/``-NearLimit``: "Requests made by Access Tokens or
+        Forge to scaled endpoints" (the ``api`` resource group, ``/2.0/repositories/*``), as
+        Atlassian's scaled-rate-limits announcement documents; no other credential gets them."""
+        account = request.account
+        if account is None or not account.is_access_token or not request.path.startswith("/2.0/repositories/"):
+            return response
+        limit, near = self.ctx.faults.allowance(request.caller.rate_key if request.caller else "")
+        response.headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Resource": "api",
+                                 "X-RateLimit-NearLimit": "true" if near else "false"})
+        return response
 
     def _authenticate_cloud(self, request: Request, route: Route | None) -> Response | None:
         """None when the caller may go on to the endpoint; else the 401 (credentials refused, or

@@ -71,7 +71,10 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--drop-rate", type=_rate, default=0.0,
                         help="fraction whose connection is closed without an answer (POSTs: applied half the time)")
     parser.add_argument("--ambiguous-rate", type=_rate, default=0.0, help="fraction of POSTs applied but answered 502")
-    parser.add_argument("--rate-limit", type=int, default=None, help="at most N API requests per --rate-window")
+    parser.add_argument("--rate-limit", type=int, default=None, help="at most N API requests per --rate-window and credential (each API-token user, each access token)")
+    parser.add_argument("--anonymous-rate-limit", type=int, default=60,
+                        help="at most N unauthenticated (or refused) requests per --rate-window, as "
+                             "Bitbucket's 60 an hour per address (0: none)")
     parser.add_argument("--rate-window", type=float, default=3600.0, help="rate limit window in seconds (default 3600)")
     parser.add_argument("--retry-after", dest="retry_after", action="store_true", default=False,
                         help="add a Retry-After header to 429 answers (Bitbucket Cloud sends none)")

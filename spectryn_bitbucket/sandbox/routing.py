@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from .downloads import Downloads
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class Context:
     bearer_only: bool = False
     #: Who may call (Cloud): the accounts by handle (see accounts.py). None: only ``token``.
     accounts: Accounts | None = None
+    #: One-time attachment download links handed out (see downloads.py).
+    downloads: Downloads = field(default_factory=lambda: Downloads())
     #: The repository is public: anyone may read it, and any account may create issues and
     #: comments (editing only its own); private (Bitbucket's default): members only.
     public: bool = False

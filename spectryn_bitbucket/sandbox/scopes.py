@@ -47,6 +47,8 @@ EDIT_ISSUE = Needs(("read:issue:bitbucket", "write:issue:bitbucket"), ("issue:wr
 WRITE_ISSUE = Needs(("write:issue:bitbucket",), ("issue:write",))
 DELETE_ISSUE = Needs(("delete:issue:bitbucket",), ("issue:write",))
 READ_PULL_REQUEST = Needs(("read:pullrequest:bitbucket",), ("pullrequest",), anonymous=True)
+#: Commenting on a pull request: the OpenAPI text asks only the read scope.
+COMMENT_PULL_REQUEST = Needs(("read:pullrequest:bitbucket",), ("pullrequest",))
 EDIT_PULL_REQUEST = Needs(("read:pullrequest:bitbucket", "write:pullrequest:bitbucket"), ("pullrequest:write",))
 
 

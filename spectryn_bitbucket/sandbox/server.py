@@ -13,7 +13,7 @@ from typing import Any
 
 from . import cloud, control, datacenter
 from .accounts import Account, Accounts, default_accounts
-from .faults import Faults
+from .faults import ANONYMOUS_LIMIT, Faults
 from .handler import SandboxHandler
 from .options import add_sandbox_arguments
 from .pipelines_proxy import PipelinesProxy, pipelines_account
@@ -62,7 +62,7 @@ class Sandbox:
     def __init__(self, *, port: int = 0, data: Path | str | None = None, workspace: str = "sandbox",
                  repo: str = "demo", token: str = "sandbox-token", milestones: Iterable[str] = (),
                  components: Iterable[str] = (), versions: Iterable[str] = (),
-                 pull_requests: Iterable[int] = range(1, 11), latency_ms: float = 0, fail_rate: float = 0.0,
+                 pull_requests: Iterable[int | dict[str, Any]] = range(1, 11), latency_ms: float = 0, fail_rate: float = 0.0,
                  drop_rate: float = 0.0, ambiguous_rate: float = 0.0, rate_limit: int | None = None,
                  rate_window: float = 3600.0, retry_after: bool = False, server_mode: bool = False,
                  has_issues: bool = True, seed: int | None = None,
@@ -71,6 +71,7 @@ class Sandbox:
                  token_level: str = "repository", token_scopes: Iterable[str] | None = None,
                  person: tuple[str, str] | None = None, stranger: tuple[str, str] | None = None,
                  accounts: Iterable[Account] = (), public: bool = False,
+                 anonymous_rate_limit: int | None = ANONYMOUS_LIMIT,
                  pipelines_proxy: int | None = None):
         self.port = port
         self.data = Path(data) if data is not None else None
@@ -84,10 +85,11 @@ class Sandbox:
             self.proxy = PipelinesProxy(extra[-1], workspace, repo, port=pipelines_proxy)
         self.accounts = Accounts([*defaults, *extra])
         people = [a.user for a in self.accounts if a.member and not a.is_access_token]
-        self.store.seed(milestones, components, versions, pull_requests, [*people, *members])
+        self.store.seed(milestones, components, versions, pull_requests, [*people, *members],
+                        pr_author=self.accounts["person"].user)
         self.faults = Faults(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
                              ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, rate_window=rate_window,
-                             retry_after=retry_after, seed=seed)
+                             retry_after=retry_after, seed=seed, anonymous_rate_limit=anonymous_rate_limit)
         self.stats_counter = Stats()
         self.ctx = Context(self.store, self.faults, self.stats_counter, workspace, repo, token,
                            has_issues, server_mode, admin_hub=admin_hub,
@@ -271,7 +273,8 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
                    admin_hub=args.admin_hub, lenient_pagelen=args.lenient_pagelen,
                    bearer_only=args.bearer_only, token_level=args.token_level,
                    token_scopes=args.token_scopes, person=args.person, stranger=args.stranger,
-                   public=args.public, pipelines_proxy=args.pipelines_proxy)
+                   public=args.public, pipelines_proxy=args.pipelines_proxy,
+                   anonymous_rate_limit=args.anonymous_rate_limit or None)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

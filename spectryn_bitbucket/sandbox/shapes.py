@@ -47,7 +47,8 @@ class Site:
         return f"{self.root}/{self.workspace}/{self.repo}"
 
 
-def _href(url: str) -> dict[str, str]:
+def href(url: str) -> dict[str, str]:
+    """A link object: ``{"href": url}``."""
     return {"href": url}
 
 
@@ -56,8 +57,8 @@ def user(site: Site) -> dict[str, Any]:
     return {
         "type": "user", "display_name": "Sandbox User", "nickname": USER_NAME, "uuid": USER_UUID,
         "account_id": "sandbox:0001",
-        "links": {"self": _href(f"{site.root}/2.0/users/{quote(USER_UUID)}"),
-                  "html": _href(f"{site.root}/{USER_NAME}/")},
+        "links": {"self": href(f"{site.root}/2.0/users/{quote(USER_UUID)}"),
+                  "html": href(f"{site.root}/{USER_NAME}/")},
     }
 
 
@@ -66,8 +67,8 @@ def member(site: Site, record: dict[str, str]) -> dict[str, Any]:
     return {
         "type": "user", "display_name": record["display_name"], "nickname": record["nickname"],
         "uuid": record["uuid"], "account_id": record["account_id"],
-        "links": {"self": _href(f"{site.root}/2.0/users/{quote(record['uuid'])}"),
-                  "html": _href(f"{site.root}/{record['nickname']}/")},
+        "links": {"self": href(f"{site.root}/2.0/users/{quote(record['uuid'])}"),
+                  "html": href(f"{site.root}/{record['nickname']}/")},
     }
 
 
@@ -85,7 +86,7 @@ def membership(site: Site, record: dict[str, str]) -> dict[str, Any]:
         "type": "workspace_membership", "user": member(site, record),
         "workspace": {"type": "workspace", "slug": site.workspace, "name": site.workspace,
                       "uuid": WORKSPACE_UUID},
-        "links": {"self": _href(f"{site.root}/2.0/workspaces/{site.workspace}/members/"
+        "links": {"self": href(f"{site.root}/2.0/workspaces/{site.workspace}/members/"
                                 f"{quote(record['uuid'])}")},
     }
 
@@ -95,9 +96,9 @@ def workspace(site: Site) -> dict[str, Any]:
     return {
         "type": "workspace", "slug": site.workspace, "name": site.workspace, "uuid": WORKSPACE_UUID,
         "is_private": True,
-        "links": {"self": _href(f"{site.root}/2.0/workspaces/{site.workspace}"),
-                  "html": _href(f"{site.root}/{site.workspace}/"),
-                  "repositories": _href(f"{site.root}/2.0/repositories/{site.workspace}")},
+        "links": {"self": href(f"{site.root}/2.0/workspaces/{site.workspace}"),
+                  "html": href(f"{site.root}/{site.workspace}/"),
+                  "repositories": href(f"{site.root}/2.0/repositories/{site.workspace}")},
     }
 
 
@@ -110,15 +111,16 @@ def repository(site: Site) -> dict[str, Any]:
         "mainbranch": {"type": "branch", "name": "main"},
         "workspace": {"type": "workspace", "slug": site.workspace, "name": site.workspace, "uuid": WORKSPACE_UUID},
         "links": {
-            "self": _href(site.repo_api), "html": _href(site.repo_html),
-            "issues": _href(f"{site.repo_api}/issues"), "pullrequests": _href(f"{site.repo_api}/pullrequests"),
+            "self": href(site.repo_api), "html": href(site.repo_html),
+            "issues": href(f"{site.repo_api}/issues"), "pullrequests": href(f"{site.repo_api}/pullrequests"),
         },
     }
 
 
-def _repository_ref(site: Site) -> dict[str, Any]:
+def repository_ref(site: Site) -> dict[str, Any]:
+    """The repository as embedded in other documents."""
     return {"type": "repository", "name": site.repo, "full_name": f"{site.workspace}/{site.repo}",
-            "uuid": REPO_UUID, "links": {"self": _href(site.repo_api), "html": _href(site.repo_html)}}
+            "uuid": REPO_UUID, "links": {"self": href(site.repo_api), "html": href(site.repo_html)}}
 
 
 def content(raw: str, markup: str) -> dict[str, Any]:
@@ -131,7 +133,7 @@ def content(raw: str, markup: str) -> dict[str, Any]:
 def catalog_entry(site: Site, catalog: str, entry: dict[str, Any]) -> dict[str, Any]:
     """A milestone / component / version document."""
     return {"type": catalog[:-1], "id": entry["id"], "name": entry["name"],
-            "links": {"self": _href(f"{site.repo_api}/{catalog}/{entry['id']}")}}
+            "links": {"self": href(f"{site.repo_api}/{catalog}/{entry['id']}")}}
 
 
 def issue(site: Site, record: dict[str, Any], catalogs: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -144,11 +146,11 @@ def issue(site: Site, record: dict[str, Any], catalogs: dict[str, dict[str, int]
         "assignee": member(site, record["assignee"]) if record.get("assignee") else None,
         "reporter": person(site, record.get("reporter")), "votes": 0, "watches": 1,
         "created_on": record["created_on"], "updated_on": record["updated_on"],
-        "edited_on": record["edited_on"], "repository": _repository_ref(site),
+        "edited_on": record["edited_on"], "repository": repository_ref(site),
         "links": {
-            "self": _href(issue_url), "html": _href(f"{site.repo_html}/issues/{record['id']}"),
-            "comments": _href(f"{issue_url}/comments"), "attachments": _href(f"{issue_url}/attachments"),
-            "watch": _href(f"{issue_url}/watch"), "vote": _href(f"{issue_url}/vote"),
+            "self": href(issue_url), "html": href(f"{site.repo_html}/issues/{record['id']}"),
+            "comments": href(f"{issue_url}/comments"), "attachments": href(f"{issue_url}/attachments"),
+            "watch": href(f"{issue_url}/watch"), "vote": href(f"{issue_url}/vote"),
         },
     }
     for field, catalog in (("milestone", "milestones"), ("component", "components"), ("version", "versions")):
@@ -168,9 +170,9 @@ def issue_comment(site: Site, issue_record: dict[str, Any], record: dict[str, An
         "type": "issue_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
         "user": person(site, record.get("user")), "created_on": record["created_on"], "updated_on": record["updated_on"],
         "issue": {"type": "issue", "id": issue_record["id"], "title": issue_record["title"],
-                  "repository": _repository_ref(site), "links": {"self": _href(issue_url)}},
-        "links": {"self": _href(f"{issue_url}/comments/{record['id']}"),
-                  "html": _href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
+                  "repository": repository_ref(site), "links": {"self": href(issue_url)}},
+        "links": {"self": href(f"{issue_url}/comments/{record['id']}"),
+                  "html": href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
     }
 
 
@@ -183,43 +185,16 @@ def issue_change(site: Site, issue_record: dict[str, Any], record: dict[str, Any
         "user": person(site, record.get("user")), "changes": record["changes"],
         "message": content(message.get("raw") or "", message.get("markup") or "markdown"),
         "issue": {"type": "issue", "id": issue_record["id"], "title": issue_record["title"],
-                  "repository": _repository_ref(site), "links": {"self": _href(issue_url)}},
-        "links": {"self": _href(f"{issue_url}/changes/{record['id']}"), "issue": _href(issue_url),
-                  "html": _href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
+                  "repository": repository_ref(site), "links": {"self": href(issue_url)}},
+        "links": {"self": href(f"{issue_url}/changes/{record['id']}"), "issue": href(issue_url),
+                  "html": href(f"{site.repo_html}/issues/{issue_record['id']}#comment-{record['id']}")},
     }
 
 
 def attachment(site: Site, issue_id: int, meta: dict[str, Any]) -> dict[str, Any]:
     """An issue attachment document."""
     return {"type": "issue_attachment", "name": meta["name"],
-            "links": {"self": _href(f"{site.repo_api}/issues/{issue_id}/attachments/{quote(meta['name'])}")}}
-
-
-def pull_request(site: Site, record: dict[str, Any], comment_count: int) -> dict[str, Any]:
-    """A Cloud pull request document."""
-    pr_url = f"{site.repo_api}/pullrequests/{record['id']}"
-    return {
-        "type": "pullrequest", "id": record["id"], "title": record["title"],
-        "description": record["description"], "state": record["state"], "author": user(site),
-        "source": {"branch": {"name": record["source_branch"]}, "repository": _repository_ref(site)},
-        "destination": {"branch": {"name": record["destination_branch"]}, "repository": _repository_ref(site)},
-        "comment_count": comment_count, "task_count": 0,
-        "created_on": record["created_on"], "updated_on": record["updated_on"],
-        "links": {"self": _href(pr_url), "html": _href(f"{site.repo_html}/pull-requests/{record['id']}"),
-                  "comments": _href(f"{pr_url}/comments")},
-    }
-
-
-def pr_comment(site: Site, pr: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    """A Cloud pull request comment document."""
-    pr_url = f"{site.repo_api}/pullrequests/{pr['id']}"
-    return {
-        "type": "pullrequest_comment", "id": record["id"], "content": content(record["raw"], record["markup"]),
-        "user": person(site, record.get("user")), "created_on": record["created_on"], "updated_on": record["updated_on"],
-        "deleted": False, "pullrequest": {"type": "pullrequest", "id": pr["id"], "title": pr["title"]},
-        "links": {"self": _href(f"{pr_url}/comments/{record['id']}"),
-                  "html": _href(f"{site.repo_html}/pull-requests/{pr['id']}#comment-{record['id']}")},
-    }
+            "links": {"self": href(f"{site.repo_api}/issues/{issue_id}/attachments/{quote(meta['name'])}")}}
 
 
 def _int_param(params: dict[str, str], name: str, default: int) -> int:
@@ -295,17 +270,17 @@ def server_user(site: Site) -> dict[str, Any]:
     """The Data Center user document."""
     return {"name": USER_NAME, "emailAddress": "sandbox@example.invalid", "id": 1,
             "displayName": "Sandbox User", "active": True, "slug": USER_NAME, "type": "NORMAL",
-            "links": {"self": [_href(f"{site.root}/users/{USER_NAME}")]}}
+            "links": {"self": [href(f"{site.root}/users/{USER_NAME}")]}}
 
 
 def server_repository(site: Site) -> dict[str, Any]:
     """The Data Center repository document (project key = workspace)."""
     project = {"key": site.workspace, "id": 1, "name": site.workspace, "public": False, "type": "NORMAL",
-               "links": {"self": [_href(f"{site.root}/projects/{site.workspace}")]}}
+               "links": {"self": [href(f"{site.root}/projects/{site.workspace}")]}}
     return {"slug": site.repo, "id": 1, "name": site.repo, "hierarchyId": "5a4db0c5", "scmId": "git",
             "state": "AVAILABLE", "statusMessage": "Available", "forkable": True, "project": project,
             "public": False, "archived": False,
-            "links": {"self": [_href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/browse")],
+            "links": {"self": [href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/browse")],
                       "clone": [{"href": f"{site.root}/scm/{site.workspace.lower()}/{site.repo}.git", "name": "http"}]}}
 
 
@@ -323,7 +298,7 @@ def server_pull_request(site: Site, record: dict[str, Any]) -> dict[str, Any]:
         "fromRef": ref(record["source_branch"]), "toRef": ref(record["destination_branch"]), "locked": False,
         "author": {"user": server_user(site), "role": "AUTHOR", "approved": False, "status": "UNAPPROVED"},
         "reviewers": [], "participants": [],
-        "links": {"self": [_href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/pull-requests/{record['id']}")]},
+        "links": {"self": [href(f"{site.root}/projects/{site.workspace}/repos/{site.repo}/pull-requests/{record['id']}")]},
     }
 
 

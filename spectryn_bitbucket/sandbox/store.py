@@ -106,12 +106,15 @@ class Store:
 
     # ----------------------------------------------------------------- seeding
     def seed(self, milestones: Iterable[str] = (), components: Iterable[str] = (),
-             versions: Iterable[str] = (), pull_requests: Iterable[int] = (),
-             members: Iterable[str | dict[str, str]] = ()) -> None:
+             versions: Iterable[str] = (), pull_requests: Iterable[int | dict[str, Any]] = (),
+             members: Iterable[str | dict[str, str]] = (), pr_author: dict[str, str] | None = None) -> None:
         """Add catalog entries, pull requests and workspace members that are not there yet.
 
         A member is a nickname (its account id and uuid are derived from it) or a dict with
-        ``nickname``, ``display_name``, ``account_id``, ``uuid``."""
+        ``nickname``, ``display_name``, ``account_id``, ``uuid``. A pull request is a number or a
+        dict with ``id`` and any of ``title``, ``description``, ``state``, ``source_branch``,
+        ``destination_branch``, ``author`` and ``reviewers`` (members' nicknames); its author
+        is ``pr_author`` unless it names one."""
         for member in members:
             self.add_member(member)
         for catalog, names in (("milestones", milestones), ("components", components), ("versions", versions)):
@@ -119,16 +122,35 @@ class Store:
                 if name and self.catalog_entry(catalog, name) is None:
                     self.add_catalog_entry(catalog, name)
         with self.lock:
-            for number in pull_requests:
-                key = str(int(number))
+            for spec in pull_requests:
+                spec = {"id": int(spec)} if not isinstance(spec, dict) else dict(spec)
+                key = str(int(spec["id"]))
                 if key not in self.data["pull_requests"]:
-                    stamp = now_iso()
-                    self.data["pull_requests"][key] = {
-                        "id": int(number), "title": f"Pull request {number}", "state": "OPEN",
-                        "description": "", "source_branch": f"feature/pr-{number}",
-                        "destination_branch": "main", "created_on": stamp, "updated_on": stamp,
-                    }
+                    self.data["pull_requests"][key] = self._pull_request_record(spec, pr_author)
                     self._changed()
+
+    def _pull_request_record(self, spec: dict[str, Any], author: dict[str, str] | None) -> dict[str, Any]:
+        number = int(spec["id"])
+        stamp = now_iso()
+        by_nickname = {m["nickname"]: m for m in self.data["members"]}
+
+        def account(nickname: str) -> dict[str, str]:
+            if nickname not in by_nickname:
+                raise ValueError(f"pull request {number}: {nickname!r} is not a workspace member")
+            return dict(by_nickname[nickname])
+        owner = account(spec["author"]) if spec.get("author") else dict(author or {})
+        reviewers = [account(n) for n in spec.get("reviewers", [])]
+        if any(r.get("uuid") == owner.get("uuid") for r in reviewers):
+            # Bitbucket: "<name> is the author and cannot be included as a reviewer"
+            raise ValueError(f"pull request {number}: its author cannot be one of its reviewers")
+        state = str(spec.get("state", "OPEN")).upper()
+        if state not in ("OPEN", "MERGED", "DECLINED", "SUPERSEDED"):
+            raise ValueError(f"pull request {number}: state must be OPEN, MERGED, DECLINED or SUPERSEDED")
+        return {"id": number, "title": spec.get("title", f"Pull request {number}"), "state": state,
+                "description": spec.get("description", ""),
+                "source_branch": spec.get("source_branch", f"feature/pr-{number}"),
+                "destination_branch": spec.get("destination_branch", "main"), "author": owner,
+                "reviewers": reviewers, "created_on": stamp, "updated_on": stamp}
 
     # ----------------------------------------------------------------- workspace members
     def add_member(self, member: str | dict[str, str]) -> dict[str, str]:
@@ -465,8 +487,36 @@ class Store:
             self.pull_request(pr_id)
             record = self._new_comment(raw, "markdown", user)
             self.data["pr_comments"].setdefault(str(pr_id), []).append(record)
+            self.data["pull_requests"][str(pr_id)]["updated_on"] = record["created_on"]
             self._changed()
             return dict(record)
+
+    def _pr_comment_record(self, pr_id: int, comment_id: int) -> dict[str, Any]:
+        self.pull_request(pr_id)
+        for record in self.data["pr_comments"].get(str(pr_id), []):
+            if record["id"] == comment_id:
+                return record
+        raise ApiError(404, f"Comment {comment_id} not found")
+
+    def pr_comment(self, pr_id: int, comment_id: int) -> dict[str, Any]:
+        """One comment of a pull request; 404 when either does not exist."""
+        with self.lock:
+            return dict(self._pr_comment_record(pr_id, comment_id))
+
+    def update_pr_comment(self, pr_id: int, comment_id: int, raw: str) -> dict[str, Any]:
+        """Change a pull request comment's text."""
+        with self.lock:
+            record = self._pr_comment_record(pr_id, comment_id)
+            record.update({"raw": raw, "updated_on": now_iso()})
+            self._changed()
+            return dict(record)
+
+    def delete_pr_comment(self, pr_id: int, comment_id: int) -> None:
+        """Mark a pull request comment deleted (it stays in the list, without its text)."""
+        with self.lock:
+            record = self._pr_comment_record(pr_id, comment_id)
+            record.update({"deleted": True, "raw": "", "updated_on": now_iso()})
+            self._changed()
 
 
 def _comment_text(body: Any) -> tuple[str, str]:

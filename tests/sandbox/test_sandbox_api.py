@@ -286,10 +286,19 @@ def test_multipart_attachments_upload_replace_list_download_delete(http, sb):
     assert response.status_code == 201
     listing = http.get(url).json()
     assert [a["name"] for a in listing["values"]] == ["diagram.png", "notes.txt"]
-    download = http.get(listing["values"][0]["links"]["self"]["href"])
-    assert download.content == png
-    assert download.headers["Content-Type"] == "image/png"
-    assert download.headers["X-Content-SHA256"] == hashlib.sha256(png).hexdigest()
+    # as Bitbucket: a 302 to a one-time link on the file host (no credentials, good once)
+    moved = http.get(listing["values"][0]["links"]["self"]["href"], allow_redirects=False)
+    assert moved.status_code == 302 and moved.content == b""
+    link = moved.headers["Location"]
+    assert link.startswith(f"{sb.url}/_downloads/") and link.endswith("/diagram.png")
+    reads = sb.stats()["reads"]
+    download = requests.get(link)  # no Authorization header
+    assert download.content == png and hashlib.sha256(download.content).hexdigest() == hashlib.sha256(png).hexdigest()
+    assert download.headers["Content-Type"] == "image/png" and "X-Content-SHA256" not in download.headers
+    assert sb.stats()["reads"] == reads  # the file host is not the API
+    again = requests.get(link)
+    assert again.status_code == 403  # used up
+    assert http.get(listing["values"][0]["links"]["self"]["href"]).content == png  # a new link each time
     assert http.get(f"{url}/notes.txt").content == b"version two"
     assert http.delete(f"{url}/notes.txt").status_code == 204
     assert [a["name"] for a in http.get(url).json()["values"]] == ["diagram.png"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from spectryn_bitbucket.sandbox.errors import ApiError
@@ -31,13 +33,30 @@ def test_fault_decisions():
         Faults(drop_rate=-0.1)
 
 
-def test_rate_limit_window():
+def test_rate_limit_window_per_credential():
     faults = Faults(rate_limit=2, rate_window=100, retry_after=True)
-    assert [faults.decide("GET").action for _ in range(2)] == [PASS, PASS]
-    limited = faults.decide("GET")
+    assert [faults.decide("GET", "token:a").action for _ in range(2)] == [PASS, PASS]
+    limited = faults.decide("GET", "token:a")
     assert limited.action == "rate_limited" and 99 <= limited.retry_after <= 100
+    assert faults.decide("GET", "user:b").action == PASS  # another credential: its own window
     faults.update({"retry_after": False})
-    assert faults.decide("GET").retry_after is None
+    assert faults.decide("GET", "token:a").retry_after is None
+    assert faults.allowance("token:a") == (2, True) and faults.allowance("token:c") == (2, False)
+    assert Faults().allowance("token:a") == (1000, False)  # no enforced limit: Bitbucket's base
+
+
+def test_refused_requests_count_and_anonymous_ones_have_60():
+    faults = Faults(rate_limit=1, rate_window=0.4)
+    assert faults.decide("GET", "token:a").action == PASS
+    time.sleep(0.25)
+    assert faults.decide("GET", "token:a").action == "rate_limited"
+    time.sleep(0.25)  # the accepted request left the window, the refused one has not
+    assert faults.decide("GET", "token:a").action == "rate_limited"
+    anonymous = Faults(rate_window=100)
+    assert [anonymous.decide("GET").action for _ in range(61)].count("rate_limited") == 1
+    assert Faults(anonymous_rate_limit=None).decide("GET").action == PASS
+    with pytest.raises(ValueError, match="anonymous_rate_limit"):
+        Faults(anonymous_rate_limit=0)
 
 
 def test_paging_shapes():
