@@ -380,7 +380,9 @@ class Applier:
             change.status = "failed"
             if change.key not in self.refs:
                 self._failed.add(change.key)
-        log.error("%s: %s", change.key, message)
+        # the report prints it (FAILED / ERROR on the item's line, "error" in JSON): on the console
+        # once, in the run log for the record
+        log.info("failed: %s: %s", change.key, message)
 
 
 def _mark_done(change: Change, _result: Any) -> None:

@@ -47,3 +47,24 @@ def test_a_missing_pull_request_is_a_warning_with_its_line_and_is_not_retried(wo
         assert stats["writes"] == 0
         assert not any("pullrequests" in name for name in stats["requests"]), stats["requests"]
         assert "0 updated" in again.out and "error" not in again.err.lower()
+
+
+def test_an_item_error_is_printed_once_and_not_counted_as_updated(world) -> None:
+    """The issue is deleted while the run's update of it is held (a sandbox hold, not a timing
+    guess): the update fails, and the run says so once, on the item's line."""
+    assert world.sync().code == 0
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("US-002: Logout", "US-002: Sign out"))
+    issue = world.by_key()["US-002"]["id"]
+    world.sandbox.hold("PUT", f"/issues/{issue}", count=1)
+    run = world.start(*world.sync_args())
+    try:
+        assert world.sandbox.faults.hold.wait_for_waiting(1, timeout=60), "no update was held"
+        world.sandbox.store.delete_issue(int(issue))
+    finally:
+        world.sandbox.release()
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 1, out + err
+    message = f"issue #{issue} (US-002) no longer exists"
+    assert (out + err).count(message) == 1, out + err
+    assert "0 updated" in out and "1 errors" in out
