@@ -129,7 +129,12 @@ class BitbucketClient:
         # session's ``verify``: ssl_verify=false and ca_bundle must win. Loopback (the sandbox)
         # never goes through a proxy, which would see plain-http credentials.
         self._transport: dict[str, Any] = {"verify": settings.verify}
-        if is_loopback(urlsplit(settings.base_url).hostname or ""):
+        if settings.via_proxy:
+            # the Pipelines auth proxy: plain http through it, and never a credential (see
+            # _make_session); nothing else of the environment decides where it goes
+            proxy = f"http://{settings.via_proxy}"
+            self._transport["proxies"] = {"http": proxy, "https": proxy, "all": proxy}
+        elif is_loopback(urlsplit(settings.base_url).hostname or ""):
             self._transport["proxies"] = {"http": None, "https": None, "all": None}
 
     # --- session -------------------------------------------------------------------------
@@ -137,10 +142,18 @@ class BitbucketClient:
     def _make_session(self, pool_size: int) -> requests.Session:
         session = requests.Session()
         kind, value = self.settings.auth
-        session.auth = BearerAuth(value) if kind == "bearer" else requests.auth.HTTPBasicAuth(*value)
+        if self.settings.via_proxy or kind == "none":
+            if kind != "none":
+                raise ValueError("a credential is never sent through the Pipelines auth proxy")
+            session.auth = None
+            session.trust_env = False  # no ~/.netrc credential, no proxy from the environment
+        elif kind == "bearer":
+            session.auth = BearerAuth(value)
+        else:
+            session.auth = requests.auth.HTTPBasicAuth(*value)
         session.headers.update({"Accept": "application/json", "User-Agent": "spectryn-bitbucket"})
         session.verify = self.settings.verify
-        if insecure_http(self.settings.base_url):
+        if insecure_http(self.settings.base_url) and kind != "none":
             log.warning("credentials are sent unencrypted to %s over plain http "
                         "(bitbucket.allow_insecure_http: true); use https", self.settings.host)
         if self.settings.verify is False:

@@ -26,8 +26,9 @@ SECTION = "bitbucket"
 #: Keys whose values are never printed, logged or stored.
 SECRET_KEYS = frozenset({"app_password", "api_token", "access_token"})
 
-#: Keys that weaken how credentials are sent: a repository file cannot set them (ignored, warned).
-TRUSTED_ONLY = frozenset({"ssl_verify", "ca_bundle", "allow_insecure_http"})
+#: Keys that weaken how credentials are sent, or (``pipelines_proxy``) where a review's text goes:
+#: a repository file cannot set them (ignored, warned).
+TRUSTED_ONLY = frozenset({"ssl_verify", "ca_bundle", "allow_insecure_http", "pipelines_proxy"})
 
 #: Keys that decide where credentials go; ``spectryn check`` says where each came from.
 ROUTING_KEYS = ("base_url", "ssl_verify", "ca_bundle", "allow_insecure_http")
@@ -52,6 +53,7 @@ ENV_VARS: dict[str, str] = {
     # Pipelines sets it: the branch the spec files are read from (the link to its spec)
     "branch": "BITBUCKET_BRANCH",
     "provenance_line": "BITBUCKET_PROVENANCE_LINE",
+    "pipelines_proxy": "BITBUCKET_PIPELINES_PROXY",
 }
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
@@ -185,6 +187,9 @@ class BitbucketSettings:
     #: use, TLS settings) with its value (never a secret's) and where it came from, for
     #: ``spectryn check``; empty when built without a Config.
     sources: tuple[str, ...] = ()
+    #: ``host:port`` of the Bitbucket Pipelines auth proxy to send through (a review's report),
+    #: with ``auth`` ``("none", "")``: no credential ever goes to the proxy.
+    via_proxy: str = ""
 
     @property
     def host(self) -> str:

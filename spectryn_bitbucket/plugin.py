@@ -19,6 +19,7 @@ from spectryn_core import hookimpl
 if TYPE_CHECKING:  # annotations only: listing plugins need not build the model's classes
     from spectryn_core.items import Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment
+    from spectryn_core.review import Published, Review
 
 NAME = "bitbucket"
 
@@ -137,3 +138,11 @@ def upload_attachment(
 def link_pull_request(connection: Connection, item: Item, remote: RemoteItem, number: int) -> bool | None:
     """Check a PR exists and comment on it once."""
     return _tracker().link_pull_request(connection, item, remote, number)
+
+
+@hookimpl
+def publish_review(config: Any, review: Review) -> Published | None:
+    """One Code Insights report on the commit (through the Pipelines auth proxy inside Pipelines)."""
+    from spectryn_bitbucket import insights
+
+    return insights.publish(config, review)

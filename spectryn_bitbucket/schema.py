@@ -53,3 +53,4 @@ class BitbucketSchema(Schema):
     allow_insecure_http = fields.Boolean(load_default=False)
     branch = fields.String(load_default=None, allow_none=True)
     provenance_line = fields.Boolean(load_default=True)
+    pipelines_proxy = fields.String(load_default=None, allow_none=True)

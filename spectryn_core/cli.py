@@ -210,9 +210,10 @@ def build_parser(plugins: Plugins) -> Parser:
     _output_flag(p)
     p.set_defaults(func=cmd_plugins)
 
-    from spectryn_core import pull_cli
+    from spectryn_core import pull_cli, review
 
     pull_cli.add_parser(sub, plugins, _common)
+    review.add_parser(sub, plugins, _common, _plugin_options)
 
     p = sub.add_parser("help", help="show the help of spectryn or of a command",
                        description="Show the help of spectryn, or of the command named.",

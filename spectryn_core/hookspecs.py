@@ -24,6 +24,7 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
                                         keeps the base in the item (Connection.keeps_base)
 
 ``spectryn check --tracker NAME`` calls ``open_tracker`` then ``check_tracker``.
+``spectryn review --tracker NAME`` runs the dry run above (read-only), then ``publish_review``.
 ``spectryn init --tracker NAME`` calls ``init_fields``, then ``open_tracker`` and ``check_tracker``.
 
 Hooks marked *first result* stop at the first implementation returning something other than None.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from spectryn_core.initcmd import InitField
     from spectryn_core.items import Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment, Spec
+    from spectryn_core.review import Published, Review
     from spectryn_core.spec_edits import EditedSpec, SpecEdit
 
 hookspec = pluggy.HookspecMarker("spectryn")
@@ -301,3 +303,26 @@ def link_pull_request(connection: Connection, item: Item, remote: RemoteItem, nu
     """Cross-reference pull request ``number`` with ``remote`` (check it exists, comment on it
     once). Return True once done; raise :class:`~spectryn_core.errors.ItemError` if the pull
     request does not exist. *First result.*"""
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def publish_review(config: Config, review: Review) -> Published | None:
+    """Put ``review`` where a pull request's reviewers see it (``spectryn review``). *First
+    result.* Optional: without it the review is printed only.
+
+    ``review`` (:class:`spectryn_core.review.Review`) holds the result (``PASSED``/``FAILED``),
+    counts, and one :class:`~spectryn_core.review.Finding` per spec error or warning and per item
+    the merge would create, update, leave in conflict or leave orphaned, each at a
+    repository-relative ``path`` and ``line``, most important first; ``review.commit`` is the
+    commit asked for (None: take your CI's, e.g. Bitbucket's ``BITBUCKET_COMMIT``). Send it as one
+    report, replacing the one an earlier run left (never piling up), within your tracker's limits:
+    say in it what was left out. The plan may not have been computed (``plan_computed`` False,
+    ``note`` says why): publish the validation anyway. You get ``config``, not a connection: the
+    report may go another way than the reads (Bitbucket: through the Pipelines auth proxy, with
+    no credential). Return a :class:`~spectryn_core.review.Published` (where, how, annotations
+    sent and left out, requests), with only a ``note`` when there is nowhere to put it (no
+    commit); raise :class:`~spectryn_core.errors.TrackerError` when sending fails.
+    """

@@ -36,6 +36,7 @@ TRACKER_HOOKS = (
     "add_comment",
     "upload_attachment",
     "link_pull_request",
+    "publish_review",
 )
 MAPPER_HOOKS = ("map_status", "map_priority")
 

@@ -1,5 +1,6 @@
 """The README's Bitbucket Pipelines recipe, its commands run as Pipelines would run them (its
-variables, a secured token only in the deployment step) against the sandbox; and the pre-commit
+variables and auth proxy, a read-only token for the review, a secured token only in the
+deployment step) against the sandbox; and the pre-commit
 hook definition, its entry run the way pre-commit runs it."""
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from spectryn_bitbucket.sandbox.accounts import access_token
+
 ROOT = Path(__file__).resolve().parents[2]
+COMMIT = "9b2e4c1d0a3f5e6b7c8d9e0f1a2b3c4d5e6f7a8b"
+READER = "spx-recipe-reader-4Kd1"
 
 
 def pipelines_recipe() -> dict[str, Any]:
@@ -39,10 +45,18 @@ def run_step(world: Any, step: dict[str, Any], checkout: Path, secured: dict[str
     env = {k: v for k, v in world.env.items() if not k.startswith("BITBUCKET_")}
     env.update({
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        # set by Pipelines for a step
         "CI": "true",
-        "BITBUCKET_WORKSPACE": world.sandbox.workspace,    # set by Pipelines
-        "BITBUCKET_REPO_SLUG": world.sandbox.repo,         # set by Pipelines
-        "BITBUCKET_BASE_URL": world.sandbox.base_url,      # the test's only addition: the sandbox
+        "BITBUCKET_BUILD_NUMBER": "12",
+        "BITBUCKET_PIPELINE_UUID": "{6c1f0000-0000-4000-8000-000000000012}",
+        "BITBUCKET_STEP_UUID": "{6c1f0000-0000-4000-8000-000000000013}",
+        "BITBUCKET_COMMIT": COMMIT,
+        "BITBUCKET_CLONE_DIR": str(checkout),
+        "BITBUCKET_WORKSPACE": world.sandbox.workspace,
+        "BITBUCKET_REPO_SLUG": world.sandbox.repo,
+        # the test's additions: the sandbox, and its stand-in for the Pipelines auth proxy
+        "BITBUCKET_BASE_URL": world.sandbox.base_url,
+        "BITBUCKET_PIPELINES_PROXY": world.sandbox.proxy_address,
         "BITBUCKET_RATE_LIMIT": "0",
         **secured,
     })
@@ -64,7 +78,15 @@ def test_the_sync_step_queues_by_a_concurrency_group_not_by_its_deployment() -> 
     assert "Bitbucket *pauses* the second run's deployment step" in text
 
 
-def test_pipelines_recipe_validates_pull_requests_and_syncs_main(world: Any) -> None:
+@pytest.fixture
+def pipelines(world_factory: Any) -> Any:
+    """A sandbox with the Pipelines proxy and a read-only token (the secured repository variable)."""
+    reader = access_token("reader", READER, scopes=("issue", "repository", "pullrequest"))
+    return world_factory(pipelines_proxy=0, accounts=[reader])
+
+
+def test_pipelines_recipe_reviews_pull_requests_and_syncs_main(pipelines: Any) -> None:
+    world = pipelines
     recipe = steps(pipelines_recipe())
     assert recipe["main"]["deployment"] == "production"
     checkout = world.tmp / "checkout"
@@ -72,9 +94,13 @@ def test_pipelines_recipe_validates_pull_requests_and_syncs_main(world: Any) -> 
     shutil.copy(world.tmp / "EPIC.md", checkout / "docs" / "EPIC.md")
     shutil.copytree(world.tmp / "attachments", checkout / "docs" / "attachments")
 
-    pr = run_step(world, recipe["pull-requests"], checkout, secured={})
+    read = {"SPECTRYN_READ_TOKEN": READER}  # the secured repository variable
+    pr = run_step(world, recipe["pull-requests"], checkout, secured=read)
     assert pr.returncode == 0, pr.stderr
-    assert "OK" in pr.stdout and world.writes() == 0  # a pull request sends nothing
+    assert ": PASSED" in pr.stdout and "would create 18" in pr.stdout, pr.stdout
+    assert world.by_key() == {}  # a pull request writes no issue: only its report
+    assert world.sandbox.proxy_stats()["requests"] == 3
+    assert world.sandbox.proxy_stats()["credentials_seen"] == 0
 
     token = {"BITBUCKET_ACCESS_TOKEN": world.sandbox.token}  # the secured deployment variable
     main = run_step(world, recipe["main"], checkout, secured=token)
@@ -86,11 +112,17 @@ def test_pipelines_recipe_validates_pull_requests_and_syncs_main(world: Any) -> 
 
     spec = checkout / "docs" / "EPIC.md"
     spec.write_text(spec.read_text().replace("| **Story Points** | 5 |", "| **Story Points** | five |", 1))
-    broken = run_step(world, recipe["pull-requests"], checkout, secured={})
-    assert broken.returncode == 2 and "docs/EPIC.md:" in broken.stderr
+    broken = run_step(world, recipe["pull-requests"], checkout, secured=read)
+    assert broken.returncode == 2 and "docs/EPIC.md:" in broken.stdout, broken.stdout
+    assert ": FAILED" in broken.stdout and "error: 1 problem(s) in the spec" in broken.stderr
+    spec.write_text(spec.read_text().replace("| **Story Points** | five |", "| **Story Points** | 5 |", 1))
+    fork = run_step(world, recipe["pull-requests"], checkout, secured={})  # no secured variables
+    assert fork.returncode == 0 and "validation only: the tracker was not read" in fork.stdout
 
 
-def test_main_step_without_the_secured_variable_fails_clearly(world: Any) -> None:
+def test_main_step_without_the_secured_variable_fails_clearly(pipelines: Any) -> None:
+    world = pipelines
+
     checkout = world.tmp / "checkout"
     (checkout / "docs").mkdir(parents=True)
     shutil.copy(world.tmp / "EPIC.md", checkout / "docs" / "EPIC.md")

@@ -1,0 +1,56 @@
+"""``spectryn review`` with a tracker plugin that cannot publish (the in-memory one): the review
+is computed read-only and printed, and says it was not published; findings carry their lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spectryn_core.cli import main
+from spectryn_core.review import Finding, Review
+from tests.core.test_engine import SPEC
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPECTRYN_PLUGINS", "tests.support.mem_plugin")
+    monkeypatch.setenv("SPECTRYN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SPECTRYN_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("SPECTRYN_CONFIG_DIR", str(tmp_path / "userconfig"))
+    monkeypatch.syspath_prepend(str(ROOT))
+    from tests.support import mem_plugin
+
+    mem_plugin.TRACKER.issues.clear()
+    mem_plugin.TRACKER.writes = 0
+    (tmp_path / "EPIC.md").write_text(SPEC)
+    return tmp_path
+
+
+def test_review_plans_read_only_and_says_it_cannot_publish(cwd: Path, capsys) -> None:
+    from tests.support import mem_plugin
+
+    assert main(["review", "--markdown", "EPIC.md", "--tracker", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Review of EPIC.md -> memory") and ": PASSED" in out.splitlines()[0]
+    assert "EPIC.md:3: merging creates US-001 (story): Pay by card" in out
+    assert "not published: the 'memory' plugin cannot publish reviews" in out
+    assert mem_plugin.TRACKER.writes == 0
+    assert main(["review", "--markdown", "EPIC.md", "--tracker", "memory", "--output", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["counts"]["creates"] == 4 and answer["error"] is None
+    assert answer["plan"] == {"computed": True, "note": ""}
+
+
+def test_a_review_fails_on_errors_conflicts_and_clashes_only() -> None:
+    def review(*kinds: str) -> Review:
+        return Review("t", "x", ["a.md"], [Finding(k, "a.md", 1, k) for k in kinds])
+
+    assert review("create", "update", "warning", "orphan").result == "PASSED"
+    for failing in ("error", "conflict", "clash"):
+        assert review("create", failing).result == "FAILED"
+    assert review("clash", "create").counts["clashes"] == 1
