@@ -94,6 +94,16 @@ class App:
         return config
 
 
+def chosen_tracker(app: App, config: Config) -> str:
+    """The tracker the run uses (``--tracker`` or ``sync.tracker``); a usage error naming the
+    installed ones when none is chosen."""
+    tracker = config.tracker or config.get("sync.tracker")
+    if not tracker:
+        known = ", ".join(app.pm.tracker_names()) or "none installed"
+        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
+    return str(tracker)
+
+
 class _Output:
     """Whether this run answers in JSON: ``--output json`` anywhere on the command line, or
     ``sync.output: json`` once the config is loaded."""
@@ -256,10 +266,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
     from spectryn_core.sync import SyncRequest
 
     config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
-    tracker = config.tracker or config.get("sync.tracker")
-    if not tracker:
-        known = ", ".join(app.pm.tracker_names()) or "none installed"
-        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
+    tracker = chosen_tracker(app, config)
     verbose = bool(config.get("sync.verbose"))
     log_path = _start_log(config, verbose)
     tracker_section = config.section(tracker)
@@ -340,10 +347,7 @@ def cmd_plugins(args: argparse.Namespace, app: App) -> int:
 
 def check_connection(app: App, config: Config) -> tuple[str, str, list[str]]:
     """Run the chosen tracker's ``check_tracker``: (tracker, target, detail lines)."""
-    tracker = config.tracker or config.get("sync.tracker")
-    if not tracker:
-        known = ", ".join(app.pm.tracker_names()) or "none installed"
-        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
+    tracker = chosen_tracker(app, config)
     hooks = app.pm.tracker_hooks(tracker)
     connection = hooks.open_tracker(config=config)
     try:

@@ -7,8 +7,6 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core.errors import UsageError
-
 if TYPE_CHECKING:
     from spectryn_core.cli import App
     from spectryn_core.plugins import Plugins
@@ -42,15 +40,12 @@ def add_parser(sub: Any, plugins: Plugins, common: Any) -> None:
 
 def cmd_pull(args: argparse.Namespace, app: App) -> int:
     """Run ``spectryn pull``."""
-    from spectryn_core.cli import EXIT_OK, _dir, _start_log
+    from spectryn_core.cli import EXIT_OK, _dir, _start_log, chosen_tracker
     from spectryn_core.pull import PullRequest, run_pull  # the engine, only when pulling
     from spectryn_core.spec_files import expand
 
     config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
-    tracker = config.tracker or config.get("sync.tracker")
-    if not tracker:
-        known = ", ".join(app.pm.tracker_names()) or "none installed"
-        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
+    tracker = chosen_tracker(app, config)
     _start_log(config, bool(config.get("sync.verbose")))
     files = expand(list(args.specs), max_size=config.get("sync.max_spec_size"),
                    example="spectryn pull --markdown EPIC.md")

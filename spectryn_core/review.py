@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectryn_core.errors import ConfigError, SpecError, SpectrynError, TrackerError, UsageError
+from spectryn_core.errors import ConfigError, SpecError, SpectrynError, TrackerError
 
 if TYPE_CHECKING:
     from spectryn_core.cli import App
@@ -288,17 +288,14 @@ def add_parser(sub: Any, plugins: Plugins, common: Any, sync_options: Any) -> No
 
 def cmd_review(args: argparse.Namespace, app: App) -> int:
     """Run ``spectryn review``."""
-    from spectryn_core.cli import EXIT_OK, EXIT_PENDING, OUTPUT, _dir, _start_log
+    from spectryn_core.cli import EXIT_OK, EXIT_PENDING, OUTPUT, _dir, _start_log, chosen_tracker
     from spectryn_core.multi import parse_all, run_many
     from spectryn_core.spec_files import expand
     from spectryn_core.sync import SyncRequest
     from spectryn_core.worktree import Repository
 
     config = app.load_config(args, tracker=getattr(args, "sync.tracker"))
-    tracker = config.tracker or config.get("sync.tracker")
-    if not tracker:
-        known = ", ".join(app.pm.tracker_names()) or "none installed"
-        raise UsageError("no tracker chosen", f"pass --tracker NAME (installed: {known})")
+    tracker = chosen_tracker(app, config)
     hooks = app.pm.tracker_hooks(tracker)
     _start_log(config, bool(config.get("sync.verbose")))
     files = expand(list(args.spec), max_size=config.get("sync.max_spec_size"),

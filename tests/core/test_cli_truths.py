@@ -9,26 +9,11 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from spectryn_core.cli import main
 from tests.core.test_cli_setup import BASH_COMPLETE, _script, spectryn
 from tests.core.test_engine import SPEC
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SPECTRYN_PLUGINS", "tests.support.mem_plugin")
-    monkeypatch.setenv("SPECTRYN_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("SPECTRYN_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv("SPECTRYN_CONFIG_DIR", str(tmp_path / "userconfig"))
-    monkeypatch.syspath_prepend(str(ROOT))
-    (tmp_path / "EPIC.md").write_text(SPEC)
-    return tmp_path
 
 
 def test_validate_of_a_bad_spec_does_not_talk_about_sending(cwd: Path, capsys) -> None:

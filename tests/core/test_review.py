@@ -10,28 +10,19 @@ import pytest
 
 from spectryn_core.cli import main
 from spectryn_core.review import Finding, Review
-from tests.core.test_engine import SPEC
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SPECTRYN_PLUGINS", "tests.support.mem_plugin")
-    monkeypatch.setenv("SPECTRYN_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("SPECTRYN_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv("SPECTRYN_CONFIG_DIR", str(tmp_path / "userconfig"))
-    monkeypatch.syspath_prepend(str(ROOT))
+def fresh(cwd: Path) -> Path:
+    """``cwd`` (the spec in a temporary folder, the in-memory tracker) with no issues yet."""
     from tests.support import mem_plugin
 
     mem_plugin.TRACKER.issues.clear()
     mem_plugin.TRACKER.writes = 0
-    (tmp_path / "EPIC.md").write_text(SPEC)
-    return tmp_path
+    return cwd
 
 
-def test_review_plans_read_only_and_says_it_cannot_publish(cwd: Path, capsys) -> None:
+def test_review_plans_read_only_and_says_it_cannot_publish(fresh: Path, capsys) -> None:
     from tests.support import mem_plugin
 
     assert main(["review", "--markdown", "EPIC.md", "--tracker", "memory"]) == 0
