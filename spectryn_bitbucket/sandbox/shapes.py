@@ -54,21 +54,19 @@ def href(url: str) -> dict[str, str]:
 
 def user(site: Site) -> dict[str, Any]:
     """The user of records written before the sandbox had accounts (and of Data Center mode)."""
-    return {
-        "type": "user", "display_name": "Sandbox User", "nickname": USER_NAME, "uuid": USER_UUID,
-        "account_id": "sandbox:0001",
-        "links": {"self": href(f"{site.root}/2.0/users/{quote(USER_UUID)}"),
-                  "html": href(f"{site.root}/{USER_NAME}/")},
-    }
+    return member(site, {"display_name": "Sandbox User", "nickname": USER_NAME, "uuid": USER_UUID,
+                         "account_id": "sandbox:0001"})
 
 
 def member(site: Site, record: dict[str, str]) -> dict[str, Any]:
-    """A workspace member as an account document (what ``assignee`` and member lists show)."""
+    """An account document (an issue's reporter and assignee, a member, a comment's user), with
+    the ``self``, ``html`` and ``avatar`` links Bitbucket's have."""
     return {
         "type": "user", "display_name": record["display_name"], "nickname": record["nickname"],
         "uuid": record["uuid"], "account_id": record["account_id"],
         "links": {"self": href(f"{site.root}/2.0/users/{quote(record['uuid'])}"),
-                  "html": href(f"{site.root}/{record['nickname']}/")},
+                  "html": href(f"{site.root}/{record['nickname']}/"),
+                  "avatar": href(f"{site.root}/account/{quote(record['uuid'])}/avatar/")},
     }
 
 

@@ -46,8 +46,8 @@ def json_bytes(value: Any) -> bytes:
 
 
 def now_iso() -> str:
-    """The current UTC time in Bitbucket's timestamp format."""
-    return datetime.now(UTC).isoformat()
+    """The current UTC time in Bitbucket's timestamp format (always with microseconds)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def empty_data() -> dict[str, Any]:

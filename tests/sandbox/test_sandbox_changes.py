@@ -139,3 +139,20 @@ def test_records_survive_a_restart(tmp_path):
         assert record["changes"] == {"title": {"old": "A", "new": "B"}} and record["user"]["nickname"] == "alice"
         requests.delete(url(again, "/1"), headers=again.account("sync").headers, timeout=5)
         assert again.store.data["issue_changes"] == {}
+
+
+def test_the_documented_put_example(sb):
+    """The OpenAPI text's PUT: title, assignee by account_id, priority, version by name, component
+    cleared with null; every other field keeps its value, and one change records it all."""
+    headers = sb.account("person").headers
+    requests.post(url(sb), json={"title": "Old", "component": {"name": "UI"}, "kind": "task",
+                                 "content": {"raw": "kept"}}, headers=headers, timeout=5)
+    body = {"title": "Updated title", "assignee": {"account_id": bob(sb)["account_id"]}, "priority": "minor",
+            "version": {"name": "1.0"}, "component": None}
+    issue = requests.put(url(sb, "/1"), json=body, headers=headers, timeout=5).json()
+    assert (issue["title"], issue["assignee"]["nickname"], issue["priority"], issue["version"]["name"],
+            issue["component"], issue["kind"], issue["content"]["raw"]) == (
+        "Updated title", "bob", "minor", "1.0", None, "task", "kept")
+    [record] = changes(sb)
+    assert set(record["changes"]) == {"title", "assignee", "assignee_account_id", "priority", "version", "component"}
+    assert record["changes"]["component"] == {"old": "UI", "new": ""}
