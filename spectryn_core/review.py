@@ -197,11 +197,12 @@ def ordered(findings: list[Finding]) -> list[Finding]:
 
 def build_review(tracker: str, target: str, files: list[str], *, outcome: MultiResult | None,
                  errors: list[SpecProblem], warnings: list[SpecProblem], stopped: SpectrynError | None,
-                 root: Path, commit: str | None) -> Review:
+                 root: Path, commit: str | None, clashes: list[SpecProblem] | None = None) -> Review:
     """The review of a dry run (``outcome``), or of validation alone (``errors``/``warnings`` from
-    parsing; ``stopped``: why the tracker was not read)."""
+    parsing; ``clashes``: keys whose issues another spec file owns, which stop the plan;
+    ``stopped``: why the tracker was not read)."""
     review = Review(tracker, target, files, commit=commit)
-    findings = problem_findings(errors, "error", root)
+    findings = problem_findings(errors, "error", root) + problem_findings(clashes or [], "clash", root)
     if outcome is not None:
         for result in outcome.results:
             findings += result_findings(result, root)
@@ -210,6 +211,8 @@ def build_review(tracker: str, target: str, files: list[str], *, outcome: MultiR
         review.plan_computed = False
         if errors:
             review.note = "the specs have errors"
+        elif clashes:
+            review.note = f"{len(clashes)} key(s) belong to another spec file"
         elif stopped is not None:
             review.note = f"the tracker was not read ({stopped.message})"
     review.findings = ordered(findings)
@@ -304,12 +307,19 @@ def cmd_review(args: argparse.Namespace, app: App) -> int:
                           execute=False)
     outcome: MultiResult | None = None
     errors: list[SpecProblem] = []
+    clashes: list[SpecProblem] = []
     warnings: list[SpecProblem] = []
     stopped: SpectrynError | None = None
+    ending: SpectrynError | None = None
     try:
         outcome = run_many(app.pm, config, files, request)  # a dry run: never writes to the tracker
     except SpecError as error:
-        errors = error.problems
+        if error.kind == "ownership":  # keys whose issues another spec file made (issue 25)
+            clashes = error.problems
+            error.nothing_sent = False  # the report is sent; no issue ever is
+            ending = error
+        else:
+            errors = error.problems
     except (ConfigError, TrackerError) as error:  # no read credential, or the tracker unreadable
         stopped = error
         specs, _notes = parse_all(app.pm, files, config)
@@ -317,7 +327,7 @@ def cmd_review(args: argparse.Namespace, app: App) -> int:
     target = outcome.results[0].target if outcome is not None and outcome.results else config_target(config, tracker)
     review = build_review(tracker, target, [str(f.path) for f in files], outcome=outcome, errors=errors,
                           warnings=warnings, stopped=stopped, root=Repository.of(Path.cwd()).root,
-                          commit=args.commit)
+                          commit=args.commit, clashes=clashes)
     published: Published | None = None
     failure: SpectrynError | None = None
     if hooks.publish_review.get_hookimpls():
@@ -329,7 +339,7 @@ def cmd_review(args: argparse.Namespace, app: App) -> int:
         published = Published(note=f"the '{tracker}' plugin cannot publish reviews (no publish_review hook)")
     # what ends the run once the review is out: a failed publish, a spec error (listed in the
     # review already: only the headline here), or a tracker that could not be read
-    ending: SpectrynError | None = failure
+    ending = failure or ending
     if ending is None and errors:
         ending = SpecError(errors, nothing_sent=False)
     if ending is None and stopped is not None and not isinstance(stopped, ConfigError):

@@ -45,3 +45,30 @@ def test_a_review_fails_on_errors_conflicts_and_clashes_only() -> None:
     for failing in ("error", "conflict", "clash"):
         assert review("create", failing).result == "FAILED"
     assert review("clash", "create").counts["clashes"] == 1
+
+
+def test_ownership_clashes_are_findings_of_their_own_and_fail_the_review(
+        fresh: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key whose issue another spec file made stops the plan (issue 25's OwnershipError, a
+    SpecError of kind ``ownership``): the review lists it as a clash at its line, FAILED, exit 2."""
+    from spectryn_core import multi
+    from spectryn_core.errors import SpecError
+    from spectryn_core.model import SpecProblem
+
+    class Clash(SpecError):
+        kind = "ownership"
+
+    problem = SpecProblem("EPIC.md", 3, "US-001 is issue #4, made from docs/other.md, which also "
+                                        "defines US-001")
+
+    def clashing(*_args: object, **_kwargs: object) -> None:
+        raise Clash([problem])
+
+    monkeypatch.setattr(multi, "run_many", clashing)
+    assert main(["review", "--markdown", "EPIC.md", "--tracker", "memory", "--output", "json"]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["result"] == "FAILED" and answer["counts"]["clashes"] == 1
+    assert answer["counts"]["errors"] == 0 and answer["error"]["kind"] == "ownership"
+    assert answer["findings"][0] == {"kind": "clash", "path": "EPIC.md", "line": 3,
+                                     "summary": problem.message, "details": "", "key": ""}
+    assert answer["plan"] == {"computed": False, "note": "1 key(s) belong to another spec file"}
