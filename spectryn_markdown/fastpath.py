@@ -92,8 +92,9 @@ def scan_text(text: str) -> Iterator[Block]:
     while True:
         blanks = skip_blanks(text, pos)
         if blanks is not None:
-            line += count("\n", pos, blanks.end())
-            pos = blanks.end()
+            stop = blanks.end()
+            line += count("\n", pos, stop)
+            pos = stop
         if line >= line_max:
             return
         found = match_block(text, pos)
@@ -101,70 +102,97 @@ def scan_text(text: str) -> Iterator[Block]:
             blocks, pos, line = _scan_window(text, pos, line, line_max)
             yield from blocks
             continue
-        kind = str(found.lastgroup)  # the outer group closes last: "bullet_list", not its "bullet"
+        kind = found.lastgroup or ""  # the outer group closes last: "bullet_list", not its "bullet"
         stop = found.end()
-        chunk = text[pos:stop]
-        lines = chunk.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        end = line + len(lines)
-        if kind == "heading":
-            block = Block(kind, line, end)
-            block.level, block.content = _heading(lines[0])
-        elif kind == "paragraph":
-            block = Block(kind, line, end)
-            block.content = _trim(chunk)
+        # lines of the block: its "\n"s, and the last line if the text ends without one
+        end = line + count("\n", pos, stop) + (stop == size and text[stop - 1:stop] != "\n")
+        if kind == "paragraph":
+            block = Block(kind, line, end, pos, stop)
+            block.content = text[pos:stop].strip(TRIM_CHARS)
+        elif kind == "heading":
+            block = Block(kind, line, end, pos, stop)
+            block.level, block.content = _heading(text[pos:stop])
         elif kind == "table":
-            table = _table(lines, line)
+            table = _table(text[pos:stop].split("\n"), line)
             if table is None:  # not a table after all (column counts differ): the scanner decides
                 blocks, pos, line = _scan_window(text, pos, line, line_max)
                 yield from blocks
                 continue
             block = table
+            block.pos = pos
+            block.stop = stop
         elif kind == "quote":
-            block = Block("blockquote", line, end)
+            block = Block("blockquote", line, end, pos, stop)
+            lines = text[pos:stop].split("\n")
             block.nested = [(_trim("\n".join(text[2:] for text in lines)), line)]
         elif kind == "hr":
-            block = Block(kind, line, end)
+            block = Block(kind, line, end, pos, stop)
         else:
-            block = _list(kind, lines, line)
+            lines = text[pos:stop].split("\n")
+            if lines[-1] == "":
+                lines.pop()
             blanks = skip_blanks(text, stop)
             if blanks is not None:  # a list ends at the next line with text (markdown-it's map)
                 end = min(end + count("\n", stop, blanks.end()), line_max)
                 stop = blanks.end() if end < line_max else tail
-            block.end = end
-            block.items[-1].end = end
-        block.pos = pos
-        block.stop = stop
+            block = _list(kind, lines, line, end, pos, stop)
         yield block
         pos = stop
         line = end
 
 
 def _heading(line: str) -> tuple[int, str]:
-    """Level and text of an ATX heading line (markdown-it's heading rule)."""
-    level = len(line) - len(line.lstrip("#"))
-    rest = line[level:].rstrip(" \t")
+    """Level and text of an ATX heading line (markdown-it's heading rule); ``line`` may end in ``\\n``."""
+    rest = line.lstrip("#")
+    level = len(line) - len(rest)
+    rest = rest.rstrip(" \t\n")
     closing = rest.rstrip("#")
     if len(closing) < len(rest) and (not closing or closing[-1] in " \t"):
         rest = closing
-    return level, _trim(rest)
+    return level, rest.strip(TRIM_CHARS)
+
+
+#: Header and delimiter rows already read (a spec repeats the same few on every story): the header's
+#: trimmed cells, the delimiter row's column count. Cleared when large (a file of many shapes).
+_HEADERS: dict[str, list[str]] = {}
+_DELIMITERS: dict[str, int] = {}
 
 
 def _table(lines: list[str], start: int) -> Block | None:
-    """The table of ``lines`` (header, delimiter row, body rows), as the scanner's table rule reads it."""
-    head = row_cells(_trim(lines[0]))
+    """The table of ``lines`` (header, delimiter row, body rows, maybe an empty rest), as the scanner's
+    table rule reads it."""
+    if lines[-1] == "":
+        lines.pop()
+    header = lines[0]
+    head = _HEADERS.get(header)
+    if head is None:
+        if len(_HEADERS) > 512:
+            _HEADERS.clear()
+        head = _HEADERS[header] = [cell.strip(TRIM_CHARS) for cell in row_cells(_trim(header))]
     width = len(head)
-    if width == 0 or width != delimiter_aligns(lines[1]):
+    aligns = _DELIMITERS.get(lines[1])
+    if aligns is None:
+        if len(_DELIMITERS) > 512:
+            _DELIMITERS.clear()
+        aligns = _DELIMITERS[lines[1]] = delimiter_aligns(lines[1])
+    if width == 0 or width != aligns:
         return None
-    rows = [(start, [cell.strip(TRIM_CHARS) for cell in head])]
+    rows = [(start, head[:])]
     uneven: list[int] = []
     autocompleted = 0
     line = start + 2
     for text in lines[2:]:
-        autocompleted = body_row(_trim(text), line, width, rows, uneven, autocompleted)
-        if autocompleted > 0x10000:  # markdown-it's cap on made-up cells: where it ends the table, the scanner decides
-            return None
+        body = text.strip(TRIM_CHARS)
+        cells = body.split("|")
+        # the common row: "| a | b |" with the header's width, no escaped pipe, no odd spaces at its ends
+        if len(cells) == width + 2 and not cells[0] and not cells[-1] and "\\" not in body and body.strip() == body:
+            del cells[0]
+            cells.pop()
+            rows.append((line, [cell.strip(TRIM_CHARS) for cell in cells]))
+        else:
+            autocompleted = body_row(body, line, width, rows, uneven, autocompleted)
+            if autocompleted > 0x10000:  # markdown-it's cap on made-up cells: where it ends the table, the scanner decides
+                return None
         line += 1
     block = Block("table", start, line)
     block.rows = rows
@@ -172,14 +200,15 @@ def _table(lines: list[str], start: int) -> Block | None:
     return block
 
 
-def _list(kind: str, lines: list[str], start: int) -> Block:
-    block = Block(kind, start, start + len(lines))
+def _list(kind: str, lines: list[str], start: int, end: int, pos: int, stop: int) -> Block:
+    block = Block(kind, start, end, pos, stop)
     items = block.items = []
     line = start
     for text in lines:
         offset = 2 if kind == "bullet_list" else _ORDERED_MARKER.match(text).end()  # type: ignore[union-attr]
-        items.append(Item(line, line + 1, [(_trim(text[offset:]), line)]))
+        items.append(Item(line, line + 1, [(text[offset:].strip(TRIM_CHARS), line)]))
         line += 1
+    items[-1].end = end
     return block
 
 

@@ -66,12 +66,12 @@ class Block:
 
     __slots__ = ("kind", "start", "end", "pos", "stop", "level", "content", "rows", "items", "nested", "uneven")
 
-    def __init__(self, kind: str, start: int, end: int) -> None:
+    def __init__(self, kind: str, start: int, end: int, pos: int = 0, stop: int = 0) -> None:
         self.kind = kind
         self.start = start
         self.end = end
-        self.pos = 0  # offsets in the text of lines ``start`` and ``end`` (set by scan_text)
-        self.stop = 0
+        self.pos = pos  # offsets in the text of lines ``start`` and ``end`` (set by scan_text)
+        self.stop = stop
         self.level = 0
         self.content = ""
         # filled in only for the kinds that have them (an empty list per block costs memory)
