@@ -68,6 +68,7 @@ from spectryn_markdown.tables import (
     COMMIT_COLUMNS,
     FIELD_NAMES,
     KEY_VALUE_HEADERS,
+    LINK_COLUMNS,
     SUBTASK_COLUMNS,
     Cell,
     Table,
@@ -596,45 +597,50 @@ class _Reader:
 
     def read_subtask_table(self, parent: str, table: Table, before: int) -> list[Subtask]:
         columns = column_map(table, SUBTASK_COLUMNS)
-        if "title" not in columns:
+        title_index = columns.get("title")
+        if title_index is None:
             shown = ", ".join(text for text in table.header_text) or "none"
             self.problem(table.line, f'subtask table has no name column (columns: {shown}); '
                                      f'add a "Subtask" or "Task" column')
             return []
+        # rows are padded to the header's width, so every column index is in every row
+        number_index = columns.get("number")
+        points_index = columns.get("story_points")
+        status_index = columns.get("status")
+        priority_index = columns.get("priority")
+        assignee_index = columns.get("assignee")
+        description_index = columns.get("description")
         subtasks: list[Subtask] = []
-        for position, row in enumerate(table.rows, start=before + 1):
-            def cell(name: str) -> str:
-                index = columns.get(name)
-                return row[index].text if index is not None and index < len(row) else ""  # noqa: B023 - used in this iteration
-
-            title = strip_decoration(cell("title"))
-            line = row[0].line if row else table.line
-            if not title and not any(c.text.strip() for c in row):
-                continue
+        for position, (row_line, row) in enumerate(table.rows, start=before + 1):
+            line = row_line + 1
+            title = strip_decoration(inline_text(row[title_index]))
             if not title:
-                self.problem(line, f"subtask in {parent} has no name; fill in its name cell")
+                if any(inline_text(raw).strip() for raw in row):
+                    self.problem(line, f"subtask in {parent} has no name; fill in its name cell")
                 continue
             number = position
-            if "number" in columns and cell("number").strip():
-                parsed = cell_number(cell("number"))
-                if parsed is None:
-                    self.problem(line, f'subtask number "{cell("number").strip()}" is not a whole number; '
-                                       f"write 1, 2, 3 ...")
-                else:
-                    number = parsed
-            points, error = parse_points(cell("story_points"))
+            if number_index is not None:
+                written = inline_text(row[number_index]).strip()
+                if written:
+                    parsed = cell_number(written)
+                    if parsed is None:
+                        self.problem(line, f'subtask number "{written}" is not a whole number; write 1, 2, 3 ...')
+                    else:
+                        number = parsed
+            points, error = parse_points(inline_text(row[points_index]) if points_index is not None else "")
             if error:
                 self.problem(line, error)
-            description_index = columns.get("description")
-            description = row[description_index].source if description_index is not None and description_index < len(row) else ""
             subtasks.append(Subtask(
                 number=number,
                 title=title,
-                description=description,
+                description=row[description_index].strip() if description_index is not None else "",
                 story_points=points,
-                status=self.status(cell("status"), line, f"{parent}.{number}"),
-                priority=self.priority(cell("priority"), line, f"{parent}.{number}"),
-                assignee=strip_decoration(cell("assignee")).lstrip("@") or None,
+                status=self.status(inline_text(row[status_index]) if status_index is not None else "", line,
+                                   f"{parent}.{number}"),
+                priority=self.priority(inline_text(row[priority_index]) if priority_index is not None else "", line,
+                                       f"{parent}.{number}"),
+                assignee=(strip_decoration(inline_text(row[assignee_index])).lstrip("@") or None
+                          if assignee_index is not None else None),
                 line=line,
                 parent_key=parent,
             ))
@@ -680,15 +686,18 @@ class _Reader:
         for block in section.blocks:
             if block.kind == "table":
                 table = read_table(block)
-                columns = column_map(table, {"type": ("type", "link type", "relation", "relationship", "link"),
-                                             "target": ("target", "issue", "story", "key", "item", "to")})
-                for row in table.rows:
-                    if "target" in columns and columns["target"] < len(row):
-                        kind = row[columns["type"]].text if "type" in columns and columns["type"] < len(row) else default
-                        if row[columns["target"]].text.strip().lower() in _NO_LINKS:
-                            continue
-                        for target in _targets(row[columns["target"]].text):
-                            links.append(Link(normalise_link_type(kind) or default, target))
+                columns = column_map(table, LINK_COLUMNS)
+                target_index = columns.get("target")
+                type_index = columns.get("type")
+                if target_index is None:
+                    continue
+                for _, row in table.rows:
+                    kind = inline_text(row[type_index]) if type_index is not None else default
+                    target = inline_text(row[target_index])
+                    if target.strip().lower() in _NO_LINKS:
+                        continue
+                    for each in _targets(target):
+                        links.append(Link(normalise_link_type(kind) or default, each))
                 continue
             items: list[tuple[str, int]] = []
             if block.kind in ("bullet_list", "ordered_list"):
@@ -716,9 +725,10 @@ class _Reader:
                 columns = column_map(table, COMMIT_COLUMNS)
                 sha_index = columns.get("sha", 0)
                 message_index = columns.get("message", 1 if len(table.headers) > 1 else None)
-                for row in table.rows:
-                    sha = row[sha_index].text.strip() if sha_index < len(row) else ""
-                    message = row[message_index].text.strip() if message_index is not None and message_index < len(row) else ""
+                for _, row in table.rows:
+                    sha = inline_text(row[sha_index]).strip() if sha_index < len(row) else ""
+                    message = (inline_text(row[message_index]).strip()
+                               if message_index is not None and message_index < len(row) else "")
                     if sha:
                         commits.append(Commit(sha=sha.strip("`"), message=message))
             elif block.kind in ("bullet_list", "ordered_list"):

@@ -16,34 +16,60 @@ from spectryn_markdown.scanner import Block
 
 @dataclass
 class Cell:
-    """One table cell: plain ``text``, markdown ``source`` and 1-based ``line``."""
+    """One table cell (or a written field's value): plain ``text``, markdown ``source`` and 1-based ``line``."""
 
     text: str
     source: str
     line: int
 
 
-@dataclass
-class Table:
-    """A parsed table: normalised header names, their text as written, and the body rows."""
+class _Shape:
+    """What a header row says, worked out once for every table that has it (a spec repeats the same
+    few headers on every story): the names normalised and as plain text, and column maps asked for."""
 
-    headers: list[str]
-    header_text: list[str]
-    rows: list[list[Cell]]
-    line: int
+    __slots__ = ("headers", "header_text", "maps")
+
+    def __init__(self, head: tuple[str, ...]) -> None:
+        self.header_text = [inline_text(cell) for cell in head]
+        self.headers = [normalise_heading(text) for text in self.header_text]
+        self.maps: dict[int, dict[str, int]] = {}
+
+
+_SHAPES: dict[tuple[str, ...], _Shape] = {}
+
+
+class Table:
+    """A table block read for its meaning: normalised header names, their plain text, and the body rows
+    as the scanner gives them (``(0-based line, cells)``, each cell trimmed markdown, the row padded
+    to the header's width). A cell's plain text is :func:`~spectryn_markdown.inline.inline_text` of it,
+    its source ``cell.strip()``: worked out only for the cells a reader uses."""
+
+    __slots__ = ("shape", "headers", "header_text", "rows", "line")
+
+    def __init__(self, shape: _Shape, rows: list[tuple[int, list[str]]], line: int) -> None:
+        self.shape = shape
+        self.headers = shape.headers
+        self.header_text = shape.header_text
+        self.rows = rows
+        self.line = line
 
 
 def read_table(block: Block) -> Table:
-    """The header and body cells of a ``table`` block."""
-    (head_line, head), *body = block.rows
-    header = [Cell(inline_text(cell), cell.strip(), head_line + 1) for cell in head]
-    rows = [[Cell(inline_text(cell), cell.strip(), line + 1) for cell in cells] for line, cells in body]
-    return Table(
-        headers=[normalise_heading(cell.text) for cell in header],
-        header_text=[cell.text for cell in header],
-        rows=rows,
-        line=block.line,
-    )
+    """The header names and body rows of a ``table`` block."""
+    rows = block.rows
+    head = tuple(rows[0][1])
+    shape = _SHAPES.get(head)
+    if shape is None:
+        if len(_SHAPES) > 512:
+            _SHAPES.clear()
+        shape = _SHAPES[head] = _Shape(head)
+    return Table(shape, rows[1:], block.start + 1)
+
+
+def cell(cells: list[str], index: int, line: int) -> Cell:
+    """Cell ``index`` of a body row read at 0-based ``line``."""
+    raw = cells[index]
+    return Cell(inline_text(raw), raw.strip(), line + 1)
 
 
 #: Field names of the metadata table (normalised) -> model attribute.
@@ -70,16 +96,18 @@ def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
     Two shapes: vertical (``| Field | Value |`` then one row per field) and horizontal (known
     field names as headers, values in the first body row).
     """
-    if len(table.headers) == 2 and table.headers[0] in KEY_VALUE_HEADERS:
-        return [(normalise_heading(row[0].text), row[1]) for row in table.rows if len(row) >= 2]
-    if len(table.headers) == 2 and table.headers[0] in FIELD_NAMES and table.headers[1] not in FIELD_NAMES:
+    headers = table.headers
+    if len(headers) == 2 and headers[0] in KEY_VALUE_HEADERS:
+        return [(normalise_heading(inline_text(cells[0])), cell(cells, 1, line)) for line, cells in table.rows]
+    if len(headers) == 2 and headers[0] in FIELD_NAMES and headers[1] not in FIELD_NAMES:
         # a vertical table written without a header row of its own: the first field is the header
         first = Cell(table.header_text[1], table.header_text[1], table.line)
-        pairs = [(table.headers[0], first)]
-        return pairs + [(normalise_heading(row[0].text), row[1]) for row in table.rows if len(row) >= 2]
-    known = [name for name in table.headers if name in FIELD_NAMES]
+        pairs = [(headers[0], first)]
+        return pairs + [(normalise_heading(inline_text(cells[0])), cell(cells, 1, line)) for line, cells in table.rows]
+    known = [name for name in headers if name in FIELD_NAMES]
     if known and table.rows:
-        return list(zip(table.headers, table.rows[0], strict=False))
+        line, cells = table.rows[0]
+        return [(name, cell(cells, index, line)) for index, name in enumerate(headers)]
     return None
 
 
@@ -105,20 +133,31 @@ SUBTASK_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def column_map(table: Table, columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Index of each wanted column in ``table`` by header name; missing columns are left out."""
-    found: dict[str, int] = {}
+    """Index of each wanted column in ``table`` by header name; missing columns are left out.
+
+    ``columns`` is one of this module's constants (the answer is kept per header row and constant)."""
+    found = table.shape.maps.get(id(columns))
+    if found is not None:
+        return found
+    found = {}
     for index, (name, text) in enumerate(zip(table.headers, table.header_text, strict=False)):
         candidate = "#" if text.strip() == "#" else name
         for attribute, names in columns.items():
             if candidate in names and attribute not in found:
                 found[attribute] = index
                 break
+    table.shape.maps[id(columns)] = found
     return found
 
 
 COMMIT_COLUMNS: dict[str, tuple[str, ...]] = {
     "sha": ("commit", "sha", "hash", "id", "commit id", "revision"),
     "message": ("message", "description", "summary", "title", "subject"),
+}
+
+LINK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type", "link type", "relation", "relationship", "link"),
+    "target": ("target", "issue", "story", "key", "item", "to"),
 }
 
 _NUMBER = re.compile(r"(\d+)\s*$")
