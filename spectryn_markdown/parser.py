@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -86,6 +86,10 @@ _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s
 # regex engine try every position (7x slower); "ſ" is what IGNORECASE also takes for "s".
 _PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][Ss\u017f][Tt])\s*#?\s*(\d+)\b")
 _PR_URL = re.compile(r"(?P<prefix>[^\s()<>\[\]\"'\x00]*)/pull-?requests/(?P<number>\d+)\b", re.IGNORECASE)
+#: Where either pattern above could match, found once per file: the start of every match in a story's
+#: text (code spans read as a space) is the start of a match of this in the file. A story with none
+#: mentions no pull request; the others are read block by block, only where this matched.
+_PR_HINT = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr][\s#`\d]|[Uu][Ll][Ll][\x20\-`Rr])")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
 _LIST_OR_TABLE = ("table", "bullet_list", "ordered_list")
@@ -167,6 +171,7 @@ class _Reader:
         self.priorities = tuple(priorities)
         self.spec = Spec(path=path)
         self.keys: dict[str, int] = {}
+        self.mentions = [found.start() for found in _PR_HINT.finditer(text)]
 
     # --- the file's text -------------------------------------------------------------------
 
@@ -410,7 +415,7 @@ class _Reader:
                 heading.content.strip() if heading is not None else "", _join(kept),
                 heading.line if heading is not None else story.line))
         story.description = _join(description + unknown)
-        story.pull_requests = _pull_requests(draft, self.source)
+        story.pull_requests = self.pull_requests(draft)
         for section in draft.sections[1:]:
             if section.name in ("description", "notes", "unknown") and section.heading is not None:
                 for block in section.blocks:
@@ -421,6 +426,27 @@ class _Reader:
 
         if key_ok:
             epic.epic.stories.append(story)
+
+    def pull_requests(self, draft: _StoryDraft) -> list[PullRequestRef]:
+        """Pull requests mentioned anywhere in the story's text: read only in the blocks where _PR_HINT matched."""
+        mentions = self.mentions
+        if not mentions:
+            return []
+        last = draft.sections[-1]
+        end = (last.blocks[-1] if last.blocks else last.heading or draft.heading).stop
+        index = bisect_left(mentions, draft.heading.pos)
+        if index == len(mentions) or mentions[index] >= end:
+            return []
+        hinted = []
+        for block in [draft.heading] + [block for section in draft.sections
+                                        for block in ([section.heading] if section.heading else []) + section.blocks]:
+            while index < len(mentions) and mentions[index] < block.pos:
+                index += 1
+            if index == len(mentions):
+                break
+            if mentions[index] < block.stop:
+                hinted.append(block)
+        return _pull_requests(hinted, self.source)
 
     def leftover(self, section: _Section, consumed: tuple[str, ...]) -> list[str]:
         """Blocks a section reader did not use, kept in the description under the section heading."""
@@ -893,11 +919,9 @@ def _parse_link(text: str, default: str) -> list[Link] | None:
     return None
 
 
-def _pull_requests(draft: _StoryDraft, source: Callable[[Block], str]) -> list[PullRequestRef]:
-    """Pull requests mentioned anywhere in the story's text, links included - not in code - by
+def _pull_requests(blocks: Iterable[Block], source: Callable[[Block], str]) -> list[PullRequestRef]:
+    """Pull requests mentioned in ``blocks`` (a story's, in order), links included - not in code - by
     number and (for a URL) repository, each with the line it is first written on."""
-    blocks = [draft.heading] + [block for section in draft.sections
-                                for block in ([section.heading] if section.heading else []) + section.blocks]
     texts = []
     starts: list[tuple[int, int]] = []  # (offset in the joined text, 1-based line of the block)
     offset = 0
