@@ -111,6 +111,8 @@ _INLINE_FIELD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?(?:\*\*|__)\s*(?P<name>[^*_\n:
                            r"\s*(?(colon)|:)\s*(?P<value>.*?)\s*$")
 #: A line that is a table row: ``| **Story Points** | 5 |``.
 _PIPE_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
+#: Where a line of a block could be one of the two above (each line of it searched alone is a match of this).
+_FIELD_OR_ROW = re.compile(f"(?:{_INLINE_FIELD.pattern})|(?:{_PIPE_ROW.pattern})", re.MULTILINE)
 #: A checkbox subtask's points suffix: ``(2 SP)``, ``(3 pts)``, ``(1.5 points)``.
 _SUBTASK_POINTS = re.compile(r"\s*\(\s*(\d+(?:[.,]\d+)?)\s*(?:sp|pts?|points?|story\s*points?)\.?\s*\)\s*$",
                              re.IGNORECASE)
@@ -172,6 +174,9 @@ class _Reader:
         self.spec = Spec(path=path)
         self.keys: dict[str, int] = {}
         self.mentions = [found.start() for found in _PR_HINT.finditer(text)]
+        # what each status / priority as written means (a spec repeats a few on every story)
+        self.statuses_read: dict[str, tuple[str | None, str | None]] = {}
+        self.priorities_read: dict[str, tuple[str | None, str | None]] = {}
 
     # --- the file's text -------------------------------------------------------------------
 
@@ -205,7 +210,7 @@ class _Reader:
             block = following
             following = next(blocks, None)
             if block.kind == "table":
-                for line, cells, expected in short_rows(block, self.text[block.pos:block.stop]):
+                for line, cells, expected in short_rows(block, self.text):
                     short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its header "
                                              f"has {expected}; is a cell missing or the file cut short?"))
             if block.kind == "heading":
@@ -296,8 +301,9 @@ class _Reader:
             pairs = read_metadata(table)
             return pairs is not None and is_field_value(table) and any(name in FIELD_NAMES for name, _ in pairs)
         if block.kind in ("paragraph", "bullet_list"):
-            return any(_field_line(line) is not None or _row_field(line) is not None
-                       for line in self.lines_of(block))
+            # one search of the block first: where no line could be a field line or a row, none is
+            return _FIELD_OR_ROW.search(self.text, block.pos, block.stop) is not None and any(
+                _field_line(line) is not None or _row_field(line) is not None for line in self.lines_of(block))
         return False
 
     def report_missing_key(self, line: int, text: str) -> None:
@@ -544,7 +550,10 @@ class _Reader:
         return "\n".join(extra)
 
     def status(self, raw: str, line: int, key: str = "") -> str | None:
-        value, error = normalise_status(raw, self.statuses)
+        found = self.statuses_read.get(raw)
+        if found is None:
+            found = self.statuses_read[raw] = normalise_status(raw, self.statuses)
+        value, error = found
         if error:
             self.problem(line, error)
         elif key and value:
@@ -552,7 +561,10 @@ class _Reader:
         return value
 
     def priority(self, raw: str, line: int, key: str = "") -> str | None:
-        value, error = normalise_priority(raw, self.priorities)
+        found = self.priorities_read.get(raw)
+        if found is None:
+            found = self.priorities_read[raw] = normalise_priority(raw, self.priorities)
+        value, error = found
         if error:
             self.problem(line, error)
         elif key and value:
@@ -648,7 +660,7 @@ class _Reader:
             if number_index is not None:
                 written = inline_text(row[number_index]).strip()
                 if written:
-                    parsed = cell_number(written)
+                    parsed = int(written) if written.isdecimal() else cell_number(written)
                     if parsed is None:
                         self.problem(line, f'subtask number "{written}" is not a whole number; write 1, 2, 3 ...')
                     else:
@@ -663,8 +675,8 @@ class _Reader:
                 story_points=points,
                 status=self.status(inline_text(row[status_index]) if status_index is not None else "", line,
                                    f"{parent}.{number}"),
-                priority=self.priority(inline_text(row[priority_index]) if priority_index is not None else "", line,
-                                       f"{parent}.{number}"),
+                priority=(self.priority(inline_text(row[priority_index]), line, f"{parent}.{number}")
+                          if priority_index is not None else None),
                 assignee=(strip_decoration(inline_text(row[assignee_index])).lstrip("@") or None
                           if assignee_index is not None else None),
                 line=line,

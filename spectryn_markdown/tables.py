@@ -174,20 +174,29 @@ def cell_count(line: str) -> int:
     return len(_UNESCAPED_PIPE.split(text))
 
 
-def short_rows(block: Block, source: str) -> list[tuple[int, int, int]]:
+_HEADER_CELLS: dict[str, int] = {}
+
+
+def short_rows(block: Block, text: str) -> list[tuple[int, int, int]]:
     """``(line, cells, expected)`` of each body row with fewer cells than the header row.
 
-    ``source`` is the table as written (its lines ``block.start`` to ``block.end``). GFM silently
+    ``text`` is the file's text (the table is ``text[block.pos:block.stop]``). GFM silently
     pads a short row with empty cells; in a spec that usually means the file was cut short or a
     cell was forgotten, and syncing it would blank or shorten a field.
     """
-    expected = cell_count(source.partition("\n")[0])
+    newline = text.find("\n", block.pos, block.stop)
+    header = text[block.pos:newline if newline >= 0 else block.stop]
+    expected = _HEADER_CELLS.get(header)
+    if expected is None:
+        if len(_HEADER_CELLS) > 512:
+            _HEADER_CELLS.clear()
+        expected = _HEADER_CELLS[header] = cell_count(header)
     # the scanner lists the rows that can be short; a header counted wider than GFM reads it
     # (odd spaces at its ends) needs every row checked
     wider = expected > len(block.rows[0][1])
     if not block.uneven and not wider:
         return []
-    lines = source.split("\n")
+    lines = text[block.pos:block.stop].split("\n")
     rows = range(block.start + 2, block.end) if wider else block.uneven
     found = []
     for number in rows:
