@@ -205,15 +205,25 @@ class _Reader:
         epic: _EpicDraft | None = None
         story: _StoryDraft | None = None
         in_stories_area = False
+        section_names: dict[str, str] = {}  # H4 heading as written -> section name
         following = next(blocks, None)
         while following is not None:
             block = following
             following = next(blocks, None)
-            if block.kind == "table":
+            kind = block.kind
+            if kind == "table":
                 for line, cells, expected in short_rows(block, self.text):
                     short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its header "
                                              f"has {expected}; is a cell missing or the file cut short?"))
-            if block.kind == "heading":
+            elif kind == "heading" and block.level == 4 and story is not None:
+                # a story's section; the same few are written in every story
+                name = section_names.get(block.content)
+                if name is None:
+                    name = section_names[block.content] = SECTION_NAMES.get(
+                        normalise_heading(strip_decoration(inline_text(block.content))), "unknown")
+                story.sections.append(_Section(name, block))
+                continue
+            if kind == "heading" and block.level < 4:
                 text = strip_decoration(inline_text(block.content))
                 key, title = _split_key(text)
                 level = block.level
@@ -255,10 +265,6 @@ class _Reader:
                         self.adopt(story)
                     else:
                         story.tentative = True
-                    continue
-                if level == 4 and story is not None:
-                    name = SECTION_NAMES.get(normalise_heading(text))
-                    story.sections.append(_Section(name or "unknown", block))
                     continue
             if story is not None:
                 story.sections[-1].blocks.append(block)
