@@ -56,6 +56,8 @@ _ENDS = rf"(?=\Z|[\x20\t]*{_LINE_END}|{_ATX})"
 _NO_DELIMITER_NEXT = r"(?![\x20\t]*[|:\-][|:\-\x20\t]*(?:\n|\Z))"
 
 _BLOCK = re.compile(rf"""
+    (?:[\x20\t]*\n)*+  # blank lines before the block, taken for good
+    (?:
     (?P<heading>\#{{1,6}}(?:[\x20\t][^\n]*)?{_LINE_END}){_NO_DELIMITER_NEXT}
   | (?P<hr>(?:(?:\*[\x20\t]*){{3,}}|(?:-[\x20\t]*){{3,}}|(?:_[\x20\t]*){{3,}}){_LINE_END}){_NO_DELIMITER_NEXT}
   | (?P<table>\|[^\n]*\n[|:\-][|:\-\x20\t]*{_LINE_END}(?:\|[^\n]*{_LINE_END})*){_ENDS}
@@ -66,6 +68,7 @@ _BLOCK = re.compile(rf"""
   | (?P<ordered_list>[0-9]{{1,9}}(?P<delimiter>[.)])\x20{_FIRST}[^\n]*{_LINE_END}
         (?:[0-9]{{1,9}}(?P=delimiter)\x20{_FIRST}[^\n]*{_LINE_END})*)
         (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
+    )
 """, re.VERBOSE)
 _BLANKS = re.compile(r"(?:[\x20\t]*\n)+")
 _SPACES_TO_END = re.compile(r"[\x20\t]*\Z")
@@ -90,19 +93,23 @@ def scan_text(text: str) -> Iterator[Block]:
     pos = 0
     line = 0
     while True:
-        blanks = skip_blanks(text, pos)
-        if blanks is not None:
-            stop = blanks.end()
-            line += count("\n", pos, stop)
-            pos = stop
-        if line >= line_max:
-            return
         found = match_block(text, pos)
         if found is None:
+            blanks = skip_blanks(text, pos)
+            if blanks is not None:
+                stop = blanks.end()
+                line += count("\n", pos, stop)
+                pos = stop
+            if line >= line_max:
+                return
             blocks, pos, line = _scan_window(text, pos, line, line_max)
             yield from blocks
             continue
         kind = found.lastgroup or ""  # the outer group closes last: "bullet_list", not its "bullet"
+        start = found.start(kind)
+        if start != pos:  # after blank lines
+            line += count("\n", pos, start)
+            pos = start
         stop = found.end()
         # lines of the block: its "\n"s, and the last line if the text ends without one
         end = line + count("\n", pos, stop) + (stop == size and text[stop - 1:stop] != "\n")

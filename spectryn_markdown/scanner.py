@@ -64,7 +64,13 @@ class Block:
     texts inside it.
     """
 
-    __slots__ = ("kind", "start", "end", "pos", "stop", "level", "content", "rows", "items", "nested", "uneven")
+    # what only some kinds have is a class default, set on the blocks that have it (fewer stores per block)
+    level = 0
+    content = ""
+    rows: list[tuple[int, list[str]]] = _NONE
+    items: list[Item] = _NONE
+    nested: list[Inline] = _NONE
+    uneven: list[int] = _NONE  # table rows with fewer cells than the header (or odd spaces at an end)
 
     def __init__(self, kind: str, start: int, end: int, pos: int = 0, stop: int = 0) -> None:
         self.kind = kind
@@ -72,13 +78,6 @@ class Block:
         self.end = end
         self.pos = pos  # offsets in the text of lines ``start`` and ``end`` (set by scan_text)
         self.stop = stop
-        self.level = 0
-        self.content = ""
-        # filled in only for the kinds that have them (an empty list per block costs memory)
-        self.rows: list[tuple[int, list[str]]] = _NONE
-        self.items: list[Item] = _NONE
-        self.nested: list[Inline] = _NONE
-        self.uneven: list[int] = _NONE  # table rows with fewer cells than the header (or odd spaces at an end)
 
     @property
     def line(self) -> int:
