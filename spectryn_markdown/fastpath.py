@@ -118,7 +118,11 @@ def scan_text(text: str) -> Iterator[Block]:
             block.content = text[pos:stop].strip(TRIM_CHARS)
         elif kind == "heading":
             block = Block(kind, line, end, pos, stop)
-            block.level, block.content = _heading(text[pos:stop])
+            chunk = text[pos:stop]
+            rest = chunk.lstrip("#")
+            block.level = len(chunk) - len(rest)
+            rest = rest.rstrip(" \t\n")
+            block.content = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else _closed(rest)
         elif kind == "table":
             table = _table(text[pos:stop].split("\n"), line)
             if table is None:  # not a table after all (column counts differ): the scanner decides
@@ -148,15 +152,12 @@ def scan_text(text: str) -> Iterator[Block]:
         line = end
 
 
-def _heading(line: str) -> tuple[int, str]:
-    """Level and text of an ATX heading line (markdown-it's heading rule); ``line`` may end in ``\\n``."""
-    rest = line.lstrip("#")
-    level = len(line) - len(rest)
-    rest = rest.rstrip(" \t\n")
+def _closed(rest: str) -> str:
+    """A heading's text after its ``#`` marks, without a closing sequence of ``#`` (markdown-it's heading rule)."""
     closing = rest.rstrip("#")
-    if len(closing) < len(rest) and (not closing or closing[-1] in " \t"):
+    if not closing or closing[-1] in " \t":
         rest = closing
-    return level, rest.strip(TRIM_CHARS)
+    return rest.strip(TRIM_CHARS)
 
 
 #: Header and delimiter rows already read (a spec repeats the same few on every story): the header's

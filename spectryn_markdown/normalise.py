@@ -21,6 +21,7 @@ from spectryn_core.model import PRIORITIES, STATUSES
 
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _SPACES = re.compile(r"\s+")
+_LEADING_SHORTCODE = re.compile(r"^:[a-z0-9_+-]+:")
 
 STATUS_ALIASES: dict[str, str] = {
     **{word: "open" for word in (
@@ -72,7 +73,7 @@ def strip_decoration(value: str) -> str:
         return text  # the common case: nothing to remove
     while True:
         before = text
-        text = re.sub(r"^:[a-z0-9_+-]+:", "", text).strip()
+        text = _LEADING_SHORTCODE.sub("", text).strip()
         while text and unicodedata.category(text[0])[0] in "SZCM":
             text = text[1:]
         while text and unicodedata.category(text[-1])[0] in "SZCM":
@@ -188,6 +189,6 @@ def normalise_link_type(raw: str) -> str:
     return LINK_TYPE_ALIASES.get(word, word)
 
 
-def normalise_heading(raw: str) -> str:
-    """A section or field name reduced to lowercase words (``**Story Points:**`` -> ``story points``)."""
-    return normalise_word(raw)
+#: A section or field name reduced to lowercase words (``**Story Points:**`` -> ``story points``):
+#: :func:`normalise_word` itself (no wrapper call per heading and cell).
+normalise_heading = normalise_word

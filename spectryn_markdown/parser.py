@@ -119,6 +119,11 @@ _SUBTASK_POINTS = re.compile(r"\s*\(\s*(\d+(?:[.,]\d+)?)\s*(?:sp|pts?|points?|st
 _SUBTASK_DESCRIPTION = re.compile(r"\s+[-–—]\s+")
 #: Under Links / Dependencies: "no links".
 _NO_LINKS = frozenset({"none", "n/a", "na", "-", "–", "—", "nothing", "no links", "no dependencies", "tbd"})
+_LABEL_SEPARATOR = re.compile(r"[,;]")
+_TARGET_SEPARATOR = re.compile(r"[,;]|\band\b")
+_COMMIT_SEPARATOR = re.compile(r"\s*(?:[-–—:]\s+|\s+)")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # a web address, not a file
+_BOLD_AUTHOR = re.compile(r"^(\*\*|__)[^*_]+(\*\*|__)\s*(\([^)]*\))?\s*:")
 _DESCRIPTION_HEADINGS = {"overview", "summary", "description", "epic description"}
 
 SECTION_NAMES: dict[str, str] = {
@@ -546,7 +551,7 @@ class _Reader:
             elif attribute == "status":
                 story.status = self.status(cell.text, cell.line, story.key)
             elif attribute == "labels":
-                story.labels = [label for label in (strip_decoration(part) for part in re.split(r"[,;]", cell.text)) if label]
+                story.labels = [label for label in (strip_decoration(part) for part in _LABEL_SEPARATOR.split(cell.text)) if label]
             elif attribute == "assignee":
                 story.assignee = value.lstrip("@") or None
             elif attribute in ("milestone", "component", "version", "kind"):
@@ -710,7 +715,7 @@ class _Reader:
             found = False
             for content, line0 in block.inlines():
                 for name, target in links(content):
-                    if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
+                    if _SCHEME.match(target) or target.startswith("#"):
                         continue  # a web address or an anchor: not a file to upload
                     found = True
                     line = line0 + 1
@@ -778,7 +783,7 @@ class _Reader:
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
                     text, _ = _first_inline(item, block)
-                    parts = re.split(r"\s*(?:[-–—:]\s+|\s+)", text, maxsplit=1)
+                    parts = _COMMIT_SEPARATOR.split(text, maxsplit=1)
                     if parts and parts[0]:
                         commits.append(Commit(sha=parts[0].strip("`"), message=parts[1] if len(parts) > 1 else ""))
         return commits
@@ -824,7 +829,7 @@ def _row_field(line: str) -> str | None:
 
 
 def _join(chunks: list[str]) -> str:
-    return "\n\n".join(chunk.strip("\n") for chunk in chunks if chunk and chunk.strip())
+    return "\n\n".join([chunk.strip("\n") for chunk in chunks if chunk and chunk.strip()])
 
 
 def _first_inline(item: Item, block: Block) -> tuple[str, int]:
@@ -848,7 +853,7 @@ def _unquote(line: str) -> str:
 def _comment(text: str) -> Comment:
     text = text.strip()
     first, _, rest = text.partition("\n")
-    if first.startswith(("**@", "@", "__@")) or re.match(r"^(\*\*|__)[^*_]+(\*\*|__)\s*(\([^)]*\))?\s*:", first):
+    if first.startswith(("**@", "@", "__@")) or _BOLD_AUTHOR.match(first):
         match = _COMMENT_HEAD.match(first)
         if match:
             body = "\n".join(part for part in (match.group("rest").strip(), rest.strip()) if part)
@@ -918,7 +923,7 @@ def nested_criteria(source: str) -> list[Criterion]:
 
 
 def _targets(text: str) -> list[str]:
-    return [part.strip().strip("`") for part in re.split(r"[,;]|\band\b", text) if part.strip()]
+    return [part.strip().strip("`") for part in _TARGET_SEPARATOR.split(text) if part.strip()]
 
 
 def _parse_link(text: str, default: str) -> list[Link] | None:
