@@ -134,8 +134,8 @@ def scan_text(text: str) -> Iterator[Block]:
             block.stop = stop
         elif kind == "quote":
             block = Block("blockquote", line, end, pos, stop)
-            lines = text[pos:stop].split("\n")
-            block.nested = [(_trim("\n".join(text[2:] for text in lines)), line)]
+            # every line starts with "> " (the pattern says so): the text inside is the rest of each line
+            block.nested = [(text[pos + 2:stop].replace("\n> ", "\n").strip(TRIM_CHARS), line)]
         elif kind == "hr":
             block = Block(kind, line, end, pos, stop)
         else:

@@ -86,9 +86,10 @@ _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s
 # regex engine try every position (7x slower); "ſ" is what IGNORECASE also takes for "s".
 _PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][Ss\u017f][Tt])\s*#?\s*(\d+)\b")
 _PR_URL = re.compile(r"(?P<prefix>[^\s()<>\[\]\"'\x00]*)/pull-?requests/(?P<number>\d+)\b", re.IGNORECASE)
-#: Where either pattern above could match, found once per file: the start of every match in a story's
-#: text (code spans read as a space) is the start of a match of this in the file. A story with none
-#: mentions no pull request; the others are read block by block, only where this matched.
+#: Where either pattern above could match, found once per file: every match in a story's text (code spans
+#: read as spaces) is in a block where this matches the file's text (after "PR" comes a space, "#", a digit or
+#: a code span; after "pull" a space, "-", "r" or a code span). A story with none mentions no pull request;
+#: the others are read only in those blocks.
 _PR_HINT = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr][\s#`\d]|[Uu][Ll][Ll][\x20\-`Rr])")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
@@ -156,6 +157,8 @@ class _StoryDraft:
     sections: list[_Section] = field(default_factory=list)
     #: an H3 without a key that is a story only if story sections or metadata follow
     tentative: bool = False
+    #: its blocks in which a pull request may be mentioned (see _PR_HINT)
+    mentioned: list[Block] = field(default_factory=list)
 
 
 @dataclass
@@ -211,10 +214,20 @@ class _Reader:
         story: _StoryDraft | None = None
         in_stories_area = False
         section_names: dict[str, str] = {}  # H4 heading as written -> section name
+        mentions = self.mentions
+        count = len(mentions)
+        index = 0  # of the first mention not before the blocks still to come
+        mention = mentions[0] if mentions else len(self.text)
         following = next(blocks, None)
         while following is not None:
             block = following
             following = next(blocks, None)
+            mentioned = False
+            if mention < block.stop:
+                index = bisect_left(mentions, block.pos, index)
+                mentioned = index < count and mentions[index] < block.stop
+                index = bisect_left(mentions, block.stop, index)
+                mention = mentions[index] if index < count else len(self.text)
             kind = block.kind
             if kind == "table":
                 for line, cells, expected in short_rows(block, self.text):
@@ -227,6 +240,8 @@ class _Reader:
                     name = section_names[block.content] = SECTION_NAMES.get(
                         normalise_heading(strip_decoration(inline_text(block.content))), "unknown")
                 story.sections.append(_Section(name, block))
+                if mentioned:
+                    story.mentioned.append(block)
                 continue
             if kind == "heading" and block.level < 4:
                 text = strip_decoration(inline_text(block.content))
@@ -256,6 +271,8 @@ class _Reader:
                         epic = epic or _EpicDraft(Epic(title=""))
                         story = _StoryDraft(block, key, title)
                         story.sections.append(_Section(None, None))
+                        if mentioned:
+                            story.mentioned.append(block)
                         if not title:
                             self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
                         continue
@@ -266,6 +283,8 @@ class _Reader:
                     epic = epic or _EpicDraft(Epic(title=""))
                     story = _StoryDraft(block, None, text)
                     story.sections.append(_Section(None, None))
+                    if mentioned:
+                        story.mentioned.append(block)
                     if in_stories_area or _introduces_story(following):
                         self.adopt(story)
                     else:
@@ -273,6 +292,8 @@ class _Reader:
                     continue
             if story is not None:
                 story.sections[-1].blocks.append(block)
+                if mentioned:
+                    story.mentioned.append(block)
             else:
                 epic = epic or _EpicDraft(Epic(title=""))
                 epic.blocks.append(block)
@@ -446,24 +467,8 @@ class _Reader:
 
     def pull_requests(self, draft: _StoryDraft) -> list[PullRequestRef]:
         """Pull requests mentioned anywhere in the story's text: read only in the blocks where _PR_HINT matched."""
-        mentions = self.mentions
-        if not mentions:
-            return []
-        last = draft.sections[-1]
-        end = (last.blocks[-1] if last.blocks else last.heading or draft.heading).stop
-        index = bisect_left(mentions, draft.heading.pos)
-        if index == len(mentions) or mentions[index] >= end:
-            return []
-        hinted = []
-        for block in [draft.heading] + [block for section in draft.sections
-                                        for block in ([section.heading] if section.heading else []) + section.blocks]:
-            while index < len(mentions) and mentions[index] < block.pos:
-                index += 1
-            if index == len(mentions):
-                break
-            if mentions[index] < block.stop:
-                hinted.append(block)
-        return _pull_requests(hinted, self.source)
+        return _pull_requests(draft.mentioned, self.source) if draft.mentioned else []
+
 
     def leftover(self, section: _Section, consumed: tuple[str, ...]) -> list[str]:
         """Blocks a section reader did not use, kept in the description under the section heading."""
@@ -699,8 +704,11 @@ class _Reader:
         comments: list[Comment] = []
         for block in blocks:
             if block.kind == "blockquote":
-                body_lines = [_unquote(line) for line in self.lines_of(block)]
-                comments.append(_comment("\n".join(body_lines)))
+                quoted = self.text[block.pos:block.stop]
+                if quoted.startswith("> ") and quoted.count("\n") - quoted.endswith("\n") == quoted.count("\n> "):
+                    comments.append(_comment(quoted[2:].replace("\n> ", "\n")))  # every line starts with "> "
+                else:
+                    comments.append(_comment("\n".join(_unquote(line) for line in self.lines_of(block))))
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
                     comments.append(_comment("\n".join(content for content, _ in item.inlines)))
