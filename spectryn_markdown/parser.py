@@ -450,7 +450,7 @@ class _Reader:
             heading = section.heading
             story.sections.append(Section(
                 "description" if section.name is None else section.name.replace("unknown", "other"),
-                heading.content.strip() if heading is not None else "", _join(kept),
+                heading.content.strip() if heading is not None else "", _join(kept) if kept else "",
                 heading.line if heading is not None else story.line))
         story.description = _join(description + unknown)
         story.pull_requests = self.pull_requests(draft)
@@ -573,7 +573,9 @@ class _Reader:
         if error:
             self.problem(line, error)
         elif key and value:
-            self.words(key, "status", raw, value)
+            written = raw.strip()
+            if written != value:  # keep the spec's own words ("📋 Planned" for open)
+                self.spec.written[(key, "status")] = written
         return value
 
     def priority(self, raw: str, line: int, key: str = "") -> str | None:
@@ -584,14 +586,10 @@ class _Reader:
         if error:
             self.problem(line, error)
         elif key and value:
-            self.words(key, "priority", raw, value)
+            written = raw.strip()
+            if written != value:  # keep the spec's own words ("📋 Planned" for open)
+                self.spec.written[(key, "priority")] = written
         return value
-
-    def words(self, key: str, name: str, raw: str, value: str) -> None:
-        """Keep the spec's own words for ``value`` when they differ (``📋 Planned`` for open)."""
-        written = raw.strip()
-        if written != value:
-            self.spec.written[(key, name)] = written
 
     # --- sections -------------------------------------------------------------------------
 
@@ -667,7 +665,9 @@ class _Reader:
         subtasks: list[Subtask] = []
         for position, (row_line, row) in enumerate(table.rows, start=before + 1):
             line = row_line + 1
-            title = strip_decoration(inline_text(row[title_index]))
+            title = inline_text(row[title_index])
+            if not (title[:1].isalnum() and title[-1:].isalnum()):  # else nothing to strip (a name is mostly so)
+                title = strip_decoration(title)
             if not title:
                 if any(inline_text(raw).strip() for raw in row):
                     self.problem(line, f"subtask in {parent} has no name; fill in its name cell")
