@@ -30,6 +30,7 @@ from spectryn_markdown.scanner import (
     delimiter_aligns,
     row_cells,
 )
+from spectryn_markdown.tables import cell_count
 
 # A line's first character when that line, at column 0, can only be paragraph text: not a space
 # (indentation), not a character that can open a heading, quote, fence, HTML block, list, rule,
@@ -161,8 +162,9 @@ def _closed(rest: str) -> str:
 
 
 #: Header and delimiter rows already read (a spec repeats the same few on every story): the header's
-#: trimmed cells, the delimiter row's column count. Cleared when large (a file of many shapes).
-_HEADERS: dict[str, list[str]] = {}
+#: trimmed cells and whether it counts no more cells as written than GFM reads (then only the rows
+#: ``uneven`` lists can be short: :func:`~spectryn_markdown.tables.short_rows`), the delimiter row's column count. Cleared when large (a file of many shapes).
+_HEADERS: dict[str, tuple[list[str], bool]] = {}
 _DELIMITERS: dict[str, int] = {}
 
 
@@ -172,11 +174,13 @@ def _table(lines: list[str], start: int) -> Block | None:
     if lines[-1] == "":
         lines.pop()
     header = lines[0]
-    head = _HEADERS.get(header)
-    if head is None:
+    known = _HEADERS.get(header)
+    if known is None:
         if len(_HEADERS) > 512:
             _HEADERS.clear()
-        head = _HEADERS[header] = [cell.strip(TRIM_CHARS) for cell in row_cells(_trim(header))]
+        cells = [cell.strip(TRIM_CHARS) for cell in row_cells(_trim(header))]
+        known = _HEADERS[header] = (cells, cell_count(header) <= len(cells))
+    head, even_header = known
     width = len(head)
     aligns = _DELIMITERS.get(lines[1])
     if aligns is None:
@@ -205,6 +209,7 @@ def _table(lines: list[str], start: int) -> Block | None:
     block = Block("table", start, line)
     block.rows = rows
     block.uneven = uneven
+    block.even_header = even_header
     return block
 
 

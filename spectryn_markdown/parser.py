@@ -230,9 +230,10 @@ class _Reader:
                 mention = mentions[index] if index < count else len(self.text)
             kind = block.kind
             if kind == "table":
-                for line, cells, expected in short_rows(block, self.text):
-                    short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its header "
-                                             f"has {expected}; is a cell missing or the file cut short?"))
+                if block.uneven or not block.even_header:  # else no row can be short (the usual table)
+                    for line, cells, expected in short_rows(block, self.text):
+                        short.append(SpecProblem(str(self.path), line, f"table row has {cells} cells but its "
+                                                 f"header has {expected}; is a cell missing or the file cut short?"))
             elif kind == "heading" and block.level == 4 and story is not None:
                 # a story's section; the same few are written in every story
                 name = section_names.get(block.content)
@@ -424,14 +425,14 @@ class _Reader:
                 description.extend(kept)
             elif section.name == "criteria":
                 story.acceptance_criteria.extend(self.read_criteria(section.blocks))
-                kept = self.sources([b for b in section.blocks if b.kind not in _CRITERIA_BLOCKS])
+                kept, _ = self.unread(section, _CRITERIA_BLOCKS)
             elif section.name == "notes":
                 kept = self.sources(section.blocks)
                 story.technical_notes = _join([story.technical_notes, *kept])
             elif section.name == "subtasks":
                 story.subtasks.extend(self.read_subtasks(story.key, section.blocks))
-                kept = self.sources([b for b in section.blocks if b.kind not in _LIST_OR_TABLE])
-                unknown.extend(self.leftover(section, _LIST_OR_TABLE))
+                kept, under_heading = self.unread(section, _LIST_OR_TABLE)
+                unknown.extend(under_heading)
             elif section.name == "comments":
                 story.comments.extend(self.read_comments(section.blocks))
             elif section.name == "attachments":
@@ -442,8 +443,8 @@ class _Reader:
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
                 story.commits.extend(self.read_commits(section.blocks))
-                kept = self.sources([b for b in section.blocks if b.kind not in _LIST_OR_TABLE])
-                unknown.extend(self.leftover(section, _LIST_OR_TABLE))
+                kept, under_heading = self.unread(section, _LIST_OR_TABLE)
+                unknown.extend(under_heading)
             else:
                 kept = self.sources(section.blocks)
                 unknown.append(_join([self.source(section.heading), *kept]))
@@ -470,12 +471,13 @@ class _Reader:
         return _pull_requests(draft.mentioned, self.source) if draft.mentioned else []
 
 
-    def leftover(self, section: _Section, consumed: tuple[str, ...]) -> list[str]:
-        """Blocks a section reader did not use, kept in the description under the section heading."""
-        rest = [block for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
-        if not rest or section.heading is None:
-            return []
-        return [_join([self.source(section.heading), *self.sources(rest)])]
+    def unread(self, section: _Section, consumed: tuple[str, ...]) -> tuple[list[str], list[str]]:
+        """The blocks a section reader did not use, as written (kept in the section), and the same under the
+        section heading for the description (none if there are none)."""
+        kept = [self.source(block) for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
+        if not kept or section.heading is None:
+            return kept, []
+        return kept, [_join([self.source(section.heading), *kept])]
 
     def sources(self, blocks: list[Block]) -> list[str]:
         return [self.source(block) for block in blocks if block.kind != "hr"]

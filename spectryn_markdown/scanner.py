@@ -71,6 +71,8 @@ class Block:
     items: list[Item] = _NONE
     nested: list[Inline] = _NONE
     uneven: list[int] = _NONE  # table rows with fewer cells than the header (or odd spaces at an end)
+    #: a table whose header row has as many cells counted as written as GFM reads (set by the fast path)
+    even_header = False
 
     def __init__(self, kind: str, start: int, end: int, pos: int = 0, stop: int = 0) -> None:
         self.kind = kind
