@@ -603,8 +603,8 @@ class _Reader:
                     # an item with more than its first line may nest criteria: read the tree
                     criteria.extend(nested_criteria(self.text[block.pos:block.stop]))
                     continue
-                for item in block.items:
-                    criterion = _criterion(" ".join(content for content, _ in item.inlines), ())
+                for item in block.items:  # each with at most one inline text
+                    criterion = _criterion(item.inlines[0][0] if item.inlines else "", ())
                     if criterion is not None:
                         criteria.append(criterion)
             elif block.kind == "paragraph":
