@@ -112,18 +112,23 @@ def scan_text(text: str) -> Iterator[Block]:
             line += count("\n", pos, start)
             pos = start
         stop = found.end()
-        # lines of the block: its "\n"s, and the last line if the text ends without one
-        end = line + count("\n", pos, stop) + (stop == size and text[stop - 1:stop] != "\n")
-        if kind == "paragraph":
-            block = Block(kind, line, end, pos, stop)
-            block.content = text[pos:stop].strip(TRIM_CHARS)
-        elif kind == "heading":
+        if kind == "heading":  # one line
+            end = line + 1
             block = Block(kind, line, end, pos, stop)
             chunk = text[pos:stop]
             rest = chunk.lstrip("#")
             block.level = len(chunk) - len(rest)
             rest = rest.rstrip(" \t\n")
             block.content = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else _closed(rest)
+            yield block
+            pos = stop
+            line = end
+            continue
+        # lines of the block: its "\n"s, and the last line if the text ends without one
+        end = line + count("\n", pos, stop) + (stop == size and text[stop - 1:stop] != "\n")
+        if kind == "paragraph":
+            block = Block(kind, line, end, pos, stop)
+            block.content = text[pos:stop].strip(TRIM_CHARS)
         elif kind == "table":
             table = _table(text[pos:stop].split("\n"), line)
             if table is None:  # not a table after all (column counts differ): the scanner decides
