@@ -17,7 +17,7 @@ from spectryn_bitbucket import config as bb_config
 from spectryn_core import hookimpl
 
 if TYPE_CHECKING:  # annotations only: listing plugins need not build the model's classes
-    from spectryn_core.items import Connection, Item, RemoteItem, Rendered
+    from spectryn_core.items import Account, Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment
     from spectryn_core.review import Published, Review
 
@@ -79,9 +79,10 @@ def check_tracker(connection: Connection) -> list[str] | None:
 
 
 @hookimpl
-def read_items(connection: Connection, items: list[Item], gone: list[str]) -> list[RemoteItem] | None:
+def read_items(connection: Connection, items: list[Item], gone: list[str],
+               known: dict[str, str]) -> list[RemoteItem] | None:
     """The repository's issues for this spec (and those of removed stories, to report them)."""
-    return _tracker().read_items(connection, items, gone)
+    return _tracker().read_items(connection, items, gone, known)
 
 @hookimpl
 def render_item(connection: Connection, item: Item, refs: dict[str, RemoteItem]) -> Rendered | None:
@@ -112,6 +113,13 @@ def resolve_duplicate(
 ) -> bool | None:
     """Mark an untouched twin a duplicate of the kept issue, with a comment naming it."""
     return _tracker().resolve_duplicate(connection, item, duplicate, kept)
+
+
+@hookimpl
+def read_touches(connection: Connection, item: Item, remote: RemoteItem,
+                 accounts: list[Account]) -> list[str] | None:
+    """Comments and changes on a twin that the sync did not make (two reads)."""
+    return _tracker().read_touches(connection, item, remote, accounts)
 
 
 @hookimpl

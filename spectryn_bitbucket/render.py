@@ -19,13 +19,21 @@ Choices a user can see:
   ``Epic: #5 EPIC-001``. A story lists its subtasks, and an epic its stories, by key - an id
   there would not exist yet when the parent is created, and would cost a second write of every
   parent. Issues written by earlier versions (``- #13 US-001.1: Form``) read as the same list.
-- The merge base: the content ends with one line that Bitbucket's markdown shows as nothing (a
-  link reference definition, ``[//]: # (spectryn:1 t=1a2b3c4d c=... x=...)``) holding a short
+- The merge base and provenance: the content ends with one line that Bitbucket's markdown shows
+  as nothing (a link reference definition,
+  ``[//]: # (spectryn:1 f=docs/EPIC.md n=US-001 g=3 t=1a2b3c4d c=... x=...)``): the spec file
+  it came from (``f``, the path in the repository, percent-encoded where it holds anything but
+  letters, digits, ``/._~-``), its key (``n``), the generation of the base (``g``), a short
   digest of each field as both sides last agreed, and tags of the comments, attachments and PR
-  links known to be sent. It is read back into ``RemoteItem.base`` and left out of the content
-  compared, so a run with no local state still tells a person's edit from a spec edit. A person
-  who deletes the line only loses the base (the next difference is a conflict, never an
-  overwrite).
+  links known to be sent. Names a reader does not know are ignored (later versions add some);
+  ``f`` comes first, so ``content.raw ~ "spectryn:1 f=docs/EPIC.md"`` finds a spec's issues.
+  Only the last such line outside a fenced code block is the base; everything else in the
+  content is the person's text and is never changed when the base is written again (only the
+  provenance note just above the base line, spectryn's own, is rewritten with it). It is read
+  back into ``RemoteItem.base`` / ``RemoteItem.provenance`` and left out of the content
+  compared. A person who deletes the line only loses the base (the next difference is a
+  conflict, never an overwrite) and the mark (the issue is no longer spectryn's until adopted
+  or it is known to the local state).
 """
 
 from __future__ import annotations
@@ -33,14 +41,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, unquote
 
 from spectryn_bitbucket import content, legacy
 from spectryn_bitbucket.users import ISSUE_FIELDS as ASSIGNEE_FIELDS
 from spectryn_bitbucket.users import Directory, assignee_body, assignee_ref
-from spectryn_core.items import Item, RemoteItem, Rendered, base_digest
+from spectryn_core.items import Account, Item, Provenance, RemoteItem, Rendered, base_digest
 from spectryn_core.model import KEY_PATTERN, Comment, Epic, Story, Subtask
 
-#: ``fields=`` of an issue listing: only what :func:`remote_fields` reads.
+#: The reporter's identifiers an issue listing asks for (who made the issue).
+REPORTER_FIELDS = ("reporter.uuid", "reporter.account_id", "reporter.nickname",
+                   "reporter.display_name")
+#: ``fields=`` of an issue listing: only what :func:`remote_item` reads.
 ISSUE_LIST_FIELDS = ",".join(
     ["next"]
     + [
@@ -48,6 +60,7 @@ ISSUE_LIST_FIELDS = ",".join(
         for f in (
             "id", "title", "content.raw", "state", "kind", "priority", "milestone.name",
             "component.name", "version.name", "links.html.href", *ASSIGNEE_FIELDS,
+            *REPORTER_FIELDS,
         )
     ]
 )
@@ -56,13 +69,27 @@ TITLE_RE = re.compile(rf"^\s*(?P<key>{KEY_PATTERN}(?:\.\d+)?)\s*:\s?(?P<title>.*
 RENDERED_FIELDS = ("title", "content", "state", "priority", "kind", "milestone", "component", "version",
                    "assignee")
 #: The merge-base line: a link reference definition, which markdown renders as nothing.
-BASE_LINE_RE = re.compile(r"^\[//\]: # \(spectryn:1(?P<body>[^()\n]*)\)[ \t]*$", re.M)
+BASE_LINE_RE = re.compile(r"^\[//\]: # \(spectryn:1(?P<body>[^()\r\n]*)\)[ \t]*$")
+#: What starts the base line of an issue made from a spec file (see :func:`spec_marker`).
+MARKER = "spectryn:1 f="
+#: Provenance in the base line, first and in this order: spec file, key, generation.
+RECORD_NAMES = {"spec": "f", "key": "n", "generation": "g"}
 #: Field names in the base line (short, to keep the line compact).
 BASE_NAMES = {"title": "t", "content": "c", "state": "s", "priority": "p", "kind": "k",
               "milestone": "m", "component": "o", "version": "v", "assignee": "a",
               "extras": "x"}
 _BASE_FIELDS = {short: name for name, short in BASE_NAMES.items()}
 _BASE_VALUE_RE = re.compile(r"^[0-9a-f.]{1,4000}$")
+_RECORD_FIELDS = {short: name for name, short in RECORD_NAMES.items()}
+_RECORD_VALUE_RES = {
+    "spec": re.compile(r"^[A-Za-z0-9._~/%-]{1,1000}$"),
+    "key": re.compile(rf"^{KEY_PATTERN}(?:\.\d+)?$"),
+    "generation": re.compile(r"^\d{1,9}$"),
+}
+#: A value of a name this version does not know (kept out of the base, never an error).
+_OTHER_VALUE_RE = re.compile(r"^[!-~]{1,1000}$")
+#: An opening or closing code fence (Python-Markdown's fenced_code: ``` or ~~~, 3 or more).
+_FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<rest>.*)$")
 _CHILD_LISTS = ("## Subtasks", "## Stories")
 
 
@@ -106,32 +133,133 @@ def normalise_content(text: str | None) -> str:
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
-def split_base(text: str | None) -> tuple[str, dict[str, str] | None]:
-    """Raw issue content -> (the content without its base line, normalised; the base or None).
+@dataclass
+class BaseRecord:
+    """What the base line of an issue's content says, and where it is.
 
-    A malformed base line counts as none (and is dropped from the content all the same)."""
-    raw = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    matches = list(BASE_LINE_RE.finditer(raw))
-    if not matches:
-        return _strip_note(normalise_content(raw)), None
-    rest = _strip_note(normalise_content(BASE_LINE_RE.sub("", raw)))
+    ``content`` is the content as compared (the base line and the provenance note above it left
+    out, normalised); ``base`` the field digests and extras tags (None: no base line, or a
+    malformed one); ``provenance`` the record of where the issue came from (None: none, or from
+    a version before provenance); ``span`` the base line's (start, end) in the raw text, its line
+    ending left out."""
+
+    content: str
+    base: dict[str, str] | None = None
+    provenance: Provenance | None = None
+    span: tuple[int, int] | None = None
+
+
+def base_line_span(raw: str) -> tuple[int, int, re.Match[str]] | None:
+    """The last base line of ``raw`` that is outside every fenced code block: (start, end, match),
+    end before its line ending; None when there is none."""
+    found: tuple[int, int, re.Match[str]] | None = None
+    fence: str | None = None
+    position = 0
+    for line in raw.splitlines(keepends=True):
+        text = line.rstrip("\r\n")
+        opening = _FENCE_RE.match(text)
+        if fence is None:
+            if opening is not None:
+                fence = opening["fence"]
+            else:
+                match = BASE_LINE_RE.match(text)
+                if match is not None:
+                    found = (position, position + len(text), match)
+        elif (opening is not None and opening["fence"][0] == fence[0]
+              and len(opening["fence"]) >= len(fence) and not opening["rest"].strip()):
+            fence = None
+        position += len(line)
+    return found
+
+
+def _parse_body(body: str) -> tuple[dict[str, str], Provenance | None] | None:
+    """The entries of a base line; None when one this version knows is malformed."""
     base: dict[str, str] = {}
-    for part in matches[-1]["body"].split():
+    record: dict[str, str] = {}
+    for part in body.split():
         short, _, value = part.partition("=")
         name = _BASE_FIELDS.get(short)
-        if name is None or not _BASE_VALUE_RE.match(value):
-            return rest, None
-        base[name] = value
-    return rest, base
+        if name is not None:
+            if not _BASE_VALUE_RE.match(value):
+                return None
+            base[name] = value
+            continue
+        name = _RECORD_FIELDS.get(short)
+        if name is not None:
+            if not _RECORD_VALUE_RES[name].match(value):
+                return None
+            record[name] = unquote(value) if name == "spec" else value
+            continue
+        if not _OTHER_VALUE_RE.match(value):
+            return None
+    provenance = None
+    if record.get("spec") and record.get("key"):
+        provenance = Provenance(record["spec"], record["key"], int(record.get("generation") or 0))
+    return base, provenance
+
+
+def read_base(text: str | None) -> BaseRecord:
+    """Raw issue content -> its :class:`BaseRecord`. A malformed base line counts as none (and
+    is left out of the content compared all the same)."""
+    raw = text or ""
+    found = base_line_span(raw)
+    if found is None:
+        return BaseRecord(_strip_note(normalise_content(raw)))
+    start, end, match = found
+    content = _strip_note(normalise_content(raw[:start] + raw[end:]))
+    parsed = _parse_body(match["body"])
+    if parsed is None:
+        return BaseRecord(content, span=(start, end))
+    base, provenance = parsed
+    return BaseRecord(content, base, provenance, (start, end))
+
+
+def split_base(text: str | None) -> tuple[str, dict[str, str] | None]:
+    """Raw issue content -> (the content without its base line, normalised; the base or None)."""
+    found = read_base(text)
+    return found.content, found.base
+
+
+def base_line(base: dict[str, str]) -> str:
+    """The base line of a ``base`` dict (field digests, extras, and the provenance record)."""
+    parts = [f"{short}={quote(base[name], safe='/') if name == 'spec' else base[name]}"
+             for name, short in RECORD_NAMES.items() if base.get(name) not in (None, "")]
+    parts += [f"{BASE_NAMES[name]}={value}" for name, value in base.items() if name in BASE_NAMES]
+    return f"[//]: # (spectryn:1 {' '.join(parts)})" if parts else "[//]: # (spectryn:1)"
 
 
 def with_base(content: str, base: dict[str, str], note: str = "") -> str:
     """``content`` followed by the provenance ``note`` (:func:`provenance_note`, if any) and the
     base line (each after a blank line, so neither joins a paragraph)."""
-    parts = [f"{BASE_NAMES[name]}={value}" for name, value in base.items() if name in BASE_NAMES]
-    line = f"[//]: # (spectryn:1 {' '.join(parts)})" if parts else "[//]: # (spectryn:1)"
     body = "\n\n".join(part for part in (normalise_content(content), note) if part)
+    line = base_line(base)
     return f"{body}\n\n{line}" if body else line
+
+
+def reembed(raw: str, base: dict[str, str], note: str = "") -> str:
+    """``raw`` (an issue's content exactly as Bitbucket holds it) with its base line replaced by
+    the one of ``base`` - or added at the end - and no byte of a person's text changed: only the
+    provenance ``note`` just above the base line (spectryn's own line) is written again with it."""
+    line = base_line(base)
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    found = base_line_span(raw)
+    head, tail = (raw[:found[0]], raw[found[1]:]) if found is not None else (raw, "")
+    body = head.rstrip("\r\n")
+    last = body.rpartition("\n")[2].rstrip("\r")
+    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
+        head = body[: len(body) - len(last)]  # spectryn's own note: written again below
+    ours = f"{note}{newline * 2}{line}" if note else line
+    if not head.strip():
+        return ours + tail
+    if (found is None or note) and not head.endswith(newline * 2):
+        head = head.rstrip("\r\n") + newline * 2  # after the person's text, a blank line
+    return head + ours + tail
+
+
+def spec_marker(origin: str) -> str:
+    """The text every issue made from the spec file ``origin`` carries (the start of its base
+    line), for a BBQL ``content.raw ~`` query; it may match more (a longer path), never less."""
+    return MARKER + quote(origin, safe="/")
 
 
 #: The visible line naming the spec an issue is managed in, written just above the base line.
@@ -209,20 +337,36 @@ def _name(value: Any) -> str | None:
     return value.get("name") if isinstance(value, dict) else None
 
 
+def raw_content(issue: dict[str, Any]) -> str:
+    """An issue's content exactly as Bitbucket holds it."""
+    content = issue.get("content") or {}
+    raw = content.get("raw") if isinstance(content, dict) else content
+    return str(raw or "")
+
+
 def issue_content(issue: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
     """An issue's content as compared (no base line, child lists in the current form), and
     the merge base it carries."""
-    content = issue.get("content") or {}
-    raw = content.get("raw") if isinstance(content, dict) else content
-    text, base = split_base(raw)
-    return canonical_refs(text), base
+    found = read_base(raw_content(issue))
+    return canonical_refs(found.content), found.base
 
 
-def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:
+def reporter(issue: dict[str, Any]) -> Account | None:
+    """The account that made an issue, when the answer names it."""
+    user = issue.get("reporter")
+    if not isinstance(user, dict) or not (user.get("uuid") or user.get("account_id")):
+        return None
+    ident = str(user.get("uuid") or user.get("account_id"))
+    aliases = tuple(str(user[k]) for k in ("account_id", "nickname") if user.get(k) and str(user[k]) != ident)
+    return Account(ident, str(user.get("display_name") or user.get("nickname") or ""), aliases)
+
+
+def remote_fields(issue: dict[str, Any], found: BaseRecord | None = None) -> dict[str, Any]:
     """The rendered-field values of a Bitbucket issue object (full or ``fields=``-trimmed)."""
+    found = found if found is not None else read_base(raw_content(issue))
     return {
         "title": issue.get("title") or "",
-        "content": issue_content(issue)[0],
+        "content": canonical_refs(found.content),
         "state": issue.get("state"),
         "priority": issue.get("priority"),
         "kind": issue.get("kind"),
@@ -233,14 +377,17 @@ def remote_fields(issue: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def remote_item(issue: dict[str, Any], key: str | None = None) -> RemoteItem:
-    """A :class:`RemoteItem` from a Bitbucket issue object."""
-    if key is None:
-        parsed = parse_title(issue.get("title") or "")
-        key = parsed[0] if parsed else ""
+def remote_item(issue: dict[str, Any]) -> RemoteItem:
+    """A :class:`RemoteItem` from a Bitbucket issue object: the key its title carries ("" when
+    none), its fields, base, provenance and reporter, and its raw content (``native``: the base
+    is re-embedded into exactly that text)."""
+    parsed = parse_title(issue.get("title") or "")
     url = ((issue.get("links") or {}).get("html") or {}).get("href") or ""
-    return RemoteItem(key=key, id=str(issue.get("id")), url=url, fields=remote_fields(issue),
-                      base=issue_content(issue)[1])
+    raw = raw_content(issue)
+    found = read_base(raw)
+    return RemoteItem(key=parsed[0] if parsed else "", id=str(issue.get("id")), url=url,
+                      fields=remote_fields(issue, found), base=found.base,
+                      provenance=found.provenance, reporter=reporter(issue), native=raw)
 
 
 def issue_body(fields: dict[str, Any]) -> dict[str, Any]:

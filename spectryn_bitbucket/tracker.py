@@ -1,10 +1,13 @@
 """The Bitbucket connection and what each tracker hook does with it.
 
 Request budget of a sync (issues 7 and 12): ``read_items`` makes ``ceil(issues / 100)`` GETs of
-issues (or one BBQL query when the spec has few keys) - the first answer proves the repository and
-its tracker exist, so the repository itself is read only when that listing fails (to say why) - then
-a GET of the milestones / components / versions list only if the spec names one that no issue
-carries yet. A no-op re-sync therefore costs ``ceil(N / 100)`` reads and no writes.
+issues (or one BBQL query when the spec has few keys: the keys in titles, or the spec file in the
+base line, so a removed story or a retitled issue is found in the same request) - the first
+answer proves the repository and its tracker exist, so the repository itself is read only when
+that listing fails (to say why) - then a GET of the milestones / components / versions list only
+if the spec names one that no issue carries yet, and one more BBQL query only when the local state
+knows issue ids the listing did not return (an issue of an earlier version retitled without its
+key, or deleted). A no-op re-sync therefore costs ``ceil(N / 100)`` reads and no writes.
 """
 
 from __future__ import annotations
@@ -30,17 +33,21 @@ from spectryn_bitbucket.render import (
     normalise_content,
     parse_title,
     provenance_note,
+    read_base,
+    reembed,
     remote_item,
     render,
     render_comment,
+    reporter,
+    spec_marker,
     with_base,
     with_refs,
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Connection, Item, Quota, RemoteItem, Rendered
+from spectryn_core.items import Account, Connection, Item, Quota, RemoteItem, Rendered
 from spectryn_core.model import Attachment, Comment
-from spectryn_core.plan import extras_in_base
+from spectryn_core.provenance import extras_in_base
 from spectryn_core.worktree import Repository, inside
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -93,12 +100,18 @@ class BitbucketConnection(Connection):
             return ""
         key = str(item.spec.path)
         if key not in self.notes:
-            self.notes[key] = provenance_note(*spec_location(Path(item.spec.path), self.settings))
+            self.notes[key] = provenance_note(*spec_location(Path(item.spec.path), self.settings,
+                                                             item.origin))
         return self.notes[key]
 
     def written(self, item: Item, content: str, base: dict[str, str]) -> str:
         """The content as written: issue ids before known keys, the provenance line, the base."""
         return with_base(with_refs(content, self.ids), base, self.note(item))
+
+    def rewritten(self, item: Item, raw: str, base: dict[str, str]) -> str:
+        """An issue's current raw content with the new base (and provenance line) and nothing
+        else changed: a person's edit the sync keeps stays byte for byte."""
+        return reembed(raw, base, self.note(item))
 
     def user_name(self, ref: str | None) -> str | None:
         """The spec name of an assignee account (``spectryn pull``)."""
@@ -202,13 +215,14 @@ class BitbucketConnection(Connection):
         return names
 
 
-def spec_location(path: Path, settings: BitbucketSettings) -> tuple[str, str | None]:
-    """The spec's path in its repository (POSIX; the path as given outside a git work tree) and,
-    on Cloud with ``bitbucket.branch`` (Pipelines: ``BITBUCKET_BRANCH``) set, its web address."""
+def spec_location(path: Path, settings: BitbucketSettings, origin: str = "") -> tuple[str, str | None]:
+    """The spec's path in its repository - ``origin`` (:attr:`Item.origin`, what its issues'
+    provenance records) when given (POSIX; the path as given outside a git work tree) - and, on
+    Cloud with ``bitbucket.branch`` (Pipelines: ``BITBUCKET_BRANCH``) set, its web address."""
     resolved = path.resolve()
     repository = Repository.of(resolved.parent)
     if repository.git and inside(resolved, repository.root):
-        shown = resolved.relative_to(repository.root).as_posix()
+        shown = origin or resolved.relative_to(repository.root).as_posix()
     else:
         return path.as_posix(), None
     if not settings.branch or settings.mode != "cloud":
@@ -232,42 +246,80 @@ def _wanted(key: str, keys: set[str]) -> bool:
     return key in keys or key.split(".", 1)[0] in keys
 
 
+#: Issue ids asked for in one BBQL query (``id = 1 OR id = 2 ...``).
+IDS_PER_QUERY = 40
+
+
 def read_items(
-    conn: BitbucketConnection, items: list[Item], gone: list[str] | tuple[str, ...] = ()
+    conn: BitbucketConnection, items: list[Item], gone: list[str] | tuple[str, ...] = (),
+    known: dict[str, str] | None = None,
 ) -> list[RemoteItem]:
-    """The repository's issues whose title keys belong to ``items`` (stories, their subtasks
-    including removed ones, epics) or are ``gone`` (removed from the spec since the last sync)."""
+    """The repository's issues that may be this spec's, each on its own: those whose title keys
+    belong to ``items`` (stories, their subtasks including removed ones, epics) or are ``gone``,
+    those whose base line names one of the items' spec files, and those whose ids the state
+    ``known`` records (found even when a person removed the key from the title)."""
     if conn.settings.mode == "server":
         conn.ensure_repository()
         # Data Center has no issue tracker: this answers 404 and becomes the clear error.
         conn.client.get(conn.issues_path(), "issues", params={"pagelen": 1},
                         not_found=conn.issues_not_found)
     keys = set(_query_keys(items)) | set(gone)
+    origins = sorted({item.origin for item in items if item.origin})
     params: dict[str, Any] = {"fields": ISSUE_LIST_FIELDS, "sort": "id"}
     if keys and len(keys) <= BBQL_MAX_KEYS:
-        params["q"] = " OR ".join(f'title ~ "{k}"' for k in sorted(keys))
+        terms = [f'title ~ "{k}"' for k in sorted(keys)]
+        terms += [f'content.raw ~ "{spec_marker(origin)}"' for origin in origins]
+        params["q"] = " OR ".join(terms)
     # no GET of the repository: this listing's first page proves it (and its tracker) exists
     issues = conn.client.paginate(conn.issues_path(), f"issues of {conn.settings.full_name}",
                                   params=params, not_found=conn.tracker_unavailable)
-    found: dict[str, list[dict[str, Any]]] = {}
-    for issue in issues:
-        parsed = parse_title(issue.get("title") or "")
-        if parsed is None or not _wanted(parsed[0], keys):
-            continue
-        found.setdefault(parsed[0], []).append(issue)
-    remotes: list[RemoteItem] = []
-    for key, same in found.items():
-        # two runs at once may have created one key twice: the lowest id is the issue, the
-        # others its twins (the engine marks untouched twins duplicates, reports the rest)
-        first, *later = sorted(same, key=lambda i: int(i.get("id") or 0))
-        remote = remote_item(first, key)
-        remote.twins = [remote_item(issue, key) for issue in later]
-        remotes.append(remote)
-    conn.ids.update({remote.key: remote.id for remote in remotes})
-    _check_pull_requests(conn, items, {remote.key: remote for remote in remotes})
+    ids = set((known or {}).values())
+    found = [issue for issue in issues if _concerns(issue, keys, set(origins), ids)]
+    missing = sorted(ids - {str(issue.get("id")) for issue in found}, key=_as_number)
+    if missing and "q" in params:
+        found += _issues_by_id(conn, missing)
+    remotes = sorted((remote_item(issue) for issue in found), key=lambda r: _as_number(r.id))
+    by_key: dict[str, RemoteItem] = {}
+    for remote in remotes:  # the lowest id carrying each key (only to skip confirmed PR checks)
+        by_key.setdefault(remote.provenance.key if remote.provenance else remote.key, remote)
+    _check_pull_requests(conn, items, by_key)
     _learn_names(conn, items, remotes)
-    _learn_users(conn, items, [issue for same in found.values() for issue in same])
-    return sorted(remotes, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+    _learn_users(conn, items, found)
+    return remotes
+
+
+def _as_number(issue_id: str) -> int:
+    return int(issue_id) if issue_id.isdigit() else 0
+
+
+def _concerns(issue: dict[str, Any], keys: set[str], origins: set[str], ids: set[str]) -> bool:
+    """Whether a listed issue may be one of this run's: a key of it in the title, its base line
+    naming one of its spec files, or an id the state knows."""
+    parsed = parse_title(issue.get("title") or "")
+    if parsed is not None and _wanted(parsed[0], keys):
+        return True
+    if str(issue.get("id")) in ids:
+        return True
+    content = issue.get("content") or {}
+    raw = content.get("raw") if isinstance(content, dict) else content
+    if not raw or "spectryn:1" not in str(raw):
+        return False
+    provenance = read_base(str(raw)).provenance
+    return provenance is not None and provenance.spec in origins
+
+
+def _issues_by_id(conn: BitbucketConnection, ids: list[str]) -> list[dict[str, Any]]:
+    """Issues by id, in one BBQL query per :data:`IDS_PER_QUERY` (a deleted one is just absent)."""
+    found: list[dict[str, Any]] = []
+    numbers = [i for i in ids if i.isdigit()]
+    for start in range(0, len(numbers), IDS_PER_QUERY):
+        chunk = numbers[start:start + IDS_PER_QUERY]
+        found += conn.client.paginate(
+            conn.issues_path(), f"issues of {conn.settings.full_name}",
+            params={"fields": ISSUE_LIST_FIELDS, "sort": "id",
+                    "q": " OR ".join(f"id = {number}" for number in chunk)},
+            not_found=conn.tracker_unavailable)
+    return found
 
 
 def _check_pull_requests(conn: BitbucketConnection, items: list[Item], remotes: dict[str, RemoteItem]) -> None:
@@ -279,7 +331,7 @@ def _check_pull_requests(conn: BitbucketConnection, items: list[Item], remotes: 
     numbers: set[int] = set()
     for item in items:
         remote = remotes.get(item.key)
-        confirmed = extras_in_base(item, remote.base) if remote is not None else {}
+        confirmed = extras_in_base(item, remote)
         numbers.update(n for n in item.pull_requests() if f"pr:{n}" not in confirmed)
     for number in sorted(numbers):
         if conn.settings.mode == "server":
@@ -321,38 +373,55 @@ def _learn_names(conn: BitbucketConnection, items: list[Item], remotes: list[Rem
 
 
 def render_item(conn: BitbucketConnection, item: Item, refs: dict[str, RemoteItem]) -> Rendered:
-    """The fields ``item`` should have; no request."""
+    """The fields ``item`` should have; no request. ``refs`` are the issues the engine found to
+    be this spec's (and those created since): written content names them by id."""
+    conn.ids.update({key: remote.id for key, remote in refs.items() if remote.id})
     return render(item, refs, conn.context)
 
 
-def find_issue(conn: BitbucketConnection, key: str) -> dict[str, Any] | None:
-    """The issue whose title starts with ``KEY:`` (lowest id), by BBQL; None if there is none."""
+def find_issue(conn: BitbucketConnection, key: str, origin: str | None = None) -> dict[str, Any] | None:
+    """The issue whose title starts with ``KEY:`` (lowest id), by BBQL; None if there is none.
+    With ``origin``, only one whose base line records that spec file and key (what a create of
+    this version sent): a hand-made issue with the same title is never taken for it."""
     issues = conn.client.paginate(
         conn.issues_path(), f"issue {key}",
         params={"q": f'title ~ "{key}:"', "fields": ISSUE_LIST_FIELDS, "sort": "id"},
         not_found=conn.issues_not_found,
     )
     matches = [i for i in issues if (parse_title(i.get("title") or "") or ("",))[0] == key]
+    if origin is not None:
+        matches = [i for i in matches if _made_from(i, origin, key)]
     return min(matches, key=lambda i: int(i.get("id") or 0)) if matches else None
+
+
+def _made_from(issue: dict[str, Any], origin: str, key: str) -> bool:
+    content = issue.get("content") or {}
+    raw = content.get("raw") if isinstance(content, dict) else content
+    provenance = read_base(str(raw or "")).provenance
+    return provenance is not None and (provenance.spec, provenance.key) == (origin, key)
 
 
 def create_item(
     conn: BitbucketConnection, item: Item, fields: dict[str, Any], base: dict[str, str] | None = None
 ) -> RemoteItem:
     """POST the issue (its content ending with the base line); after an ambiguous failure, look
-    it up by key before sending again."""
+    it up by key and provenance before sending again. The answer's reporter is the account this
+    connection writes as."""
     wanted = {k: v for k, v in fields.items() if v is not None}
     if base is not None:
         wanted["content"] = conn.written(item, str(wanted.get("content") or ""), base)
+    origin = base.get("spec") if base is not None else None
     issue = conn.client.create(
         conn.issues_path(), f"issue {item.key}", json=issue_body(wanted),
-        lookup=lambda: find_issue(conn, item.key), not_found=conn.issues_not_found,
+        lookup=lambda: find_issue(conn, item.key, origin), not_found=conn.issues_not_found,
     )
     number = issue.get("id") if isinstance(issue, dict) else None
     if isinstance(number, bool) or not isinstance(number, int | str) or not str(number).isdigit():
         raise errors.create_without_id(f"issue {item.key}")
     conn.ids[item.key] = str(number)
-    return remote_item(issue, item.key)
+    if conn.account is None:
+        conn.account = reporter(issue)
+    return remote_item(issue)
 
 
 def update_item(
@@ -360,11 +429,16 @@ def update_item(
     base: dict[str, str] | None = None,
 ) -> RemoteItem:
     """PUT only the changed fields, and the content with the new base line: the spec's content
-    when it changed, else the issue's current content (a person's edit there is kept)."""
+    when it changed, else the issue's current content exactly as it is (a person's edit there is
+    kept byte for byte: only the base line and the provenance line above it are written)."""
     body = dict(changes)
     if base is not None:
-        body["content"] = conn.written(item, str(changes.get("content", remote.fields.get("content")) or ""),
-                                       base)
+        if "content" in changes:
+            body["content"] = conn.written(item, str(changes["content"] or ""), base)
+        elif isinstance(remote.native, str):
+            body["content"] = conn.rewritten(item, remote.native, base)
+        else:  # an item read by another route: its compared content is all there is
+            body["content"] = conn.written(item, str(remote.fields.get("content") or ""), base)
     if not body:
         return remote
     issue = conn.client.call(
@@ -376,14 +450,65 @@ def update_item(
     )
     if not issue:  # no body in the answer: the issue holds what it had plus what was sent
         return RemoteItem(remote.key, remote.id, remote.url, {**remote.fields, **changes},
-                          base=base if base is not None else remote.base)
-    return remote_item(issue, item.key)
+                          base=base if base is not None else remote.base,
+                          provenance=remote.provenance, reporter=remote.reporter,
+                          native=body.get("content", remote.native))
+    return remote_item(issue)
 
 
-def duplicate_note(kept: RemoteItem) -> str:
+def duplicate_note(kept: RemoteItem, key: str = "") -> str:
     """The comment on a twin marked duplicate (also how a re-run recognises it was posted)."""
-    return (f"Duplicate of #{kept.id}: two spectryn runs created {kept.key} at once, and nobody "
-            f"had changed this one since. Marked duplicate by spectryn; nothing else was changed.")
+    return (f"Duplicate of #{kept.id}: two spectryn runs created {key or kept.key} at once, and "
+            f"nobody had changed this one since. Marked duplicate by spectryn; nothing else was "
+            f"changed.")
+
+
+class _NoChangeRecords(TrackerError):
+    """``/changes`` answered 404 for an issue that exists (a server keeping no change records)."""
+
+
+#: ``fields=`` of a comment or change listing read to tell who touched an issue.
+_WHO = ("values.user.uuid", "values.user.account_id", "values.user.nickname",
+        "values.user.display_name", "next")
+
+
+def read_touches(
+    conn: BitbucketConnection, item: Item, remote: RemoteItem, accounts: list[Account]
+) -> list[str]:
+    """Comments and changes on ``remote`` that are not the sync's: two reads (its comments and
+    its change records). A comment is the sync's when one of ``accounts`` wrote it and it is
+    one of the item's spec comments; a change when one of ``accounts`` made it."""
+    ours = {render_comment(c) for c in getattr(item.source, "comments", []) or []}
+    touches: list[str] = []
+    comments = conn.client.paginate(
+        conn.issues_path(f"/{remote.id}/comments"), f"comments of issue #{remote.id}",
+        params={"fields": ",".join(["values.content.raw", *_WHO])}, not_found=conn.issues_not_found)
+    for comment in comments:
+        who = reporter({"reporter": comment.get("user")})
+        text = normalise_content((comment.get("content") or {}).get("raw"))
+        if not _is_sync(who, accounts) or text not in ours:
+            touches.append(f"a comment by {_name_of(who)}")
+    try:
+        changes = list(conn.client.paginate(
+            conn.issues_path(f"/{remote.id}/changes"), f"changes of issue #{remote.id}",
+            params={"fields": ",".join(["values.changes", *_WHO])},
+            not_found=lambda: _NoChangeRecords("no change records")))
+    except _NoChangeRecords:
+        changes = []  # Bitbucket Cloud keeps them for every issue; a server that keeps none
+    for change in changes:
+        who = reporter({"reporter": change.get("user")})
+        if not _is_sync(who, accounts):
+            names = ", ".join(sorted((change.get("changes") or {}).keys())) or "the issue"
+            touches.append(f"{names} changed by {_name_of(who)}")
+    return touches
+
+
+def _is_sync(who: Account | None, accounts: list[Account]) -> bool:
+    return who is not None and any(who.id == a.id for a in accounts)
+
+
+def _name_of(who: Account | None) -> str:
+    return (who.name or who.id) if who is not None else "someone"
 
 
 def resolve_duplicate(
@@ -391,7 +516,7 @@ def resolve_duplicate(
 ) -> bool:
     """Comment on the twin naming the kept issue (once, even after an interruption), then set
     its state to ``duplicate``; nothing else is changed."""
-    text = duplicate_note(kept)
+    text = duplicate_note(kept, item.key)
     if text not in issue_comment_texts(conn, duplicate.id):
         conn.client.create(
             conn.issues_path(f"/{duplicate.id}/comments"),

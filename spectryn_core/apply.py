@@ -12,7 +12,8 @@ Work happens in passes:
    per item whose extras were sent in this run, so the base it carries confirms them and a run
    on a fresh machine does not have to read them back.
 
-Each create/update carries the new merge base (``base=``, see :func:`spectryn_core.plan.new_base`).
+Each create/update carries the new merge base and provenance (``base=``, see
+:func:`spectryn_core.provenance.new_base`); the state records the generation it gave the item.
 
 Writes run on a thread pool (``workers``); recording results in the state happens on the calling
 thread, right after each write returns, so a killed run loses at most the writes in flight - and
@@ -31,7 +32,15 @@ from typing import Any
 from spectryn_core.desired import LEVELS
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Extra, Item, RemoteItem, value_digest
-from spectryn_core.plan import Change, Plan, extras_in_base, new_base, plan_item
+from spectryn_core.plan import Change, Plan, plan_item
+from spectryn_core.provenance import (
+    ItemBase,
+    extras_in_base,
+    generation_after,
+    item_base,
+    new_base,
+    normalise,
+)
 from spectryn_core.state import PENDING, ItemState, SyncState
 
 log = logging.getLogger("spectryn.apply")
@@ -64,6 +73,8 @@ class Applier:
     workers: int = 8
     force: bool = False
     progress: Progress | None = None
+    #: Keys whose tracker item is taken over in this run: the spec's values are sent.
+    adopted: set[str] = field(default_factory=set)
     writes: int = 0
     _failed: set[str] = field(default_factory=set)
     _total: int = 0
@@ -111,7 +122,7 @@ class Applier:
                 continue
             if change.action == "create":
                 total += cost("create")
-            elif change.fields:
+            elif change.fields or change.adopted:
                 total += cost("update")
             kinds = [extra.kind for extra in change.extras]
             total += sum(cost(kind) for kind in kinds if kind != "attachment")
@@ -135,9 +146,10 @@ class Applier:
                 continue
             rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
             remote = self.refs.get(change.key)
-            fresh = plan_item(
-                item, rendered, remote, self.state_items.get(change.key), {}, force=self.force
-            )
+            base = self._base(change.key, remote)
+            adopted = change.key in self.adopted
+            fresh = plan_item(item, rendered, remote, base, {}, force=self.force or adopted,
+                              title_lost_key=remote is not None and remote.key != item.key)
             if fresh.action == "conflict":
                 # re-rendered with the ids known now, it conflicts with the tracker as read at
                 # the start of the run (nothing is read again during a run): leave it for the user
@@ -146,29 +158,35 @@ class Applier:
             done = self._extras_known(item, remote)
             if remote is None:
                 fields = dict(rendered.fields)
-                base = new_base(item, rendered.fields, None, None, set(fields), {})
+                record = new_base(item, rendered.fields, None, base, set(fields), {})
                 call = _bind(self.hooks.create_item, connection=self.connection, item=item,
-                             fields=fields, base=base)
-            elif fresh.fields:
+                             fields=fields, base=record)
+            elif fresh.fields or adopted:
                 fields = {name: rendered.fields[name] for name in fresh.fields}
-                base = new_base(item, rendered.fields, remote, self.state_items.get(change.key),
-                                set(fields), done)
+                record = new_base(item, rendered.fields, remote, base, set(fields), done)
                 call = _bind(self.hooks.update_item, connection=self.connection, item=item,
-                             remote=remote, changes=fields, base=base)
+                             remote=remote, changes=fields, base=record)
             else:
                 if change.status == "planned" and not change.extras:
                     change.status = "done"
                 continue
             tasks.append((change, call,
-                          self._item_recorder(rendered.fields, set(fields), remote, base), True,
+                          self._item_recorder(rendered.fields, set(fields), remote, record), True,
                           "create" if remote is None else "update"))
         self._run(tasks)
+
+    def _base(self, key: str, remote: RemoteItem | None) -> ItemBase:
+        """The merge base of ``key``'s item as known now (none for an item being taken over)."""
+        if key in self.adopted and remote is not None:
+            generation = remote.provenance.generation if remote.provenance is not None else 0
+            return ItemBase(generation=generation)
+        return item_base(remote, self.state_items.get(key))
 
     def _extras_known(self, item: Item, remote: RemoteItem | None) -> dict[str, str]:
         """The item's extras known to be on the tracker (state cache, or the item's base)."""
         if remote is None:
             return {}
-        known = extras_in_base(item, remote.base)
+        known = extras_in_base(item, remote)
         known.update({ident: digest for ident, digest in self.extras_done.get(item.key, {}).items()
                       if not digest.startswith(PENDING)})
         return known
@@ -195,21 +213,25 @@ class Applier:
             if item is None or remote is None:
                 continue
             done = self._extras_known(item, remote)
-            if extras_in_base(item, remote.base) == done:
+            if extras_in_base(item, remote) == done:
                 continue
             rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
-            base = new_base(item, rendered.fields, remote, self.state_items.get(change.key),
-                            set(), done)
+            record = new_base(item, rendered.fields, remote, self._base(change.key, remote),
+                              set(), done)
             call = _bind(self.hooks.update_item, connection=self.connection, item=item,
-                         remote=remote, changes={}, base=base)
-            tasks.append((change, call, self._base_recorder(remote, base), False, "update"))
+                         remote=remote, changes={}, base=record)
+            tasks.append((change, call, self._base_recorder(remote, record), False, "update"))
         self._run(tasks)
 
     def _base_recorder(self, before: RemoteItem, base: dict[str, str]) -> Callable[[Change, Any], None]:
         def record(change: Change, result: Any) -> None:
             remote = result if isinstance(result, RemoteItem) else before
-            remote.base = base
+            _carry(remote, base)
             self.refs[change.key] = remote
+            known = self.state_items.get(change.key)
+            if known is not None and known.remote_id == remote.id:
+                known.generation = generation_after(base)
+                self.state.record_item(change.key, remote.id, remote.url, {}, known.generation)
 
         return record
 
@@ -241,7 +263,8 @@ class Applier:
                 continue
             rendered = self.hooks.render_item(connection=self.connection, item=change.item,
                                               refs=self.refs)
-            self._record(change.key, rendered.fields, set(), remote, remote)
+            generation = remote.provenance.generation if remote.provenance is not None else 0
+            self._record(change.key, rendered.fields, set(), remote, remote, generation)
 
     # --- recording --------------------------------------------------------------------------
 
@@ -257,9 +280,9 @@ class Applier:
                 # recorded as sent went to the old one
                 self.state.forget_extras(change.key)
                 self.extras_done.pop(change.key, None)
-            self._record(change.key, rendered, sent, result, before)
+            self._record(change.key, rendered, sent, result, before, generation_after(base))
             if self.connection.keeps_base:
-                result.base = base
+                _carry(result, base)
             self.refs[change.key] = result
             change.remote = result
             if change.status != "failed":  # a failed extra of this item stays reported
@@ -274,6 +297,7 @@ class Applier:
         sent: set[str],
         result: RemoteItem,
         before: RemoteItem | None,
+        generation: int,
     ) -> None:
         pairs: dict[str, tuple[str, str]] = {}
         previous = before.fields if before else {}
@@ -282,9 +306,11 @@ class Applier:
             have = result.fields.get(name, wanted if name in sent else previous.get(name))
             if name in sent or value_digest(wanted) == value_digest(have):
                 pairs[name] = (value_digest(wanted), value_digest(have))
-        self.state.record_item(key, result.id, result.url, pairs)
-        known = self.state_items.setdefault(key, ItemState(key, result.id, result.url))
-        known.remote_id, known.url = result.id, result.url
+        self.state.record_item(key, result.id, result.url, pairs, generation)
+        known = self.state_items.get(key)
+        if known is None or known.remote_id != result.id:
+            known = self.state_items[key] = ItemState(key, result.id, result.url)
+        known.url, known.generation = result.url, generation
         known.fields.update(pairs)
 
     def _extra_recorder(self, extra: Extra) -> Callable[[Change, Any], None]:
@@ -383,6 +409,12 @@ class Applier:
         # the report prints it (FAILED / ERROR on the item's line, "error" in JSON): on the console
         # once, in the run log for the record
         log.info("failed: %s: %s", change.key, message)
+
+
+def _carry(remote: RemoteItem, base: dict[str, str]) -> None:
+    """Set the base (and provenance) a write just gave ``remote``, as a later read would see it."""
+    remote.base, remote.provenance = dict(base), None
+    normalise(remote)
 
 
 def _mark_done(change: Change, _result: Any) -> None:

@@ -151,6 +151,10 @@ def add_sync_arguments(parser: argparse.ArgumentParser, plugins: Plugins, *, req
     parser.add_argument("--write-back", dest="sync.write_back", action="store_true", default=None,
                         help="after --execute, write each item's issue link into the spec "
                         "(an Issue row / column); default: sync.write_back")
+    parser.add_argument("--adopt", dest="sync.adopt", metavar="KEY", action="append", default=None,
+                        help="take over the tracker item that carries KEY but was not made by "
+                        "spectryn (hand-made, or someone else's): the spec's values are sent to "
+                        "it (repeat for several keys); default: sync.adopt")
     parser.add_argument("--workers", dest="sync.workers", type=int, metavar="N", default=None,
                         help="parallel writes (default 8)")
     _output_flag(parser)
@@ -280,6 +284,8 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         only=args.only,
         force=bool(config.get("sync.force")),
         workers=int(workers),
+        adopt=tuple(config.get("sync.adopt") or ()),
+        trusted_accounts=tuple(config.get("sync.trusted_accounts") or ()),
     )
     logging.getLogger("spectryn.cli").info("spectryn %s: %s %s -> %s", __version__,
              "execute" if request.execute else "dry-run", " ".join(str(f.path) for f in files), tracker)

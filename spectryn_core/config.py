@@ -101,6 +101,10 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: A key ``--adopt`` / ``sync.adopt`` may name: a story, subtask or epic key.
+ADOPT_KEY = r"^[A-Z][A-Z0-9_]*-\d+(\.\d+)?$"
+
+
 def _mapping_field() -> fields.Dict:
     return fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
@@ -125,6 +129,9 @@ class SyncSchema(Schema):
     log_dir = fields.String(load_default=None, allow_none=True)
     #: Bytes a spec file may have (spectryn_core.spec_files.DEFAULT_MAX_SPEC_SIZE: 32 MiB).
     max_spec_size = WholeNumber(load_default=32 * 2**20, validate=validate.Range(min=1))
+    adopt = fields.List(fields.String(validate=validate.Regexp(
+        ADOPT_KEY, error="not a key (e.g. US-004 or US-004.2)")), load_default=list)
+    trusted_accounts = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
 
 
 class PluginsSchema(Schema):
@@ -148,6 +155,7 @@ def core_sections() -> list[ConfigSection]:
                 "state_dir": "SPECTRYN_STATE_DIR",
                 "log_dir": "SPECTRYN_LOG_DIR",
                 "max_spec_size": "SPECTRYN_MAX_SPEC_SIZE",
+                "trusted_accounts": "SPECTRYN_TRUSTED_ACCOUNTS",
             },
         ),
         ConfigSection("plugins", PluginsSchema, env={"disable": "SPECTRYN_DISABLE_PLUGINS"}),

@@ -13,6 +13,7 @@ from spectryn_core.errors import SpecError, UsageError
 from spectryn_core.items import Item, ItemKind
 from spectryn_core.mappers import resolve
 from spectryn_core.model import Epic, Spec, SpecProblem, Story, Subtask
+from spectryn_core.provenance import spec_origin
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config
@@ -31,6 +32,7 @@ def build_items(
     items: list[Item] = []
     problems: list[SpecProblem] = []
     file = str(spec.path)
+    origin = spec_origin(spec.path)
 
     def mapped(kind: Literal["status", "priority"], value: str | None, line: int) -> str | None:
         result = resolve(mappers, kind, value, tracker, config)
@@ -52,6 +54,7 @@ def build_items(
             kind, str(source.key), source.title, source, spec, parent=parent, children=children,
             state=mapped("status", source.status, line),
             priority=mapped("priority", getattr(source, "priority", None), line),
+            origin=origin,
         ))
 
     for epic in spec.epics:

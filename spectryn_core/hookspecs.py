@@ -15,6 +15,8 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
     render_item                         per item: the fields it should have
     read_extras                         per existing item with comments/attachments/PRs that
                                         neither the state nor the item's base confirms
+    read_touches                        per twin whose fields still match its base: did
+                                        anyone but the sync comment on it or change it?
     --- dry-run stops here and prints the plan ---
     create_item / update_item           parents before children, in parallel within a level;
                                         each item is written once, carrying its new merge base
@@ -44,7 +46,7 @@ import pluggy
 if TYPE_CHECKING:
     from spectryn_core.config import Config, ConfigSection
     from spectryn_core.initcmd import InitField
-    from spectryn_core.items import Connection, Item, RemoteItem, Rendered
+    from spectryn_core.items import Account, Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment, Spec
     from spectryn_core.review import Published, Review
     from spectryn_core.spec_edits import EditedSpec, SpecEdit
@@ -188,24 +190,31 @@ def check_tracker(connection: Connection) -> list[str] | None:
 
 @hookspec(firstresult=True)
 def read_items(
-    connection: Connection, items: list[Item], gone: list[str]
+    connection: Connection, items: list[Item], gone: list[str], known: dict[str, str]
 ) -> list[RemoteItem] | None:
     """Return the tracker's current items that belong to this spec, in as few requests as the
     API allows. *First result.*
 
     ``items`` are the items the spec wants; return at least every remote item whose key is one
     of theirs, every one whose key is a subtask key of one of these stories (``US-001.7``, so a
-    removed subtask is reported as an orphan), and any other keyed item you fetched anyway (the
-    engine ignores keys that are not this spec's). ``gone`` lists keys an earlier sync of this
-    spec created that the spec no longer has: return those items too, so they are reported as
-    orphans (a removed story). Each ``RemoteItem.fields`` holds the values
-    :func:`render_item` compares against.
+    removed subtask is reported as an orphan), every one whose provenance names the spec file
+    of one of them (:attr:`Item.origin`: a removed story, or an item whose title lost its key,
+    is found on a runner with no state), and any other keyed item you fetched anyway (the
+    engine ignores what is not this spec's). ``gone`` lists keys an earlier sync of this spec
+    created that the spec no longer has, ``known`` (optional; new with provenance) the ids the local
+    state records per key: return those items too, also when a person removed the key from
+    the title. Each ``RemoteItem.fields`` holds the values :func:`render_item` compares
+    against.
 
     A tracker that keeps the merge base in its items (see ``base=`` of :func:`create_item`)
-    returns it as ``RemoteItem.base``, with the base itself left out of ``fields``. When two
-    items carry one key (two runs created it at once), return the lowest id and put the others
-    in its ``RemoteItem.twins`` (each with its own ``base``); the engine marks the untouched ones
-    with :func:`resolve_duplicate` and reports the rest.
+    returns it as ``RemoteItem.base``, with the base itself left out of ``fields``, and the
+    provenance recorded with it as ``RemoteItem.provenance`` (or leaves its ``spec`` / ``key`` /
+    ``generation`` entries in ``base``: the engine moves them). Set ``RemoteItem.reporter`` to
+    the account that made the item when the tracker says: with ``sync.trusted_accounts`` set,
+    only items made by those accounts are trusted. Return every item on its own, also two
+    that carry one key (two runs created it at once): the engine picks the one to keep and
+    marks the untouched others with :func:`resolve_duplicate`. (Putting the later ones in the
+    lowest one's ``RemoteItem.twins``, as plugins written before provenance did, still works.)
     """
 
 
@@ -240,13 +249,22 @@ def create_item(
 
     ``base`` (optional: declare it only if you keep it) is the merge base to store with the
     item: short digests of the values both sides now agree on (field name -> hex text, and
-    ``"extras"`` -> tags of the comments/attachments/PR links known to be sent). Keep it where
-    the item's readers do not see it (Bitbucket: a line of the content that renders as
-    nothing), give it back as ``RemoteItem.base`` from :func:`read_items`, and set
-    ``Connection.keeps_base = True``. Then a run with no local state (CI, a new laptop) still
-    tells an edit made in the tracker from one made in the file. A plugin that does not keep it
-    leaves the local state as the only merge base: with no state, every difference is a
-    conflict (never a silent overwrite).
+    ``"extras"`` -> tags of the comments/attachments/PR links known to be sent), and the item's
+    provenance: ``"spec"`` (the spec file, :attr:`Item.origin`), ``"key"`` and
+    ``"generation"`` (a whole number that grows with every write). Keep all of it where the
+    item's readers do not see it (Bitbucket: a line of the content that renders as nothing),
+    give it back from :func:`read_items` (``RemoteItem.base`` and ``RemoteItem.provenance``),
+    and set ``Connection.keeps_base = True``. Keep names you do not know as well: later versions
+    add entries. Then a run with no local state (CI, a new laptop) still tells an edit made in
+    the tracker from one made in the file, finds the items of a spec by their provenance, and
+    never mistakes a hand-made item that carries a key for one of spectryn's. A plugin that does
+    not keep it leaves the local state as the only merge base and record of what is spectryn's:
+    with no state, every difference is a conflict (never a silent overwrite), and an item
+    without the record is never updated unless adopted (``--adopt KEY``).
+
+    When the tracker's answer names the account that made the item, set
+    ``Connection.account`` to it the first time: the engine remembers it as the account the
+    sync writes as.
     """
 
 
@@ -260,8 +278,10 @@ def update_item(
 
     ``base`` (optional, as in :func:`create_item`) replaces the base the item carries. When the
     base lives inside a field that ``changes`` leaves out (Bitbucket's content), write it into
-    the item's current value (``remote.fields``), never over it. ``changes`` is empty when only
-    the base changes (the engine sends such an update only when ``Connection.keeps_base``).
+    the item's current value exactly as the tracker holds it - replace the old base and nothing
+    else: no byte of a person's text may change (keep what you need for that in
+    ``RemoteItem.native``). ``changes`` is empty when only the base changes (the engine sends
+    such an update only when ``Connection.keeps_base``).
     """
 
 
@@ -273,6 +293,22 @@ def resolve_duplicate(
     touched since - as a duplicate of ``kept`` (Bitbucket: a comment naming ``#N``, then state
     ``duplicate``), changing nothing else. *First result.* Optional: without it, twins are
     reported for a person to close. Must be safe to call again after an interruption."""
+
+
+@hookspec(firstresult=True)
+def read_touches(
+    connection: Connection, item: Item, remote: RemoteItem, accounts: list[Account]
+) -> list[str] | None:
+    """What people did to ``remote`` - a twin of ``item``'s issue whose fields still match its
+    merge base - that the sync did not: one short description each (``"a comment by Pat"``,
+    ``"state changed by Pat"``), or ``[]`` when nothing. *First result.* Optional.
+
+    ``accounts`` are the accounts the sync writes as (the one that made ``remote`` among them).
+    A comment is the sync's only when one of them wrote it and its text is one the sync posts
+    (a spec comment of ``item``); a change only when one of them made it. The engine marks a
+    twin duplicate only when this returns ``[]``; without this hook, when its fields match its
+    base. Called in dry-runs too (reads only), and only for twins (rare).
+    """
 
 
 @hookspec(firstresult=True)

@@ -51,6 +51,10 @@ class Item:
         numbers = {ref.number for ref in source.pull_requests
                    if ref.repository is None or ref.repository.lower() in self.repositories}
         return sorted(numbers)
+    #: The spec file this item comes from, as its provenance records it: the path relative to
+    #: the repository holding it, with ``/`` separators (``docs/specs/checkout.md``); see
+    #: :func:`spectryn_core.provenance.spec_origin`. Readable on purpose: a tracker may show it.
+    origin: str = ""
 
     def extras(self) -> list[Extra]:
         """The add-once things attached to this item: comments, attachments, pull requests."""
@@ -94,13 +98,45 @@ class Extra:
         return cls("pull_request", f"pr:{number}", str(number), number)
 
 
+@dataclass(frozen=True)
+class Account:
+    """A tracker account: ``id`` is its stable identifier (Bitbucket: the ``{uuid}``), ``name``
+    what people see (a display name), ``aliases`` other identifiers a config may name it by
+    (Bitbucket: the Atlassian account id and the nickname)."""
+
+    id: str
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def matches(self, ref: str) -> bool:
+        """True when ``ref`` (a config entry) names this account."""
+        ref = ref.strip()
+        return bool(ref) and (ref == self.id or ref in self.aliases)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id}" if self.name and self.name != self.id else self.id
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a tracker item came from, as spectryn recorded it in the item: the spec file
+    (:attr:`Item.origin`), the item's key, and the generation of the merge base it carries (1
+    for the base written with the item, one more with each write spectryn makes; it never
+    goes down, so of two bases of one item the higher generation is the newer)."""
+
+    spec: str
+    key: str
+    generation: int
+
+
 @dataclass
 class RemoteItem:
     """A tracker item as the tracker holds it now.
 
-    ``key`` is the spec key found in the item (trackers keep it in the title, ``US-001: Login``),
-    ``id`` the tracker's own identifier (an issue number), ``fields`` the tracker's current values
-    of the fields that :func:`render_item` produces, with the same names and value types.
+    ``key`` is the spec key found in the item's title (``US-001: Login``; ``""`` when the title
+    carries none), ``id`` the tracker's own identifier (an issue number), ``fields`` the
+    tracker's current values of the fields that :func:`render_item` produces, with the same names
+    and value types.
     """
 
     key: str
@@ -112,8 +148,18 @@ class RemoteItem:
     #: None when the item carries none (made by an older version, a tracker plugin that does not
     #: keep one, or the line was deleted by hand).
     base: dict[str, str] | None = None
-    #: Later items that carry the same key (two runs created it at once), lowest id first.
+    #: Later items that carry the same key (two runs created it at once), lowest id first. A
+    #: plugin may also return every item on its own and leave grouping to the engine.
     twins: list[RemoteItem] = field(default_factory=list)
+    #: What spectryn recorded in the item about where it came from; None when the item carries
+    #: no provenance (made by hand, by someone else, or by a version before provenance).
+    provenance: Provenance | None = None
+    #: The account that made the item, when the tracker says (Bitbucket: the ``reporter``).
+    reporter: Account | None = None
+    #: Whatever the tracker plugin wants back with this item in ``update_item`` (Bitbucket: the
+    #: issue's raw content, so re-embedding the base changes no byte of a person's text).
+    #: Opaque to the engine.
+    native: Any = None
 
 
 @dataclass
@@ -178,6 +224,9 @@ class Connection:
     #: lowercase): a pull-request URL in the spec naming one of them is a pull request of its
     #: own; any other stays a plain link. Empty: only ``PR #12`` forms are its own.
     repositories: frozenset[str] = frozenset()
+    #: The account this connection writes as, once the plugin knows it (Bitbucket learns it from
+    #: the answer to a create, as ``/user`` refuses access tokens); None while unknown.
+    account: Account | None = None
     #: True when the tracker stores the merge base in the item itself (``base=`` of
     #: ``create_item`` / ``update_item``, read back as ``RemoteItem.base``); the engine may then
     #: send an update whose only change is the base (to confirm extras sent after the last write).
@@ -250,6 +299,12 @@ def base_digest(value: Any) -> str:
     return value_digest(value)[:BASE_DIGITS]
 
 
-def extra_tag(extra: Extra) -> str:
-    """A short tag of one extra (its ident and digest) for the tracker-carried base."""
-    return hashlib.sha256(f"{extra.ident}={extra.digest}".encode()).hexdigest()[:6]
+def extra_tag(extra: Extra, item_id: str = "") -> str:
+    """A short tag of one extra (its ident and digest) for the tracker-carried base.
+
+    With ``item_id`` (the tracker item it was sent to) the tag holds only for that item: a base
+    line copied into another issue confirms nothing there. Earlier versions wrote tags without
+    it; they are still read in items that carry no provenance (see
+    :func:`spectryn_core.provenance.extras_in_base`)."""
+    bound = f"{item_id}/" if item_id else ""
+    return hashlib.sha256(f"{bound}{extra.ident}={extra.digest}".encode()).hexdigest()[:6]

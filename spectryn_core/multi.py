@@ -164,8 +164,10 @@ def run_many(
     connection.close = lambda: None  # type: ignore[method-assign]  # one connection for all files
     try:
         all_items: list[Item] = [item for spec in specs for item in items_of[id(spec)]]
-        gone = sorted(gone_keys(request.state_dir, request.tracker, connection.target, specs, items_of))
-        listing = hooks.read_items(connection=connection, items=all_items, gone=gone) or []
+        gone, known = state_records(request.state_dir, request.tracker, connection.target, specs,
+                                    items_of)
+        listing = hooks.read_items(connection=connection, items=all_items, gone=sorted(gone),
+                                   known=known) or []
         shared: Any = _Shared(plugins, specs, connection, listing, request.tracker)
         for spec in specs:
             result = run_sync(shared, config, replace(request, spec_path=spec.path), progress=progress)
@@ -183,20 +185,24 @@ def run_many(
     return outcome
 
 
-def gone_keys(state_dir: Path, tracker: str, target: str, specs: list[Spec],
-              items_of: dict[int, list[Item]]) -> set[str]:
-    """Keys each file's state knows that the file no longer has (to report them as orphans)."""
+def state_records(state_dir: Path, tracker: str, target: str, specs: list[Spec],
+                  items_of: dict[int, list[Item]]) -> tuple[set[str], dict[str, str]]:
+    """What the files' states know: the keys a file no longer has (to report them as orphans),
+    and the tracker id of every key they recorded (found even when a title lost its key)."""
     from spectryn_core.state import SyncState, state_file
 
     gone: set[str] = set()
+    known: dict[str, str] = {}
     for spec in specs:
         keys = {item.key for item in items_of[id(spec)]}
         state = SyncState(state_file(state_dir, tracker, target, spec.path), readonly=True)
         try:
-            gone |= set(state.items()) - keys
+            recorded = state.items()
         finally:
             state.close()
-    return gone
+        gone |= set(recorded) - keys
+        known.update({key: item.remote_id for key, item in recorded.items()})
+    return gone, known
 
 
 def issue_links(result: SyncResult) -> list[SpecEdit]:

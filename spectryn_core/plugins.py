@@ -32,6 +32,7 @@ TRACKER_HOOKS = (
     "create_item",
     "update_item",
     "resolve_duplicate",
+    "read_touches",
     "read_extras",
     "add_comment",
     "upload_attachment",

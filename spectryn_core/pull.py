@@ -28,12 +28,12 @@ from spectryn_core.errors import FileWriteError, UsageError
 from spectryn_core.items import Item, RemoteItem, value_digest
 from spectryn_core.mappers import resolve
 from spectryn_core.model import PRIORITIES, STATUSES
-from spectryn_core.multi import TrackerView, gone_keys, parse_all
-from spectryn_core.plan import field_base
+from spectryn_core.multi import TrackerView, parse_all, state_records
+from spectryn_core.provenance import identify, item_base, spec_root
 from spectryn_core.spec_edits import FileEdit, SpecEdit, edit_file
 from spectryn_core.spec_files import SpecFile
 from spectryn_core.state import ItemState, RunLock, SyncState, state_file
-from spectryn_core.sync import _read, parse
+from spectryn_core.sync import SyncRequest, _defines, _read, parse, trust_for
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config
@@ -98,6 +98,13 @@ class PullRequest:
     tracker: str
     state_dir: Path
     execute: bool = False
+    #: As :attr:`spectryn_core.sync.SyncRequest.trusted_accounts`.
+    trusted_accounts: tuple[str, ...] = ()
+
+    def sync_request(self) -> SyncRequest:
+        """The trust-related part of this request, as a sync would see it."""
+        return SyncRequest(self.spec_paths[0] if self.spec_paths else Path("."), self.tracker,
+                           self.state_dir, trusted_accounts=self.trusted_accounts)
 
 
 def inverse(hooks: Any, kind: Literal["status", "priority"], value: str, tracker: str, config: Config,
@@ -134,9 +141,10 @@ def run_pull(plugins: Plugins, config: Config, request: PullRequest,
         raise UsageError(f"the '{request.tracker}' plugin did not open a connection")
     results: list[FilePull] = []
     try:
-        gone = sorted(gone_keys(request.state_dir, request.tracker, connection.target, specs, items_of))
-        listing = hooks.read_items(connection=connection,
-                                   items=[i for s in specs for i in items_of[id(s)]], gone=gone) or []
+        gone, known = state_records(request.state_dir, request.tracker, connection.target, specs,
+                                    items_of)
+        listing = hooks.read_items(connection=connection, gone=sorted(gone), known=known,
+                                   items=[i for s in specs for i in items_of[id(s)]]) or []
         view = TrackerView(hooks, connection, listing)
         for spec in specs:
             items = items_of[id(spec)]
@@ -159,11 +167,20 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
     state = SyncState(state_path, readonly=not request.execute)
     try:
         known = state.items()
-        remote = _read(hooks, connection, items, set(known))
+        trust = trust_for(request.sync_request(), state, known, connection)
+        listing = _read(hooks, connection, items, known)
+        origin = items[0].origin if items else ""
+        identified = identify(listing, items, origin, trust,
+                              still_defines=_defines(plugins, config, spec_root(result.path)))
+        # an item that is not this spec's (a hand-made or someone else's issue carrying a key)
+        # is never pulled from; a clash is left for the sync to report
+        remote = identified.issues
+        result.notes.extend(claim.message() for claim in identified.claims)
+        clashed = {clash.key for clash in identified.clashes}
         edits: list[SpecEdit] = []
         for item in items:
             existing = remote.get(item.key)
-            if existing is None:
+            if existing is None or item.key in clashed or item.key in identified.adopted:
                 continue
             rendered = hooks.render_item(connection=connection, item=item, refs=remote)
             if rendered is None or rendered.skip:
@@ -205,12 +222,12 @@ def _compare(item: Item, name: str, wanted: Any, existing: RemoteItem,
              known: ItemState | None) -> Any:
     """The tracker's value when it should be pulled, a :class:`PullConflict`, or None.
 
-    The merge base is the engine's (:func:`spectryn_core.plan.field_base`): the one the issue
-    carries, or the local state's when that is the newer agreement."""
+    The merge base is the engine's (:class:`spectryn_core.provenance.ItemBase`): the one the
+    issue carries, or the local state's when that is at least as new."""
     have = existing.fields.get(name)
     if value_digest(wanted) == value_digest(have):
         return None
-    last = field_base(name, known, existing.base, have)
+    last = item_base(existing, known).field(name, have)
     if last is None:
         return PullConflict(item.key, PULLED_FIELDS[name], wanted, have,
                             "no record of the last sync to tell which side changed")
@@ -263,4 +280,6 @@ def _record(plugins: Plugins, hooks: Any, connection: Any, config: Config, reque
         value = existing.fields.get(name)
         if rendered is not None and value_digest(rendered.fields.get(name)) == value_digest(value):
             digest = value_digest(value)
-            state.record_item(pulled.key, existing.id, existing.url, {name: (digest, digest)})
+            generation = item_base(existing, state.items().get(pulled.key)).generation
+            state.record_item(pulled.key, existing.id, existing.url, {name: (digest, digest)},
+                              generation)

@@ -50,7 +50,8 @@ def cmd_pull(args: argparse.Namespace, app: App) -> int:
     files = expand(list(args.specs), max_size=config.get("sync.max_spec_size"),
                    example="spectryn pull --markdown EPIC.md")
     request = PullRequest([f.path for f in files], tracker, _dir(config, "state"),
-                          execute=bool(config.get("sync.execute")))
+                          execute=bool(config.get("sync.execute")),
+                          trusted_accounts=tuple(config.get("sync.trusted_accounts") or ()))
     results, notes = run_pull(app.pm, config, request, files)
     if config.get("sync.output") == "json":
         print(json.dumps({**to_json(results, request), "skipped": notes}, indent=2))

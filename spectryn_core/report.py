@@ -96,6 +96,9 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
         "no_base": change.no_base,
         "pending_extras": describe_extras(change.unsent_extras) if executed else [],
         "duplicate_of": change.kept_remote.id if change.kept_remote else None,
+        "adopted": change.adopted,
+        "claimed_by": ({"id": change.claimed_by.id, "url": change.claimed_by.url,
+                        "why": change.claim_reason} if change.claimed_by is not None else None),
         "id": remote.id if remote else None,
         "url": remote.url if remote else None,
         "status": change.status if executed else "planned",
@@ -152,7 +155,8 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
             lines.append(f"`spectryn pull --markdown {result.spec_path}` brings the tracker's "
                          "state, title, priority and assignee into the spec.")
     if c["duplicates"]:
-        lines.append(f"{c['duplicates']} twin issues (left by two runs at once) marked duplicate.")
+        done = "marked duplicate" if result.executed else "would be marked duplicate (dry run)"
+        lines.append(f"{c['duplicates']} twin issues (left by two runs at once) {done}.")
     if c["conflicts"]:
         lines.append(
             "Conflicts were left alone: they changed in the tracker and in the file since the "
@@ -244,18 +248,26 @@ def _change_line(change: Change, executed: bool) -> str:
     fields = _fields(change, executed)
     if change.action == "update" and fields:
         text += f"  [{', '.join(fields)}]"
+    elif change.action == "conflict" and change.claimed_by is not None:
+        claim = change.claimed_by
+        link = f" {claim.url}" if claim.url else ""
+        text += (f"  (held: #{claim.id}{link} carries this key but spectryn did not make it - "
+                 f"{change.claim_reason}; --adopt {change.key} takes it over)")
     elif change.action == "conflict":
         text += f"  [conflict: {', '.join(fields)}]"
         if change.no_base:
             text += " (no merge base: made before bases were kept, or its base line was removed)"
     elif change.action == "duplicate" and change.kept_remote is not None:
-        text += f"  (issue{where} duplicates #{change.kept_remote.id}; marked duplicate)"
+        marked = "marked duplicate" if executed and change.status == "done" else "would mark it duplicate"
+        text += f"  (issue{where} duplicates #{change.kept_remote.id}; {marked})"
     elif change.action == "orphan":
         text += f"  (issue{where} is gone from the spec; left alone)"
     elif change.action == "create" and fields and len(fields) > len(change.fields):
         text += f"  [+ {', '.join(fields[len(change.fields):])}]"
     if change.kept:
         text += f"  (kept tracker edits: {', '.join(change.kept)})"
+    if change.adopted:
+        text += f"  (adopting issue{where})"
     if executed:
         if change.status == "done":
             text += f"  -> {where.strip() or 'done'}"

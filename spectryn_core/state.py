@@ -7,7 +7,8 @@ with ``synchronous=NORMAL`` survives a killed process (not a power cut, which on
 re-discovery: identity never depends on this file, items are found again by key, and a tracker
 that keeps the merge base in its items - Bitbucket does - gives the base back too).
 
-Only digests of field values are stored - never values, never secrets.
+Only digests of field values are stored - never values, never secrets - plus issue ids and URLs
+and the identifiers of the accounts the sync was seen writing as.
 """
 
 from __future__ import annotations
@@ -22,25 +23,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spectryn_core.errors import TrackerError
+from spectryn_core.items import Account
 
 with warnings.catch_warnings():  # where only a lock file's existence can lock, say nothing
     warnings.simplefilter("ignore")
     import filelock
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Prefix of an extra's digest while it is being sent (see ``apply``).
 PENDING = "pending:"
 
 
 @dataclass
 class ItemState:
-    """What the last sync knew of one item: its tracker id and, per field, the digest of the
-    value it sent and the digest of the value the tracker answered with."""
+    """What the last sync knew of one item: its tracker id, per field the digest of the value it
+    sent and the digest of the value the tracker answered with, and the generation of the merge
+    base that write gave the item (0: recorded by a version before generations)."""
 
     key: str
     remote_id: str
     url: str = ""
     fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+    generation: int = 0
 
 
 def _slug(text: str) -> str:
@@ -110,6 +114,14 @@ class SyncState:
             )
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             db.execute(
+                "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL"
+                " DEFAULT '', aliases TEXT NOT NULL DEFAULT '')"
+            )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+            if "generation" not in columns:  # a state file of schema 1
+                db.execute("ALTER TABLE items ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+                db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))
+            db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
             )
             db.execute("SELECT count(*) FROM items").fetchone()
@@ -127,24 +139,55 @@ class SyncState:
 
     def items(self) -> dict[str, ItemState]:
         """Every item this spec has synced, by key."""
-        rows = self._db.execute("SELECT key, remote_id, url, fields FROM items").fetchall()
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+        generation = "generation" if "generation" in columns else "0"  # a read-only schema 1 file
+        rows = self._db.execute(
+            f"SELECT key, remote_id, url, fields, {generation} FROM items"  # noqa: S608 - a column name
+        ).fetchall()
         return {
-            key: ItemState(key, rid, url, {f: tuple(v) for f, v in json.loads(fields).items()})
-            for key, rid, url, fields in rows
+            key: ItemState(key, rid, url, {f: tuple(v) for f, v in json.loads(fields).items()},
+                           int(gen or 0))
+            for key, rid, url, fields, gen in rows
         }
 
     def record_item(
-        self, key: str, remote_id: str, url: str, fields: dict[str, tuple[str, str]]
+        self, key: str, remote_id: str, url: str, fields: dict[str, tuple[str, str]],
+        generation: int | None = None,
     ) -> None:
-        """Merge ``fields`` (name -> (sent digest, seen digest)) into the item's state; commit."""
-        row = self._db.execute("SELECT fields FROM items WHERE key = ?", (key,)).fetchone()
-        merged = json.loads(row[0]) if row else {}
+        """Merge ``fields`` (name -> (sent digest, seen digest)) into the item's state and, when
+        given, set the generation of the base the item now carries; commit. A new issue id for
+        the key starts the fields afresh (they described the old issue)."""
+        row = self._db.execute("SELECT fields, remote_id, generation FROM items WHERE key = ?",
+                               (key,)).fetchone()
+        same = row is not None and row[1] == remote_id
+        merged = json.loads(row[0]) if same else {}
         merged.update({name: list(pair) for name, pair in fields.items()})
+        if generation is None:
+            generation = int(row[2] or 0) if same else 0
         self._db.execute(
-            "INSERT INTO items (key, remote_id, url, fields) VALUES (?, ?, ?, ?)"
+            "INSERT INTO items (key, remote_id, url, fields, generation) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET remote_id = excluded.remote_id,"
-            " url = excluded.url, fields = excluded.fields",
-            (key, remote_id, url, json.dumps(merged, sort_keys=True)),
+            " url = excluded.url, fields = excluded.fields, generation = excluded.generation",
+            (key, remote_id, url, json.dumps(merged, sort_keys=True), generation),
+        )
+
+    # --- accounts ---------------------------------------------------------------------------
+
+    def accounts(self) -> list[Account]:
+        """The accounts syncs of this spec were seen writing as (learned from creates)."""
+        try:
+            rows = self._db.execute("SELECT id, name, aliases FROM accounts ORDER BY id").fetchall()
+        except sqlite3.OperationalError:  # a schema 1 file opened read-only (a dry-run)
+            return []
+        return [Account(rid, name, tuple(a for a in aliases.split("\n") if a))
+                for rid, name, aliases in rows]
+
+    def record_account(self, account: Account) -> None:
+        """Remember that a sync of this spec writes as ``account`` (an identifier, no secret)."""
+        self._db.execute(
+            "INSERT INTO accounts (id, name, aliases) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE"
+            " SET name = excluded.name, aliases = excluded.aliases",
+            (account.id, account.name, "\n".join(account.aliases)),
         )
 
     # --- extras -----------------------------------------------------------------------------

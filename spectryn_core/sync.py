@@ -14,19 +14,24 @@ from typing import TYPE_CHECKING, Any
 from spectryn_core.apply import Applier, Progress
 from spectryn_core.desired import build_items
 from spectryn_core.errors import SpecError, SpectrynError, TrackerError, UsageError
-from spectryn_core.items import Connection, Item, RemoteItem, value_digest
-from spectryn_core.model import Spec
-from spectryn_core.plan import (
-    EXTRAS,
-    Change,
-    Plan,
-    describe_extras,
-    extras_in_base,
-    orphans,
-    plan_item,
-)
+from spectryn_core.items import Account, Connection, Item, RemoteItem
+from spectryn_core.model import Spec, SpecProblem
+from spectryn_core.plan import Change, Plan, describe_extras, orphan_change, plan_item
 from spectryn_core.plugins import Plugins
-from spectryn_core.state import PENDING, RunLock, SyncState, state_file
+from spectryn_core.provenance import (
+    Identified,
+    ItemBase,
+    Trust,
+    extras_in_base,
+    flatten,
+    identify,
+    item_base,
+    origin_path,
+    spec_origin,
+    spec_root,
+    untouched,
+)
+from spectryn_core.state import PENDING, ItemState, RunLock, SyncState, state_file
 
 if TYPE_CHECKING:
     from spectryn_core.config import Config
@@ -48,6 +53,11 @@ class SyncRequest:
     only: str | None = None
     force: bool = False
     workers: int = 8
+    #: Keys whose tracker item, made by hand or by someone else, this run takes over.
+    adopt: tuple[str, ...] = ()
+    #: Accounts whose items carrying spectryn's mark are this sync's (``sync.trusted_accounts``);
+    #: empty: the mark alone decides.
+    trusted_accounts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,15 +116,58 @@ def run_sync(
     try:
         path = state_file(request.state_dir, request.tracker, connection.target, spec.path)
         lock = RunLock(request.state_dir, request.tracker, connection.target)
+        defines = _defines(plugins, config, spec_root(spec.path))
         if request.execute:
             with lock:
-                result = _sync(hooks, connection, request, items, all_items, path, progress)
+                result = _sync(hooks, connection, request, items, all_items, path, progress, defines)
         else:
-            result = _sync(hooks, connection, request, items, all_items, path, progress)
+            result = _sync(hooks, connection, request, items, all_items, path, progress, defines)
         result.plan.warnings[:0] = [str(warning) for warning in spec.warnings]  # the parser's, first
         return result
     finally:
         connection.close()
+
+
+def _defines(plugins: Plugins, config: Config, root: Path) -> Any:
+    """``still_defines(origin, key)`` for :func:`identify`: does the spec file a provenance
+    names (under this spec's repository) still define ``key``? Each file is parsed once."""
+    keys_of: dict[str, set[str] | None] = {}
+
+    def still_defines(origin: str, key: str) -> bool:
+        path = origin_path(root, origin)
+        if path is None or not path.is_file():
+            return False  # gone (or never a spec file here): its items move to this file
+        if origin not in keys_of:
+            spec = plugins.hook.parse_spec(path=path, config=config)
+            keys_of[origin] = None if spec is None else spec_keys(spec)
+        keys = keys_of[origin]
+        return True if keys is None else key in keys
+
+    return still_defines
+
+
+def spec_keys(spec: Spec) -> set[str]:
+    """Every key a spec defines: epics, stories and their subtasks."""
+    keys: set[str] = set()
+    for epic in spec.epics:
+        if epic.key:
+            keys.add(epic.key)
+        for story in epic.stories:
+            if story.key:
+                keys.add(story.key)
+                keys.update(f"{story.key}.{sub.number}" for sub in story.subtasks)
+    return keys
+
+
+def trust_for(request: SyncRequest, state: SyncState, state_items: dict[str, ItemState],
+              connection: Connection) -> Trust:
+    """What this run trusts (see :class:`spectryn_core.provenance.Trust`)."""
+    accounts = state.accounts()
+    if connection.account is not None:
+        accounts.append(connection.account)
+    return Trust(list(request.trusted_accounts), accounts,
+                 {known.remote_id: key for key, known in state_items.items()}, set(request.adopt),
+                 marks=connection.keeps_base)
 
 
 def _sync(
@@ -125,15 +178,21 @@ def _sync(
     all_items: list[Item],
     path: Path,
     progress: Progress | None,
+    defines: Any,
 ) -> SyncResult:
     state = SyncState(path, readonly=not request.execute)
     try:
         state_items = state.items()
         extras_state = state.extras()
-        remote = _read(hooks, connection, all_items, set(state_items))
+        trust = trust_for(request, state, state_items, connection)
+        listing = _read(hooks, connection, all_items, state_items)
+        origin = all_items[0].origin if all_items else spec_origin(request.spec_path)
+        identified = identify(listing, all_items, origin, trust, still_defines=defines)
+        if identified.clashes:
+            raise SpecError(clash_problems(identified, all_items))
         plan, discovered = make_plan(
-            hooks, connection, items, all_items, remote, state_items, extras_state,
-            force=request.force,
+            hooks, connection, items, all_items, identified, state_items, extras_state,
+            force=request.force, trust=trust,
         )
         plan.warnings[:0] = state.warnings
         for change in plan.changes:
@@ -147,8 +206,9 @@ def _sync(
                     state.record_extra(key, ident, digest)
                 extras_state.setdefault(key, {}).update(found)
             applier = Applier(
-                hooks, connection, state, dict(remote), state_items, extras_state,
+                hooks, connection, state, dict(identified.issues), state_items, extras_state,
                 workers=request.workers, force=request.force, progress=progress,
+                adopted=identified.adopted,
             )
             try:
                 applier.apply(plan)
@@ -163,29 +223,41 @@ def _sync(
                         unsent = ", ".join(describe_extras(change.unsent_extras))
                         note = f"not sent: {unsent} ({stopped}; the next run sends them)"
                         change.error = f"{change.error}; {note}" if change.error else note
+            finally:
+                if connection.account is not None:
+                    state.record_account(connection.account)
         result.requests = connection.request_count()
         return result
     finally:
         state.close()
 
 
+def clash_problems(identified: Identified, items: list[Item]) -> list[SpecProblem]:
+    """``file:line:`` problems for the items of another spec file that carry this spec's keys."""
+    by_key = {item.key: item for item in items}
+    problems = []
+    for clash in identified.clashes:
+        item = by_key[clash.key]
+        where = f" {clash.remote.url}" if clash.remote.url else ""
+        problems.append(SpecProblem(
+            str(item.spec.path), item.source.line,
+            f"{clash.key} is issue #{clash.remote.id}{where}, made from {clash.other}, which also "
+            f"defines {clash.key}; a key belongs to one spec file: rename it in one of them, or "
+            f"--adopt {clash.key} to move the issue to {item.origin}"))
+    return problems
+
+
 def _read(
-    hooks: Any, connection: Connection, items: list[Item], state_keys: set[str]
-) -> dict[str, RemoteItem]:
-    """The tracker's items that belong to this spec, by key."""
+    hooks: Any, connection: Connection, items: list[Item], state_items: dict[str, ItemState]
+) -> list[RemoteItem]:
+    """The tracker's items that may concern this spec, each on its own (twins taken apart)."""
     known = {item.key for item in items}
-    gone = sorted(key for key in state_keys if key not in known)
-    found = hooks.read_items(connection=connection, items=items, gone=gone)
+    gone = sorted(key for key in state_items if key not in known)
+    found = hooks.read_items(connection=connection, items=items, gone=gone,
+                             known={key: s.remote_id for key, s in state_items.items()})
     if found is None:
         raise TrackerError("the tracker plugin does not implement read_items")
-    wanted = {item.key for item in items} | state_keys
-    stories = {item.key for item in items if item.kind == "story"}
-    remote: dict[str, RemoteItem] = {}
-    for item in found:
-        parent = item.key.rsplit(".", 1)[0]
-        if item.key in wanted or parent in stories:
-            remote.setdefault(item.key, item)
-    return remote
+    return flatten(found)
 
 
 def make_plan(
@@ -193,14 +265,20 @@ def make_plan(
     connection: Connection,
     items: list[Item],
     all_items: list[Item],
-    remote: dict[str, RemoteItem],
+    identified: Identified,
     state_items: dict[str, Any],
     extras_state: dict[str, dict[str, str]],
     *,
     force: bool = False,
+    trust: Trust | None = None,
 ) -> tuple[Plan, dict[str, dict[str, str]]]:
     """The plan for ``items``; also the extras found on the tracker for items without state."""
     plan = Plan([])
+    trust = trust or Trust()
+    remote = identified.issues
+    _add_warnings(plan, identified.notes)
+    _add_warnings(plan, [claim.message() for claim in identified.claims
+                         if claim.key not in identified.held])
     discovered: dict[str, dict[str, str]] = {}
     unsupported = {
         kind for kind, hook in EXTRA_HOOKS.items() if not getattr(hooks, hook).get_hookimpls()
@@ -212,15 +290,22 @@ def make_plan(
         _add_warnings(plan, rendered.warnings)
         if rendered.skip:
             continue
+        held = identified.held.get(item.key)
+        if held is not None:
+            plan.changes.append(Change(item.key, item.kind, item.title, "conflict", item=item,
+                                       claimed_by=held.remote, claim_reason=held.why))
+            continue
         existing = remote.get(item.key)
         known = state_items.get(item.key)
+        adopted = item.key in identified.adopted
+        base = ItemBase() if adopted else item_base(existing, known)
         done: dict[str, str] = {}
         if existing is not None and known is not None and known.remote_id == existing.id:
             # trust what the state recorded only while the issue it was sent to still exists
             done = dict(extras_state.get(item.key, {}))
         extras = item.extras()
         if existing is not None:
-            confirmed = extras_in_base(item, existing.base)
+            confirmed = extras_in_base(item, existing)
             fresh = {i: d for i, d in confirmed.items() if done.get(i) != d}
             if fresh:
                 discovered[item.key] = fresh
@@ -234,11 +319,21 @@ def make_plan(
             if found:
                 discovered.setdefault(item.key, {}).update(found)
                 done.update(found)
-        change = plan_item(item, rendered, existing, state_items.get(item.key), done, force=force)
+        lost_key = existing is not None and existing.key != item.key
+        change = plan_item(item, rendered, existing, base, done, force=force or adopted,
+                           title_lost_key=lost_key)
+        if adopted:
+            change.adopted = True
+            if change.action == "unchanged":
+                change.action = "update"  # a write that gives it spectryn's provenance
+        if lost_key and existing is not None and "title" in change.fields:
+            _add_warnings(plan, [f"#{existing.id} is {item.key}'s issue (its provenance or the state "
+                                 f"says so) but its title {existing.fields.get('title')!r} lost the "
+                                 "key; the spec's title is sent back"])
         change.unconfirmed = bool(
             existing is not None and existing.base is not None
-            and set(extras_in_base(item, existing.base)) != {i for i in done if i in
-                                                             {e.ident for e in extras}}
+            and set(extras_in_base(item, existing)) != {i for i in done if i in
+                                                        {e.ident for e in extras}}
         )
         skipped = [e for e in change.extras if e.kind in unsupported]
         if skipped:
@@ -248,47 +343,59 @@ def make_plan(
             kinds = sorted({e.kind.replace("_", " ") for e in skipped})
             _add_warnings(plan, [f"this tracker does not support {', '.join(kinds)}s; not sent"])
         plan.changes.append(change)
-        if existing is not None and existing.twins:
-            plan.changes.extend(_twins(hooks, plan, item, existing))
+        twins = identified.twins.get(item.key, [])
+        if existing is not None and twins:
+            plan.changes.extend(_twins(hooks, connection, plan, item, existing, twins, trust))
     selected = {item.key for item in items}
-    for change in orphans(all_items, remote, set(state_items)):
-        parent = change.key.rsplit(".", 1)[0]
+    for key, orphan in sorted(identified.orphans.items()):
+        parent = key.rsplit(".", 1)[0]
         if len(selected) == len(all_items) or parent in selected:
-            plan.changes.append(change)
+            plan.changes.append(orphan_change(key, orphan))
     return plan, discovered
 
 
-def untouched(remote: RemoteItem) -> bool:
-    """True when ``remote`` carries a base and every field still has the value it records."""
-    if not remote.base:
-        return False
-    return all(
-        name not in remote.fields or value_digest(remote.fields[name])[: len(digest)] == digest
-        for name, digest in remote.base.items() if name != EXTRAS
-    )
-
-
-def _twins(hooks: Any, plan: Plan, item: Item, kept: RemoteItem) -> list[Change]:
-    """Later issues carrying the key of ``kept``: marked duplicates when spectryn made them and
-    nobody touched them since (and the tracker can do it), else reported with both links."""
+def _twins(hooks: Any, connection: Connection, plan: Plan, item: Item, kept: RemoteItem,
+           twins: list[RemoteItem], trust: Trust) -> list[Change]:
+    """Later issues of ours carrying the key of ``kept``: marked duplicates when spectryn made
+    them and nobody but the sync touched them since (and the tracker can do it), else reported
+    with both links. Proving "nobody touched it" asks the tracker (``read_touches``: Bitbucket
+    reads the twin's comments and change records) - only for twins whose fields still match
+    their base, and twins are rare."""
     changes: list[Change] = []
     can = bool(hooks.resolve_duplicate.get_hookimpls())
-    for twin in kept.twins:
+    for twin in twins:
         if twin.fields.get("state") == "duplicate":
             continue
-        if can and untouched(twin):
+        why = ""
+        if not can:
+            why = "this tracker plugin cannot mark duplicates"
+        elif not untouched(twin):
+            why = ("it was changed since spectryn made it" if twin.base
+                   else "spectryn did not make it, or it was made before merge bases were kept")
+        else:
+            accounts = list(trust.accounts)
+            if twin.reporter is not None and not any(a.id == twin.reporter.id for a in accounts):
+                accounts.append(twin.reporter)  # the account that made a twin of ours is the sync's
+            touches = hooks.read_touches(connection=connection, item=item, remote=twin,
+                                         accounts=_accounts(accounts))
+            if touches:
+                why = "people touched it: " + "; ".join(touches)
+        if not why:
             changes.append(Change(item.key, item.kind, item.title, "duplicate", item=item,
                                   remote=twin, kept_remote=kept))
             continue
-        why = ("it was changed since spectryn made it" if twin.base
-               else "spectryn did not make it, or it was made before merge bases were kept")
-        if not can:
-            why = "this tracker plugin cannot mark duplicates"
         _add_warnings(plan, [
             f"two issues carry key {item.key}: #{kept.id} {kept.url} (kept) and #{twin.id} "
             f"{twin.url} ({why}); left open - close one by hand"
         ])
     return changes
+
+
+def _accounts(accounts: list[Account]) -> list[Account]:
+    seen: dict[str, Account] = {}
+    for account in accounts:
+        seen.setdefault(account.id, account)
+    return list(seen.values())
 
 
 def _add_warnings(plan: Plan, warnings: list[str]) -> None:

@@ -89,14 +89,17 @@ def sample_spec(milestone: str | None = "Q1 2024") -> Spec:
 def items_of(spec: Spec) -> list[Item]:
     """Items the way the core builds them (epic, stories, subtasks)."""
     items: list[Item] = []
+    origin = spec.path.as_posix()
     for epic in spec.epics:
         items.append(Item("epic", epic.key or "", epic.title, epic, spec,
-                          children=[s.key for s in epic.stories]))
+                          children=[s.key for s in epic.stories], origin=origin))
         for story in epic.stories:
             items.append(Item("story", story.key, story.title, story, spec, parent=epic.key,
-                              children=[t.key for t in story.subtasks], state="open", priority="major"))
+                              children=[t.key for t in story.subtasks], state="open", priority="major",
+                              origin=origin))
             for sub in story.subtasks:
-                items.append(Item("subtask", sub.key, sub.title, sub, spec, parent=story.key))
+                items.append(Item("subtask", sub.key, sub.title, sub, spec, parent=story.key,
+                                  origin=origin))
     return items
 
 

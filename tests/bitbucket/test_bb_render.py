@@ -190,3 +190,89 @@ def test_old_child_lists_with_ids_read_as_the_current_form() -> None:
     back = remote_fields(issue_json(7, {"title": "US-001: T", "content": old}))["content"]
     assert "- US-001.1: Login form\n- US-001.2: Validation" in back
     assert "- #3 US-009.1: not a list of ours" in back  # outside the child list: as written
+
+
+# --- provenance in the base line (issue 25) ---------------------------------------------------
+
+
+def test_provenance_comes_first_in_the_base_line_and_reads_back_typed() -> None:
+    from spectryn_bitbucket.render import base_line, read_base, spec_marker
+    from spectryn_core.items import Provenance
+
+    record = {"spec": "docs/specs/check out (v2).md", "key": "US-001.2", "generation": "3",
+              "title": "1a2b3c4d", "extras": "abc123"}
+    line = base_line(record)
+    assert line == ("[//]: # (spectryn:1 f=docs/specs/check%20out%20%28v2%29.md n=US-001.2 g=3 "
+                    "t=1a2b3c4d x=abc123)")
+    found = read_base(f"Text\n\n{line}")
+    assert found.provenance == Provenance("docs/specs/check out (v2).md", "US-001.2", 3)
+    assert found.base == {"title": "1a2b3c4d", "extras": "abc123"} and found.content == "Text"
+    assert line.startswith("[//]: # (" + spec_marker("docs/specs/check out (v2).md"))
+
+
+def test_names_a_reader_does_not_know_are_ignored_but_a_bad_known_value_is_no_base() -> None:
+    from spectryn_bitbucket.render import read_base
+
+    later = read_base("T\n\n[//]: # (spectryn:1 f=a.md n=US-1 g=2 r=0123abcd t=1a2b3c4d)")
+    assert later.base == {"title": "1a2b3c4d"} and later.provenance is not None
+    for bad in ("g=two", "n=us-1", "f=a b", "t=XYZ"):
+        found = read_base(f"T\n\n[//]: # (spectryn:1 f=a.md n=US-1 {bad})")
+        assert found.base is None and found.provenance is None and found.content == "T", bad
+
+
+def test_an_old_base_line_has_no_provenance_and_an_empty_one_is_no_mark() -> None:
+    from spectryn_bitbucket.render import read_base
+
+    old = read_base("T\n\n[//]: # (spectryn:1 t=1a2b3c4d c=0f0f0f0f)")
+    assert old.provenance is None and old.base == {"title": "1a2b3c4d", "content": "0f0f0f0f"}
+    empty = read_base("T\n\n[//]: # (spectryn:1)")
+    assert empty.base == {} and empty.provenance is None
+
+
+def test_only_the_last_base_line_outside_code_fences_is_the_base() -> None:
+    from spectryn_bitbucket.render import read_base
+
+    raw = ("How the sync marks issues:\n\n```\n[//]: # (spectryn:1 f=x.md n=US-9 g=9 t=99999999)\n"
+           "```\n\n~~~~ md\n[//]: # (spectryn:1 t=88888888)\n~~~\nstill code\n~~~~\n\n"
+           "[//]: # (spectryn:1 f=a.md n=US-1 g=1 t=11111111)\n\nA person wrote after it.\n\n"
+           "[//]: # (spectryn:1 f=a.md n=US-1 g=2 t=22222222)\n")
+    found = read_base(raw)
+    assert found.base == {"title": "22222222"} and found.provenance is not None
+    assert found.provenance.generation == 2
+    # the lines in code blocks, and the earlier base line, are the person's text
+    assert "[//]: # (spectryn:1 f=x.md n=US-9 g=9 t=99999999)" in found.content
+    assert "[//]: # (spectryn:1 t=88888888)" in found.content
+    assert "[//]: # (spectryn:1 f=a.md n=US-1 g=1 t=11111111)" in found.content
+    assert found.content.endswith("A person wrote after it.")
+    inside = read_base("```\n[//]: # (spectryn:1 f=a.md n=US-1 g=1 t=11111111)\n```")
+    assert inside.base is None and inside.provenance is None
+
+
+def test_reembedding_the_base_changes_no_byte_of_a_persons_text() -> None:
+    from spectryn_bitbucket.render import read_base, reembed
+
+    person = ("A line with a hard break  \r\nnext line\r\n\r\n```\r\n"
+              "[//]: # (spectryn:1 t=99999999)\r\n```\r\n\t tabbed   \r\n")
+    raw = person + "\r\n[//]: # (spectryn:1 f=a.md n=US-1 g=1 t=11111111)\r\n"
+    again = reembed(raw, {"spec": "a.md", "key": "US-1", "generation": "2", "title": "22222222"})
+    assert again == person + "\r\n[//]: # (spectryn:1 f=a.md n=US-1 g=2 t=22222222)\r\n"
+    assert read_base(again).provenance.generation == 2
+    # no base line yet (an issue of an early version): the line is added after a blank line
+    assert reembed("Text  ", {"key": "US-1", "spec": "a.md"}) == \
+        "Text  \n\n[//]: # (spectryn:1 f=a.md n=US-1)"
+    assert reembed("Text\n", {"spec": "a.md", "key": "US-1"}).startswith("Text\n\n[//]")
+    assert reembed("", {"spec": "a.md", "key": "US-1"}) == "[//]: # (spectryn:1 f=a.md n=US-1)"
+
+
+def test_an_issue_object_gives_provenance_reporter_and_its_raw_content() -> None:
+    from spectryn_bitbucket.render import remote_item
+
+    raw = "Body  \n\n[//]: # (spectryn:1 f=docs/a.md n=US-002 g=4 t=1a2b3c4d)"
+    issue = issue_json(9, {"title": "Logout (US 002)", "content": raw})
+    issue["reporter"] = {"uuid": "{u-1}", "account_id": "557058:1", "nickname": "ci-bot",
+                         "display_name": "CI bot"}
+    remote = remote_item(issue)
+    assert remote.key == "" and remote.provenance.key == "US-002"  # the title lost the key
+    assert remote.native == raw and remote.fields["content"] == "Body"
+    assert remote.reporter.id == "{u-1}" and remote.reporter.matches("ci-bot")
+    assert remote.reporter.matches("557058:1") and not remote.reporter.matches("CI bot")

@@ -74,12 +74,16 @@ def test_few_keys_use_bbql_and_lists_load_only_for_unseen_names(requests_mock) -
     # PR #456 is named by US-001 and no base confirms it linked: checked once
     requests_mock.get(f"{REPO}/pullrequests/456", json={"id": 456})
     conn = connection()
-    remotes = {r.key: r for r in tracker.read_items(conn, items)}
-    assert set(remotes) == {"US-001", "US-001.1", "US-001.9"}
+    found = tracker.read_items(conn, items)
+    # every issue on its own, in id order: the engine picks the one to keep among twins
+    assert [(r.key, r.id) for r in found] == [("US-001", "11"), ("US-001", "12"),
+                                              ("US-001.1", "13"), ("US-001.9", "14")]
     assert conn.context.missing_prs == set()
-    assert remotes["US-001"].id == "11"  # duplicate: lowest id wins
+    remotes = {r.key: r for r in reversed(found)}
     query = requests_mock.request_history[0].qs["q"][0]
     assert 'title ~ "us-001"' in query and " or " in query  # (requests-mock lower-cases qs)
+    # the spec file's issues are found by their base line in the same request
+    assert f'content.raw ~ "spectryn:1 f={items[0].origin.lower()}"' in query
     assert conn.context.milestones_complete and conn.context.components_complete
     assert not conn.context.versions_complete
     rendered = tracker.render_item(conn, {i.key: i for i in items}["US-001"], remotes)

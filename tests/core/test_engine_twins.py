@@ -57,13 +57,14 @@ def test_a_twin_marked_duplicate_is_left_alone_and_not_reported_again(h):
     assert [c for c in result.plan.changes if c.action == "duplicate"] == []
 
 
-def test_a_twin_spectryn_did_not_make_is_reported_not_closed(h):
+def test_an_issue_spectryn_did_not_make_is_a_claim_never_a_twin_closed(h):
     twin = twin_of(h, "US-002", base=False)
     result = h.run()
     assert h.tracker.issues[twin].get("state") != "duplicate"
-    (warning,) = twin_warnings(result, "US-002")
-    assert f"#{twin}" in warning and "(spectryn did not make it, " in warning
-    assert "left open" in warning
+    assert twin_warnings(result, "US-002") == []
+    (claim,) = [w for w in result.plan.warnings if "claims US-002" in w]
+    assert claim.startswith(f"#{twin} ") and "not made by spectryn (it has no spectryn mark)" in claim
+    assert "--adopt US-002 takes it over" in claim
 
 
 def test_a_touched_twin_is_reported_with_why(h):

@@ -14,7 +14,7 @@ from spectryn_core.desired import build_items
 from spectryn_core.errors import SpecError, TrackerError, UsageError
 from spectryn_core.items import Extra, RemoteItem, Rendered, value_digest
 from spectryn_core.model import Attachment, Comment, Epic, Spec, Story, Subtask
-from spectryn_core.plan import Change, Plan, orphans
+from spectryn_core.plan import Change, Plan, orphan_change
 from spectryn_core.plugins import load_plugins
 from spectryn_core.state import RunLock, SyncState, state_file
 from spectryn_core.sync import SyncRequest, SyncResult, parse, run_sync
@@ -126,13 +126,9 @@ def test_orphan_titles_lose_their_key_prefix_only_when_it_is_there(h):
         "US-001.8": RemoteItem("US-001.8", "10", fields={"title": "US-001.8 - no colon"}),
         "US-001.9": RemoteItem("US-001.9", "11", fields={}),
     }
-    config = load_config([], cli={}, cwd=h.tmp, env={}, user_config_dir=h.tmp / "u",
-                         tracker="memory")
-    spec = parse(h.plugins, h.spec, config)
-    built = build_items(spec, tracker="memory", config=config,
-                        mappers=h.plugins.mapper_hooks("default"))
-    found = {c.key: c.title for c in orphans(built, remote, set())}
+    found = {key: orphan_change(key, one).title for key, one in remote.items()}
     assert found == {"US-001.7": "By hand", "US-001.8": "US-001.8 - no colon", "US-001.9": ""}
+    assert [orphan_change(key, one).kind for key, one in remote.items()] == ["subtask"] * 3
 
 
 def test_only_an_unknown_key_says_what_keys_look_like(h):
@@ -330,10 +326,11 @@ def test_a_missing_spec_file_says_what_to_give(h):
 
 def test_an_orphan_carries_its_tracker_issue(h):
     h.run()
-    made = h.tracker.add_by_hand("US-001.9: By hand")
+    made = h.tracker.id_of("US-001.1")
+    h.spec.write_text(h.spec.read_text().replace("| 1 | Card form | The form | 1 | Open |\n", ""))
     result = h.run(execute=False)
     (orphan,) = [c for c in result.plan.changes if c.action == "orphan"]
-    assert orphan.key == "US-001.9" and orphan.remote is not None and orphan.remote.id == made
+    assert orphan.key == "US-001.1" and orphan.remote is not None and orphan.remote.id == made
 
 
 class Blind(MemoryTracker):

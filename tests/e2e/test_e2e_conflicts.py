@@ -70,9 +70,9 @@ def test_edited_in_bitbucket_only_is_kept(secret_world_factory: Any) -> None:
 
 def test_an_edit_that_also_removed_the_base_line_survives_a_lost_state(
         secret_world_factory: Any) -> None:
-    """State lost (deleted) after a person replaced the whole content, base line included: no
-    merge base is left, so the difference is a conflict showing both values - never a silent
-    overwrite - until ``--force``; nothing is duplicated."""
+    """State lost (deleted) after a person replaced the whole content, base line included: the
+    issue has lost spectryn's mark, so nothing tells it from a hand-made one. It is held - never
+    overwritten, never duplicated by a second issue for its key - until ``--adopt``."""
     world = secret_world_factory()
     assert world.sync().code == 0
     number = world.edit_in_bitbucket("US-004", {"content": {"raw": BITBUCKET_EDIT}})
@@ -80,10 +80,13 @@ def test_an_edit_that_also_removed_the_base_line_survives_a_lost_state(
         path.unlink()
     done = world.sync()
     assert content_of(world, number) == BITBUCKET_EDIT
-    assert "! US-004" in done.out and "no merge base" in done.out, done.out
-    assert f"-{BITBUCKET_EDIT}" in done.out
+    assert "! US-004" in done.out and f"(held: #{number} " in done.out, done.out
+    assert "spectryn did not make it - it has no spectryn mark; --adopt US-004 takes it over" in done.out
     assert world.duplicates() == {}
-    forced = world.sync("EPIC.md", "--force")
+    forced = world.sync("EPIC.md", "--force")  # --force overwrites conflicts, never takes over
+    assert content_of(world, number) == BITBUCKET_EDIT and world.duplicates() == {}
+    adopted = world.sync("EPIC.md", "--adopt", "US-004")
+    assert adopted.code == 0, adopted.err
     assert forced.code == 0, forced.err
     assert content_of(world, number) != BITBUCKET_EDIT
     assert "[//]: # (spectryn:1 " in content_of(world, number)  # it has a base again

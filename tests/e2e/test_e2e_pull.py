@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 
@@ -66,7 +67,8 @@ def test_a_fresh_runner_pulls_by_the_issues_base_and_no_base_is_a_conflict(world
     assert out.code == 0, out.err
     assert "< US-001" in out.out and "| **Status** | ✅ Done |\n| **Component** | Frontend |" in spec.read_text()
 
-    # a base line deleted by hand: a difference cannot be told apart, so it is left alone
+    # a base line deleted by hand: the issue lost spectryn's mark (nothing tells it from a
+    # hand-made one), so nothing is pulled from it
     issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
     content = world.sandbox.store.issue(int(issue["id"]))["content_raw"]
     kept = "\n".join(line for line in content.split("\n") if not line.startswith("[//]: # (spectryn"))
@@ -75,7 +77,18 @@ def test_a_fresh_runner_pulls_by_the_issues_base_and_no_base_is_a_conflict(world
     out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute",
                     env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresher-state")})
     assert out.code == 0, out.err
-    assert "! US-002" in out.out and "no record of the last sync" in out.out
+    assert f"#{issue['id']} " in out.out and "claims US-002 but was not made by spectryn" in out.out
+    assert spec.read_bytes() == before
+
+    # the base line kept but the state of a field without a base: a conflict, never pulled
+    issue = next(i for i in world.issues() if i["title"].startswith("US-003:"))
+    content = world.sandbox.store.issue(int(issue["id"]))["content_raw"]
+    world.edit_in_bitbucket("US-003", {"priority": "trivial", "content": {
+        "raw": re.sub(r" p=[0-9a-f]+", "", content)}})
+    out = world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", "--execute",
+                    env={"SPECTRYN_STATE_DIR": str(world.tmp / "freshest-state")})
+    assert out.code == 0, out.err
+    assert "! US-003" in out.out and "no record of the last sync" in out.out
     assert spec.read_bytes() == before
 
 
