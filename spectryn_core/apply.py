@@ -122,7 +122,7 @@ class Applier:
                 continue
             if change.action == "create":
                 total += cost("create")
-            elif change.fields or change.adopted:
+            elif change.fields or change.takeover:
                 total += cost("update")
             kinds = [extra.kind for extra in change.extras]
             total += sum(cost(kind) for kind in kinds if kind != "attachment")
@@ -161,7 +161,7 @@ class Applier:
                 record = new_base(item, rendered.fields, None, base, set(fields), {})
                 call = _bind(self.hooks.create_item, connection=self.connection, item=item,
                              fields=fields, base=record)
-            elif fresh.fields or adopted:
+            elif fresh.fields or change.takeover:
                 fields = {name: rendered.fields[name] for name in fresh.fields}
                 record = new_base(item, rendered.fields, remote, base, set(fields), done)
                 call = _bind(self.hooks.update_item, connection=self.connection, item=item,

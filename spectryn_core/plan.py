@@ -51,9 +51,10 @@ class Change:
     #: Extras found on the tracker by reading them back that the item's base does not confirm
     #: yet (sent by a run that was killed): apply confirms them in the base.
     unconfirmed: bool = False
-    #: The tracker item is taken over in this run (``--adopt``): written even when no field
-    #: differs, so it carries spectryn's provenance from now on.
-    adopted: bool = False
+    #: The tracker item is taken over in this run (``--adopt``, or from a spec file that no
+    #: longer defines the key): written even when no field differs, so it carries this spec's
+    #: provenance from now on.
+    takeover: bool = False
     #: For an item held back (a ``conflict`` with no field): the item that carries its key but
     #: was not made by spectryn, and why (see :class:`spectryn_core.provenance.Claim`).
     claimed_by: RemoteItem | None = None

@@ -135,10 +135,29 @@ def field_digests(base: dict[str, str] | None) -> dict[str, str]:
     return {name: value for name, value in (base or {}).items() if name not in _NOT_FIELDS}
 
 
+def copied(remote: RemoteItem) -> bool:
+    """True when ``remote``'s provenance names another key than its title carries: the record
+    (and the base with it) was copied from another item - a person pasted an issue's raw text
+    into another one - and describes that item, not this one."""
+    provenance = remote.provenance
+    return bool(remote.key and provenance is not None and provenance.key != remote.key)
+
+
+def record_of(remote: RemoteItem) -> Provenance | None:
+    """The provenance that describes ``remote`` itself (None when absent or copied)."""
+    return None if copied(remote) else remote.provenance
+
+
+def base_of(remote: RemoteItem) -> dict[str, str] | None:
+    """The base that describes ``remote`` itself (None when absent or copied)."""
+    return None if copied(remote) else remote.base
+
+
 def has_mark(remote: RemoteItem) -> bool:
     """True when ``remote`` carries spectryn's mark: provenance, or a merge base with at least one
-    field digest (what earlier versions wrote). An empty base line is no mark."""
-    return remote.provenance is not None or bool(field_digests(remote.base))
+    field digest (what earlier versions wrote). An empty base line is no mark, nor one copied
+    from another item."""
+    return record_of(remote) is not None or bool(field_digests(base_of(remote)))
 
 
 # --- who is trusted -------------------------------------------------------------------------
@@ -182,6 +201,9 @@ class Trust:
                            "list" + ("" if marked else ", and it has no spectryn mark"))
         if marked or not self.marks:
             return True, ""
+        if copied(remote) and remote.provenance is not None:
+            return False, (f"its hidden spectryn line names {remote.provenance.key}: copied from "
+                           "another issue")
         return False, "it has no spectryn mark"
 
 
@@ -228,6 +250,9 @@ class Identified:
     clashes: list[Clash] = field(default_factory=list)
     #: Keys whose item is taken over in this run (``--adopt``): the spec's values are sent.
     adopted: set[str] = field(default_factory=set)
+    #: Keys whose item moves to this spec (its file no longer defines the key): written once,
+    #: even when nothing differs, so its provenance names this file.
+    moved: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
 
@@ -240,7 +265,7 @@ class _Judged:
 
     @property
     def spec(self) -> str | None:
-        provenance = self.remote.provenance
+        provenance = record_of(self.remote)
         return provenance.spec if provenance is not None and self.ours else None
 
 
@@ -281,7 +306,7 @@ def identify(
     groups: dict[str, list[_Judged]] = {}
     for remote in sorted(flatten(listing), key=_number):
         ours, why = trust.judge(remote)
-        provenance = remote.provenance
+        provenance = record_of(remote)
         if ours and provenance is not None:
             key = provenance.key
         elif remote.id in trust.known:
@@ -330,6 +355,7 @@ def _settle(found: Identified, key: str, group: list[_Judged], origin: str, trus
     if ranked:
         found.issues[key] = ranked[0].remote
         if ranked[0] in moved:
+            found.moved.add(key)
             found.notes.append(f"{key}: #{ranked[0].remote.id} was made from {ranked[0].spec}, which "
                                "no longer defines it; this file takes it over")
         if len(ranked) > 1:
@@ -390,10 +416,12 @@ def item_base(remote: RemoteItem | None, state: ItemState | None) -> ItemBase:
     """The merge base of ``remote`` (None: a new item), given the state's record of its key."""
     if remote is None:
         return ItemBase()
-    carried = remote.provenance.generation if remote.provenance is not None else 0
+    record = record_of(remote)
+    carried = record.generation if record is not None else 0
     usable = (state is not None and state.remote_id == remote.id
               and state.generation >= carried)
-    digests = field_digests(remote.base) if remote.base is not None else None
+    base = base_of(remote)
+    digests = field_digests(base) if base is not None else None
     if usable and state is not None:
         return ItemBase(digests, state, max(carried, state.generation))
     return ItemBase(digests, None, carried)
@@ -471,9 +499,10 @@ def extras_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
 
     Tags are bound to the item's id; an item without provenance (written by an earlier version)
     also confirms the unbound tags that version wrote."""
-    if remote is None or not remote.base or not remote.base.get(EXTRAS):
+    base = base_of(remote) if remote is not None else None
+    if remote is None or not base or not base.get(EXTRAS):
         return {}
-    tags = set(remote.base[EXTRAS].split("."))
+    tags = set(base[EXTRAS].split("."))
     legacy = remote.provenance is None
     return {e.ident: e.digest for e in item.extras()
             if extra_tag(e, remote.id) in tags or (legacy and extra_tag(e) in tags)}
@@ -481,7 +510,7 @@ def extras_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
 
 def untouched(remote: RemoteItem) -> bool:
     """True when ``remote`` carries a base and every field still has the value it records."""
-    digests = field_digests(remote.base)
+    digests = field_digests(base_of(remote))
     if not digests:
         return False
     return all(name not in remote.fields or _matches(remote.fields[name], digest)

@@ -96,7 +96,7 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
         "no_base": change.no_base,
         "pending_extras": describe_extras(change.unsent_extras) if executed else [],
         "duplicate_of": change.kept_remote.id if change.kept_remote else None,
-        "adopted": change.adopted,
+        "takes_over": change.takeover,
         "claimed_by": ({"id": change.claimed_by.id, "url": change.claimed_by.url,
                         "why": change.claim_reason} if change.claimed_by is not None else None),
         "id": remote.id if remote else None,
@@ -266,8 +266,8 @@ def _change_line(change: Change, executed: bool) -> str:
         text += f"  [+ {', '.join(fields[len(change.fields):])}]"
     if change.kept:
         text += f"  (kept tracker edits: {', '.join(change.kept)})"
-    if change.adopted:
-        text += f"  (adopting issue{where})"
+    if change.takeover:
+        text += f"  (taking over issue{where})"
     if executed:
         if change.status == "done":
             text += f"  -> {where.strip() or 'done'}"

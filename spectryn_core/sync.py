@@ -22,6 +22,7 @@ from spectryn_core.provenance import (
     Identified,
     ItemBase,
     Trust,
+    base_of,
     extras_in_base,
     flatten,
     identify,
@@ -322,16 +323,16 @@ def make_plan(
         lost_key = existing is not None and existing.key != item.key
         change = plan_item(item, rendered, existing, base, done, force=force or adopted,
                            title_lost_key=lost_key)
-        if adopted:
-            change.adopted = True
+        if adopted or item.key in identified.moved:
+            change.takeover = True
             if change.action == "unchanged":
-                change.action = "update"  # a write that gives it spectryn's provenance
+                change.action = "update"  # a write that gives it this spec's provenance
         if lost_key and existing is not None and "title" in change.fields:
             _add_warnings(plan, [f"#{existing.id} is {item.key}'s issue (its provenance or the state "
                                  f"says so) but its title {existing.fields.get('title')!r} lost the "
                                  "key; the spec's title is sent back"])
         change.unconfirmed = bool(
-            existing is not None and existing.base is not None
+            existing is not None and base_of(existing) is not None
             and set(extras_in_base(item, existing)) != {i for i in done if i in
                                                         {e.ident for e in extras}}
         )

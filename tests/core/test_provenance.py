@@ -242,6 +242,21 @@ def test_orphans_are_found_by_provenance_without_state() -> None:
     assert sorted(with_state.orphans) == ["US-020"]
 
 
+def test_a_line_copied_from_another_issue_describes_that_issue_not_this_one() -> None:
+    """A person pasted US-001's raw text (hidden line included) into US-002's issue."""
+    pasted = ours(2, "US-001", title_key="US-002")
+    found = identify([ours(1, "US-001"), pasted], SPEC_ITEMS, ORIGIN, Trust())
+    assert found.issues["US-001"].id == "1" and "US-001" not in found.twins
+    assert found.held["US-002"].remote.id == "2"
+    assert found.held["US-002"].why == "its hidden spectryn line names US-001: copied from another issue"
+    assert item_base(pasted, None).missing and not untouched(pasted)
+    # the state knows the issue: it stays US-002's, with the state as its only base
+    state = ItemState("US-002", "2", fields={"title": ("a", "a")})
+    known = identify([pasted], SPEC_ITEMS, ORIGIN, Trust(known={"2": "US-002"}))
+    assert known.issues["US-002"].id == "2"
+    assert item_base(pasted, state).state is state and item_base(pasted, state).carried is None
+
+
 def test_flatten_takes_grouped_twins_apart_once_each() -> None:
     first = ours(1, "US-001")
     first.twins = [ours(2, "US-001"), ours(1, "US-001")]
