@@ -44,6 +44,7 @@ tracker holds no value for it (then there is nothing to overwrite).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -59,6 +60,7 @@ from spectryn_core.items import (
     extra_tag,
     value_digest,
 )
+from spectryn_core.model import KEY_PATTERN
 
 if TYPE_CHECKING:  # the state store (sqlite3, filelock) stays out of `validate`
     from spectryn_core.state import ItemState
@@ -72,6 +74,7 @@ EXTRAS = "extras"
 RECORD = (SPEC, KEY, GENERATION)
 _NOT_FIELDS = {*RECORD, EXTRAS}
 SPEC_SUFFIXES = (".md", ".markdown")
+_KEY_RE = re.compile(rf"{KEY_PATTERN}(?:\.\d+)?")
 
 
 # --- where a spec file is -------------------------------------------------------------------
@@ -140,7 +143,8 @@ def copied(remote: RemoteItem) -> bool:
     (and the base with it) was copied from another item - a person pasted an issue's raw text
     into another one - and describes that item, not this one."""
     provenance = remote.provenance
-    return bool(remote.key and provenance is not None and provenance.key != remote.key)
+    return bool(provenance is not None and provenance.key != remote.key
+                and _KEY_RE.fullmatch(remote.key))
 
 
 def record_of(remote: RemoteItem) -> Provenance | None:

@@ -9,6 +9,7 @@ import requests
 from bb_helpers import API, REPO, FakeConfig, connection, issue_json, items_of, sample_spec
 
 from spectryn_bitbucket import plugin, tracker
+from spectryn_bitbucket.render import remote_item
 from spectryn_core.errors import ConfigError, ItemError, TrackerError
 from spectryn_core.items import RemoteItem
 from spectryn_core.model import Attachment, Comment
@@ -283,3 +284,104 @@ def test_attachments_of_one_issue_go_in_one_post_even_from_parallel_calls(reques
     assert len(bodies) == 1
     assert all(f'filename="{n}"'.encode() in bodies[0] for n in ("a.png", "b.pdf", "c.txt"))
     assert conn.request_count() == {"read": 0, "write": 1}
+
+
+# --- provenance (issue 25) --------------------------------------------------------------------
+
+#: The visible line dev-render's renderer writes above the base line (bitbucket.provenance_line).
+NOTE = ("*Managed in `EPIC.md` - edit the spec; changes here are kept until the spec changes the "
+        "same field.*")
+
+
+def test_a_create_looked_up_after_an_ambiguous_failure_must_carry_what_it_sent(requests_mock) -> None:
+    """A hand-made issue with the same title (lower number) is never taken for the one sent."""
+    items = {i.key: i for i in items_of(sample_spec())}
+    base = {"spec": "EPIC.md", "key": "US-002", "generation": "1", "title": "1a2b3c4d"}
+    ours = "x\n\n[//]: # (spectryn:1 f=EPIC.md n=US-002 g=1 t=1a2b3c4d)"
+    requests_mock.post(f"{REPO}/issues", exc=requests.exceptions.ConnectionError("reset"))
+    requests_mock.get(f"{REPO}/issues", json={"values": [
+        issue_json(20, {"title": "US-002: Logout", "content": "made by hand"}),
+        issue_json(22, {"title": "US-002: Logout", "content": ours})]})
+    remote = tracker.create_item(connection(), items["US-002"], {"title": "US-002: Logout",
+                                                                 "content": "x"}, base)
+    assert remote.id == "22" and remote.provenance is not None and remote.provenance.generation == 1
+    assert [r.method for r in requests_mock.request_history].count("POST") == 1
+
+
+def test_a_create_learns_the_account_the_sync_writes_as(requests_mock) -> None:
+    items = {i.key: i for i in items_of(sample_spec())}
+    answer = issue_json(30, {"title": "US-002: Logout", "content": "x"})
+    answer["reporter"] = {"uuid": "{bot}", "display_name": "CI bot", "nickname": "ci-bot"}
+    requests_mock.post(f"{REPO}/issues", status_code=201, json=answer)
+    conn = connection()
+    assert conn.account is None
+    remote = tracker.create_item(conn, items["US-002"], {"title": "US-002: Logout", "content": "x"},
+                                 {"spec": "EPIC.md", "key": "US-002", "generation": "1"})
+    assert conn.account is not None and conn.account.id == "{bot}" and remote.reporter == conn.account
+    sent = requests_mock.last_request.json()["content"]["raw"]
+    assert sent == f"x\n\n{NOTE}\n\n[//]: # (spectryn:1 f=EPIC.md n=US-002 g=1)"
+
+
+def test_an_update_that_leaves_the_content_replaces_only_the_base_line(requests_mock) -> None:
+    items = {i.key: i for i in items_of(sample_spec())}
+    raw = "PM text  \r\nline two\r\n\r\n[//]: # (spectryn:1 f=EPIC.md n=US-001 g=1 t=11111111)\r\n"
+    remote = remote_item(issue_json(12, {"title": "US-001: Old", "content": raw}))
+    requests_mock.put(f"{REPO}/issues/12", json=issue_json(12, {"title": "US-001: New"}))
+    base = {"spec": "EPIC.md", "key": "US-001", "generation": "2", "title": "22222222"}
+    tracker.update_item(connection(), items["US-001"], remote, {"title": "US-001: New"}, base)
+    sent = requests_mock.last_request.json()["content"]["raw"]
+    # the person's text byte for byte, then spectryn's own lines: the provenance note, the base
+    assert sent == ("PM text  \r\nline two\r\n\r\n" + NOTE + "\r\n\r\n"
+                    "[//]: # (spectryn:1 f=EPIC.md n=US-001 g=2 t=22222222)\r\n")
+    again = remote_item(issue_json(12, {"title": "US-001: New", "content": sent}))
+    assert again.fields["content"] == "PM text\nline two"  # the note is never compared
+    tracker.update_item(connection(), items["US-001"], again, {}, {**base, "generation": "3"})
+    assert requests_mock.last_request.json()["content"]["raw"] == sent.replace("g=2", "g=3")
+    tracker.update_item(connection(provenance_line=False), items["US-001"], again, {},
+                        {**base, "generation": "3"})
+    assert requests_mock.last_request.json()["content"]["raw"] == (
+        "PM text  \r\nline two\r\n\r\n[//]: # (spectryn:1 f=EPIC.md n=US-001 g=3 t=22222222)\r\n")
+
+
+def test_the_listing_finds_a_specs_issues_by_provenance_and_the_ids_the_state_knows(requests_mock) -> None:
+    items = items_of(sample_spec())
+    listed = [
+        issue_json(12, {"title": "Login (renamed)", "content": "x\n\n[//]: # (spectryn:1 f=EPIC.md n=US-001 g=2)"}),
+        issue_json(13, {"title": "Other", "content": "x\n\n[//]: # (spectryn:1 f=EPIC.md.bak n=US-001 g=2)"}),
+        issue_json(14, {"title": "Unrelated"}),
+    ]
+    requests_mock.get(f"{REPO}/issues", [{"json": {"values": listed}},
+                                         {"json": {"values": [issue_json(40, {"title": "Logout"})]}}])
+    requests_mock.get(f"{REPO}/pullrequests/456", json={"id": 456})
+    requests_mock.get(f"{REPO}/milestones", json={"values": [{"name": "Q1 2024"}]})
+    requests_mock.get(f"{REPO}/components", json={"values": [{"name": "Backend"}]})
+    found = tracker.read_items(connection(), items, known={"US-002": "40", "US-001": "12"})
+    assert [(r.id, r.key) for r in found] == [("12", ""), ("40", "")]
+    assert found[0].provenance is not None and found[0].provenance.key == "US-001"
+    queries = [r.qs.get("q", [""])[0] for r in requests_mock.request_history if r.path.endswith("/issues")]
+    assert queries[1] == "id = 40"  # one more query, only for the id the listing missed
+
+
+def test_read_touches_tells_the_syncs_comments_and_changes_from_peoples(requests_mock) -> None:
+    from spectryn_bitbucket.render import render_comment
+    from spectryn_core.items import Account
+
+    items = {i.key: i for i in items_of(sample_spec())}
+    item = items["US-001"]
+    item.source.comments = [Comment("Card brands first.", "alice", "2025-01-15")]
+    bot, pat = {"uuid": "{bot}", "display_name": "CI bot"}, {"uuid": "{pat}", "display_name": "Pat"}
+    ours = render_comment(item.source.comments[0])
+    requests_mock.get(f"{REPO}/issues/9/comments", json={"values": [
+        {"content": {"raw": ours}, "user": bot}]})
+    requests_mock.get(f"{REPO}/issues/9/changes", json={"values": [{"changes": {"content": {}}, "user": bot}]})
+    accounts = [Account("{bot}", "CI bot")]
+    remote = RemoteItem("US-001", "9")
+    assert tracker.read_touches(connection(), item, remote, accounts) == []
+    requests_mock.get(f"{REPO}/issues/9/comments", json={"values": [
+        {"content": {"raw": ours}, "user": pat}, {"content": {"raw": "keep open"}, "user": bot}]})
+    requests_mock.get(f"{REPO}/issues/9/changes", json={"values": [
+        {"changes": {"state": {"old": "new", "new": "open"}}, "user": pat}]})
+    assert tracker.read_touches(connection(), item, remote, accounts) == [
+        "a comment by Pat", "a comment by CI bot", "state changed by Pat"]
+    requests_mock.get(f"{REPO}/issues/9/changes", status_code=404)  # a server keeping no records
+    assert tracker.read_touches(connection(), item, remote, accounts)[-1] == "a comment by CI bot"

@@ -64,3 +64,42 @@ def test_lock_refuses_a_second_holder_even_in_another_process(tmp_path: Path):
         with RunLock(tmp_path, "bitbucket", "h/w/r"):
             with RunLock(tmp_path, "bitbucket", "h/w/r"):
                 pass
+
+
+def test_a_schema_1_state_file_reads_and_gains_generations_and_accounts(tmp_path: Path) -> None:
+    """A state file written before generations (issue 25): read as generation 0 in a dry run,
+    and migrated in place on the first executing run."""
+    import sqlite3
+
+    from spectryn_core.items import Account
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE items (key TEXT PRIMARY KEY, remote_id TEXT NOT NULL,"
+               " url TEXT NOT NULL DEFAULT '', fields TEXT NOT NULL DEFAULT '{}')")
+    db.execute("CREATE TABLE extras (key TEXT NOT NULL, ident TEXT NOT NULL, digest TEXT NOT NULL,"
+               " PRIMARY KEY (key, ident))")
+    db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+    db.execute("INSERT INTO meta VALUES ('schema', '1')")
+    db.execute("INSERT INTO items VALUES ('US-1', '7', 'u', '{\"title\": [\"a\", \"b\"]}')")
+    db.commit()
+    db.close()
+    readonly = SyncState(path, readonly=True)
+    assert readonly.items()["US-1"].generation == 0 and readonly.accounts() == []
+    readonly.close()
+    state = SyncState(path)
+    assert state.items()["US-1"].fields == {"title": ("a", "b")}
+    state.record_item("US-1", "7", "u", {"state": ("c", "c")}, 4)
+    state.record_account(Account("{bot}", "CI bot", ("ci-bot",)))
+    state.close()
+    again = SyncState(path, readonly=True)
+    known = again.items()["US-1"]
+    assert known.generation == 4 and set(known.fields) == {"title", "state"}
+    assert again.accounts() == [Account("{bot}", "CI bot", ("ci-bot",))]
+    # a new issue for the key starts afresh (its fields described the old one)
+    again.close()
+    state = SyncState(path)
+    state.record_item("US-1", "9", "u2", {"content": ("d", "d")})
+    assert state.items()["US-1"].fields == {"content": ("d", "d")}
+    assert state.items()["US-1"].generation == 0
+    state.close()

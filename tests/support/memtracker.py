@@ -13,6 +13,10 @@ import threading
 from typing import Any
 
 from spectryn_core import Connection, ItemError, RemoteItem, Rendered, TrackerError, hookimpl
+from spectryn_core.items import Account
+
+#: The account the test tracker's syncs write as (the reporter of what create_item makes).
+SYNC = Account("{sync}", "Sync bot", ("sync-bot",))
 
 
 class MemoryConnection(Connection):
@@ -44,6 +48,8 @@ class MemoryTracker:
         self.epics_as_issues = False  # epics become issues; a story's content names its epic
         self.keep_base = True  # store the merge base with each issue (like Bitbucket)
         self.bases: dict[str, dict[str, str]] = {}
+        self.reporters: dict[str, Account] = {}  # who made each issue (like Bitbucket's reporter)
+        self.report_makers = False  # give RemoteItem.reporter and Connection.account
         self.drop_from_answers: set[str] = set()  # fields left out of update answers
         self.shout_titles = False  # store titles upper-cased (a tracker that normalises)
         self._ids = itertools.count(1)
@@ -54,12 +60,13 @@ class MemoryTracker:
     def by_key(self) -> dict[str, dict[str, Any]]:
         return {issue["title"].split(":", 1)[0]: issue for issue in self.issues.values()}
 
-    def add_by_hand(self, title: str, content: str = "") -> str:
+    def add_by_hand(self, title: str, content: str = "", reporter: Account | None = None) -> str:
         """An issue someone made in the tracker (not through a sync); returns its id."""
         with self._lock:
             issue_id = str(next(self._ids))
             self.issues[issue_id] = {"title": title, "content": content, "state": "open",
                                      "priority": None}
+            self.reporters[issue_id] = reporter or Account("{someone}", "Someone")
         return issue_id
 
     def id_of(self, key: str) -> str:
@@ -70,7 +77,8 @@ class MemoryTracker:
         key = issue["title"].split(":", 1)[0]
         base = self.bases.get(issue_id) if self.keep_base else None
         return RemoteItem(key, issue_id, f"mem://{issue_id}", dict(issue),
-                          base=dict(base) if base is not None else None)
+                          base=dict(base) if base is not None else None,
+                          reporter=self.reporters.get(issue_id) if self.report_makers else None)
 
     def _count_write(self, what: str, key: str, fields: tuple[str, ...]) -> None:
         with self._lock:
@@ -146,6 +154,9 @@ class MemoryTracker:
             issue_id = str(next(self._ids))
             self.issues[issue_id] = dict(fields)
             self.bases[issue_id] = dict(base)
+            self.reporters[issue_id] = SYNC
+        if self.report_makers and connection.account is None:
+            connection.account = SYNC
         return self._remote(issue_id)
 
     @hookimpl
