@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         AuthError,
         ConfigError,
         ItemError,
+        OwnershipError,
         SpecError,
         SpectrynError,
         TargetError,
@@ -24,7 +25,16 @@ if TYPE_CHECKING:
         UnreachableError,
         UsageError,
     )
-    from spectryn_core.items import Connection, Extra, Item, Quota, RemoteItem, Rendered
+    from spectryn_core.items import (
+        Account,
+        Connection,
+        Extra,
+        Item,
+        Provenance,
+        Quota,
+        RemoteItem,
+        Rendered,
+    )
     from spectryn_core.model import (
         PRIORITIES,
         STATUSES,
@@ -48,10 +58,12 @@ if TYPE_CHECKING:
 #: Where each public name lives; it is imported on first use (``import spectryn_core`` alone,
 #: which every command pays for, imports none of them).
 _HOMES = {
-    **dict.fromkeys(("AuthError", "ConfigError", "ItemError", "SpecError", "SpectrynError",
-                     "TargetError", "TrackerError", "UnreachableError", "UsageError"),
+    **dict.fromkeys(("AuthError", "ConfigError", "ItemError", "OwnershipError", "SpecError",
+                     "SpectrynError", "TargetError", "TrackerError", "UnreachableError",
+                     "UsageError"),
                     "spectryn_core.errors"),
-    **dict.fromkeys(("Connection", "Extra", "Item", "Quota", "RemoteItem", "Rendered"),
+    **dict.fromkeys(("Account", "Connection", "Extra", "Item", "Provenance", "Quota", "RemoteItem",
+                     "Rendered"),
                     "spectryn_core.items"),
     **dict.fromkeys(("PRIORITIES", "STATUSES", "Attachment", "Comment", "Commit", "Criterion",
                      "Epic", "Link", "PullRequestRef", "Section", "Spec", "SpecProblem", "Story", "Subtask"),
@@ -88,6 +100,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "PRIORITIES",
     "STATUSES",
+    "Account",
     "Attachment",
     "AuthError",
     "Comment",
@@ -102,6 +115,8 @@ __all__ = [
     "Item",
     "ItemError",
     "Link",
+    "OwnershipError",
+    "Provenance",
     "PullRequestRef",
     "Quota",
     "RemoteItem",

@@ -72,6 +72,21 @@ class SpecError(SpectrynError):
         return text + "; nothing was sent" if self.nothing_sent else text
 
 
+class OwnershipError(SpecError):
+    """A key of the spec belongs to an issue another spec file made and still defines: a run of
+    this file never changes it (``problems`` name both files and the issue)."""
+
+    kind = "ownership"
+    HINT = ("a key belongs to one spec file: rename it in one of them, or --adopt KEY to move "
+            "the issue to this file")
+
+    @property
+    def headline(self) -> str:
+        """``1 key(s) belong to another spec file; nothing was sent``."""
+        text = f"{len(self.problems)} key(s) belong to another spec file"
+        return text + "; nothing was sent" if self.nothing_sent else text
+
+
 class TrackerError(SpectrynError):
     """The tracker refused or failed (authentication, missing repository, rate limit, outage).
 

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from spectryn_core.apply import Applier, Progress
 from spectryn_core.desired import build_items
-from spectryn_core.errors import SpecError, SpectrynError, TrackerError, UsageError
+from spectryn_core.errors import (
+    OwnershipError,
+    SpecError,
+    SpectrynError,
+    TrackerError,
+    UsageError,
+)
 from spectryn_core.items import Account, Connection, Item, RemoteItem
 from spectryn_core.model import Spec, SpecProblem
 from spectryn_core.plan import Change, Plan, describe_extras, orphan_change, plan_item
@@ -190,7 +196,7 @@ def _sync(
         origin = all_items[0].origin if all_items else spec_origin(request.spec_path)
         identified = identify(listing, all_items, origin, trust, still_defines=defines)
         if identified.clashes:
-            raise SpecError(clash_problems(identified, all_items))
+            raise OwnershipError(clash_problems(identified, all_items))
         plan, discovered = make_plan(
             hooks, connection, items, all_items, identified, state_items, extras_state,
             force=request.force, trust=trust,
@@ -243,8 +249,8 @@ def clash_problems(identified: Identified, items: list[Item]) -> list[SpecProble
         problems.append(SpecProblem(
             str(item.spec.path), item.source.line,
             f"{clash.key} is issue #{clash.remote.id}{where}, made from {clash.other}, which also "
-            f"defines {clash.key}; a key belongs to one spec file: rename it in one of them, or "
-            f"--adopt {clash.key} to move the issue to {item.origin}"))
+            f"defines {clash.key}; rename it in one of them, or --adopt {clash.key} to move the "
+            f"issue to {item.origin}"))
     return problems
 
 

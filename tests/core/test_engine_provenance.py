@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spectryn_core.errors import SpecError
+from spectryn_core.errors import OwnershipError
 from spectryn_core.items import Account
 from spectryn_core.provenance import GENERATION, KEY, SPEC
 from spectryn_core.sync import SyncRequest, run_sync
@@ -128,9 +128,10 @@ def test_an_issue_of_another_spec_file_that_defines_the_key_stops_the_run(h):
     other.write_text(h.spec.read_text().replace("# EPIC-001: Checkout", "# EPIC-002: Other"))
     sync(h, spec=other)
     before = h.tracker.writes
-    with pytest.raises(SpecError) as raised:
+    with pytest.raises(OwnershipError) as raised:
         sync(h)
-    assert h.tracker.writes == before
+    assert h.tracker.writes == before and raised.value.kind == "ownership"
+    assert raised.value.headline == "4 key(s) belong to another spec file; nothing was sent"
     problems = [str(p) for p in raised.value.problems]
     us1 = h.tracker.id_of("US-001")
     assert any(p.startswith(f"{h.spec}:3: US-001 is issue #{us1}") and "made from OTHER.md" in p

@@ -209,8 +209,11 @@ def test_two_spec_files_with_one_key_never_overwrite_each_other(world):
     assert (f"docs/b.md:3: US-001 is issue #{number}" in clash.err
             and "made from docs/a.md, which also defines US-001" in clash.err), clash.err
     assert world.writes() == writes and issue(world, number) == before
-    dry = repo_runner(world, "b-dry").sync("docs/b.md", execute=False)
-    assert dry.code == 2 and "docs/a.md" in dry.err
+    dry = repo_runner(world, "b-dry").sync("docs/b.md", "--output", "json", execute=False)
+    assert dry.code == 2, dry.out + dry.err
+    error = json.loads(dry.out)["error"]
+    assert error["kind"] == "ownership" and "docs/a.md" in error["problems"][0]
+    assert error["message"] == "1 key(s) belong to another spec file; nothing was sent"
 
     # the story moves to b.md (removed from a.md): b.md takes the issue over, and a.md no
     # longer reports it as its orphan
