@@ -256,6 +256,25 @@ def reembed(raw: str, base: dict[str, str], note: str = "") -> str:
     return head + ours + tail
 
 
+def spectryns_own(remote: RemoteItem) -> bool:
+    """True when ``remote``'s content is, byte for byte, text spectryn wrote and both sides still
+    agree on (its digest is the base's, and the raw text is in spectryn's normal form): written
+    again, it may change spectryn's own lines (issue ids after keys) - never a person's text."""
+    raw = remote.native if isinstance(remote.native, str) else None
+    content = remote.fields.get("content")
+    agreed = (remote.base or {}).get("content")
+    if raw is None or not isinstance(content, str) or not agreed or base_digest(content) != agreed:
+        return False
+    found = base_line_span(raw)
+    if found is None:
+        return False
+    before = raw[: found[0]].rstrip("\n")
+    head, _, last = before.rpartition("\n")
+    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
+        before = head.rstrip("\n")
+    return before == normalise_content(before) and raw[found[1]:].strip("\n") == ""
+
+
 def spec_marker(origin: str) -> str:
     """The text every issue made from the spec file ``origin`` carries (the start of its base
     line), for a BBQL ``content.raw ~`` query; it may match more (a longer path), never less."""

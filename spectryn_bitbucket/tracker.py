@@ -40,6 +40,7 @@ from spectryn_bitbucket.render import (
     render_comment,
     reporter,
     spec_marker,
+    spectryns_own,
     with_base,
     with_refs,
 )
@@ -435,9 +436,9 @@ def update_item(
     if base is not None:
         if "content" in changes:
             body["content"] = conn.written(item, str(changes["content"] or ""), base)
-        elif isinstance(remote.native, str):
+        elif isinstance(remote.native, str) and not spectryns_own(remote):
             body["content"] = conn.rewritten(item, remote.native, base)
-        else:  # an item read by another route: its compared content is all there is
+        else:  # spectryn's own text (ids after keys may be added), or read by another route
             body["content"] = conn.written(item, str(remote.fields.get("content") or ""), base)
     if not body:
         return remote

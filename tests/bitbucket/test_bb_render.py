@@ -276,3 +276,20 @@ def test_an_issue_object_gives_provenance_reporter_and_its_raw_content() -> None
     assert remote.native == raw and remote.fields["content"] == "Body"
     assert remote.reporter.id == "{u-1}" and remote.reporter.matches("ci-bot")
     assert remote.reporter.matches("557058:1") and not remote.reporter.matches("CI bot")
+
+
+def test_only_content_spectryn_wrote_byte_for_byte_and_still_agreed_is_written_anew() -> None:
+    """A base-only write may add issue ids to spectryn's own lines - never touch a person's text."""
+    from spectryn_bitbucket.render import remote_item, spectryns_own, with_base
+    from spectryn_core.items import base_digest
+
+    text = "Intro\n\n## Subtasks\n\n- US-001.1: Form"
+    base = {"spec": "a.md", "key": "US-001", "generation": "1", "content": base_digest(text)}
+    ours = remote_item(issue_json(7, {"title": "US-001: T", "content": with_base(text, base, "*Managed in `a.md` - edit the spec; changes here are kept until the spec changes the same field.*")}))
+    assert spectryns_own(ours)
+    hard_break = remote_item(issue_json(7, {"title": "US-001: T", "content": with_base(text, base).replace("Intro", "Intro  ")}))
+    assert hard_break.fields["content"] == text and not spectryns_own(hard_break)  # a person's <br>
+    edited = remote_item(issue_json(7, {"title": "US-001: T", "content": with_base(text + "\n\nPM", base)}))
+    assert not spectryns_own(edited)  # a kept edit: its digest is not the base's
+    crlf = remote_item(issue_json(7, {"title": "US-001: T", "content": with_base(text, base).replace("\n", "\r\n")}))
+    assert not spectryns_own(crlf)

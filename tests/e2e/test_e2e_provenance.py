@@ -298,8 +298,10 @@ def test_a_kept_content_edit_survives_byte_for_byte_when_the_base_is_rewritten(w
     done = runner(world, "ci").sync()
     assert done.code == 0, done.err
     after = raw_content(world, us2)
-    assert after.startswith(person + "\n\n[//]: # (spectryn:1 f=EPIC.md n=US-002 g=")
-    assert after.count("\n[//]: # (spectryn:1 f=EPIC.md n=US-002") == 1
+    # the person's text byte for byte; then only spectryn's own lines: the note and the base
+    assert after.startswith(person + "\n\n*Managed in `EPIC.md` - edit the spec;")
+    assert re.fullmatch(r"\*Managed in [^\n]*\*\n\n\[//\]: # \(spectryn:1 f=EPIC\.md n=US-002 g=\d+ [^\n]*\)",
+                        after[len(person) + 2:]), after
     assert issue(world, us2)["title"] == "US-002: Sign out"
     writes = world.writes()
     assert runner(world, "again").sync().code == 0 and world.writes() == writes
