@@ -65,18 +65,38 @@ def normalise_word(value: str) -> str:
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
+#: Marks that belong to an emoji, never to a word: variation selectors and the keycap's enclosing mark.
+_EMOJI_MARKS = frozenset("\u20e3" + "".join(chr(code) for code in range(0xFE00, 0xFE10)))
+
+
+def _decoration(ch: str) -> bool:
+    """Whether ``ch`` at a title's end is decoration: a space, an emoji or pictograph (``So``), a
+    non-ASCII modifier symbol (skin tones), a format or control character (the zero-width joiner, emoji
+    tags), an unassigned code point (an emoji newer than this Python's tables) or an emoji's own mark.
+    Never ASCII punctuation or symbols, math (``Sm``) or currency (``Sc``) signs, letters, digits, or the
+    accents of a word: ``Support C++``, ``Pay in $``, ``Café`` keep their last character."""
+    category = unicodedata.category(ch)
+    first = category[0]
+    if first == "Z" or first == "C":
+        return True
+    if category == "So" or (category == "Sk" and ch > "\x7f"):
+        return True
+    return ch in _EMOJI_MARKS or "\U000E0000" <= ch <= "\U000E01EF"
+
+
 @lru_cache(maxsize=4096)
 def strip_decoration(value: str) -> str:
-    """Remove leading/trailing emoji, shortcodes and spaces from a title, keeping its words as typed."""
+    """Remove leading/trailing emoji, shortcodes and spaces from a title, keeping its words as typed
+    (and any punctuation or math/currency sign it starts or ends with: see :func:`_decoration`)."""
     text = value.strip()
     if text and text[0].isalnum() and text[-1].isalnum():
         return text  # the common case: nothing to remove
     while True:
         before = text
         text = _LEADING_SHORTCODE.sub("", text).strip()
-        while text and unicodedata.category(text[0])[0] in "SZCM":
+        while text and _decoration(text[0]):
             text = text[1:]
-        while text and unicodedata.category(text[-1])[0] in "SZCM":
+        while text and _decoration(text[-1]):
             text = text[:-1]
         if text == before:
             return text

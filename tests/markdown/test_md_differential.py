@@ -49,6 +49,8 @@ DELIBERATE: list[tuple[str, Callable[[str], bool]]] = [
     ("None / N/A / - under Links or Dependencies is no links", _has(r"(?i)^\W*(?:none|n/?a|-|–|—|nothing|tbd)\W*$")),
     ("an emoji alone as a status or priority is mapped or reported", lambda text: any(
         unicodedata.category(ch) == "So" for ch in text) or ":" in text),
+    ("a title or value keeps a math or currency sign, an ASCII symbol or a word's accent at its ends (C++)",
+     lambda text: any(unicodedata.category(ch) in ("Sm", "Sc", "Sk", "Mn", "Mc", "Me") for ch in text)),
 ]
 
 
@@ -179,6 +181,7 @@ def test_each_deliberate_change_is_a_real_difference() -> None:
         5: "# E\n\n| Milestone | Date | Status |\n|---|---|---|\n| Beta | March | Done |\n\n### US-1: ok\n",
         6: "### US-1: s\n\n#### Dependencies\n- None\n",
         7: "### US-1: s\n\n| Field | Value |\n|---|---|\n| Status | ✅ |\n",
+        8: "### US-1: Support C++\n",
     }
     assert sorted(examples) == list(range(len(DELIBERATE)))
     for index, text in examples.items():

@@ -131,8 +131,16 @@ def test_a_title_with_a_line_break_never_adds_a_story() -> None:
     assert not written and text == SPEC
 
 
-def test_symbols_at_the_ends_of_a_title_are_refused_not_lost() -> None:
-    for title in ("Support C++", "🔥 Hot fix", ":tada: Release"):
+def test_punctuation_and_math_or_currency_signs_at_the_ends_of_a_title_round_trip() -> None:
+    for title in ("Support C++", "Pay in $", "x = y +", "Café\u0301", "Rename a -> b =>"):
+        assert unwritable(title) == "", title
+        written, text = round_trip("US-001", "title", title)
+        assert written, title
+        assert item(text, "US-001").title == title
+
+
+def test_emoji_at_the_ends_of_a_title_are_refused_not_lost() -> None:
+    for title in ("🔥 Hot fix", ":tada: Release", "Done ✅", "Nice 👍🏽"):
         assert unwritable(title) == (
             "it starts or ends with a symbol or emoji, which the reader takes for decoration")
         written, _ = round_trip("US-001", "title", title)

@@ -88,5 +88,12 @@ def test_words_and_decoration() -> None:
     assert normalise_word("**Story Points:**") == "story points"
     assert strip_decoration("🚀 EPIC-001: Title ✨") == "EPIC-001: Title"
     assert strip_decoration(":rocket: Launch") == "Launch"
+    # decoration is emoji, their modifiers, joiners and variation selectors - never a title's own signs
+    assert strip_decoration("Support C++") == "Support C++"
+    assert strip_decoration("Pay in $") == "Pay in $"
+    assert strip_decoration("a => b") == "a => b"
+    assert strip_decoration("Cafe\u0301") == "Cafe\u0301"
+    assert strip_decoration("👍🏽 Nice ✔\ufe0f") == "Nice"
+    assert strip_decoration("\u200d🔧\ufe0f Fix 1\ufe0f\u20e3") == "Fix 1"
     assert normalise_link_type("Related To") == "relates to"
     assert normalise_link_type("BLOCKS") == "blocks"
