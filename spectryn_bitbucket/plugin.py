@@ -123,6 +123,13 @@ def read_touches(connection: Connection, item: Item, remote: RemoteItem,
 
 
 @hookimpl
+def read_base_text(connection: Connection, item: Item, remote: RemoteItem, name: str, digest: str,
+                   accounts: list[Account]) -> str | None:
+    """The issue's content as the sync last wrote it with that digest (its change records)."""
+    return _tracker().read_base_text(connection, item, remote, name, digest, accounts)
+
+
+@hookimpl
 def read_extras(connection: Connection, item: Item, remote: RemoteItem) -> set[str] | None:
     """Comments, attachments and PR links the issue already has."""
     return _tracker().read_extras(connection, item, remote)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from spectryn_bitbucket.render import (
     ISSUE_LIST_FIELDS,
     RenderContext,
     issue_body,
+    issue_content,
     needed_names,
     normalise_content,
     parse_title,
@@ -46,7 +48,7 @@ from spectryn_bitbucket.render import (
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Account, Connection, Item, Quota, RemoteItem, Rendered
+from spectryn_core.items import Account, Connection, Item, Quota, RemoteItem, Rendered, value_digest
 from spectryn_core.model import Attachment, Comment
 from spectryn_core.provenance import extras_in_base
 from spectryn_core.worktree import Repository, inside
@@ -504,8 +506,55 @@ def read_touches(
     return touches
 
 
+#: Change records read per page when looking for a base text (each may hold the whole content
+#: twice), and the pages read at most: a base text older than that is not looked for.
+BASE_TEXT_PAGELEN = 10
+BASE_TEXT_PAGES = 3
+
+
+def read_base_text(conn: BitbucketConnection, item: Item, remote: RemoteItem, name: str, digest: str,
+                   accounts: list[Account]) -> str | None:
+    """The content whose digest starts with ``digest`` (read as ``read_items`` reads it), from
+    the issue's change records, written by one of ``accounts``.
+
+    Records are read newest first, :data:`BASE_TEXT_PAGELEN` a page (one request for most
+    issues, at most :data:`BASE_TEXT_PAGES`). Each content a record shows has a known author:
+    a record's new content is its user's; the old content of the issue's first record is what
+    the issue was created with, the reporter's. The newest one by such an account with the
+    digest is the base text."""
+    if name != "content" or not re.fullmatch(r"[0-9a-f]{8,}", digest) or conn.settings.mode != "cloud":
+        return None  # Data Center has no issue tracker (and no change records)
+    params = {"sort": "-created_on", "pagelen": BASE_TEXT_PAGELEN,
+              "fields": ",".join(["values.changes.content.new", "values.changes.content.old", *_WHO])}
+    records = conn.client.paginate(conn.issues_path(f"/{remote.id}/changes"), f"changes of issue #{remote.id}",
+                                   params=params, not_found=lambda: _NoChangeRecords("no change records"))
+    first: str | None = None
+    try:
+        for number, change in enumerate(records):
+            if number >= BASE_TEXT_PAGELEN * BASE_TEXT_PAGES:
+                return None  # older than we look: its first record was not reached either
+            content = (change.get("changes") or {}).get("content") or {}
+            if not isinstance(content.get("new"), str):
+                continue
+            first = content.get("old") if isinstance(content.get("old"), str) else None
+            if _is_sync(reporter({"reporter": change.get("user")}), accounts):
+                text = issue_content({"content": {"raw": content["new"]}})[0]
+                if value_digest(text)[: len(digest)] == digest:
+                    return text
+    except _NoChangeRecords:
+        return None
+    if first is not None and _is_sync(remote.reporter, accounts):  # as the issue was created
+        text = issue_content({"content": {"raw": first}})[0]
+        if value_digest(text)[: len(digest)] == digest:
+            return text
+    return None
+
+
 def _is_sync(who: Account | None, accounts: list[Account]) -> bool:
-    return who is not None and any(who.id == a.id for a in accounts)
+    """True when ``who`` is one of ``accounts`` (same id, or one names the other by an alias:
+    a config entry may name an account by its account id or nickname)."""
+    return who is not None and any(
+        who.id == a.id or a.id in who.aliases or who.id in a.aliases for a in accounts)
 
 
 def _name_of(who: Account | None) -> str:

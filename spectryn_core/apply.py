@@ -33,6 +33,7 @@ from spectryn_core.desired import LEVELS
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Connection, Extra, Item, RemoteItem, value_digest
 from spectryn_core.plan import Change, Plan, plan_item
+from spectryn_core.policy import Policy
 from spectryn_core.provenance import (
     ItemBase,
     extras_in_base,
@@ -75,6 +76,10 @@ class Applier:
     progress: Progress | None = None
     #: Keys whose tracker item is taken over in this run: the spec's values are sent.
     adopted: set[str] = field(default_factory=set)
+    #: Who wins per field when both sides changed (as planned).
+    policy: Policy = field(default_factory=Policy)
+    #: The commit the spec was read at, when it is committed as read (recorded in each base).
+    commit: str | None = None
     writes: int = 0
     _failed: set[str] = field(default_factory=set)
     _total: int = 0
@@ -149,7 +154,8 @@ class Applier:
             base = self._base(change.key, remote)
             adopted = change.key in self.adopted
             fresh = plan_item(item, rendered, remote, base, {}, force=self.force or adopted,
-                              title_lost_key=remote is not None and remote.key != item.key)
+                              title_lost_key=remote is not None and remote.key != item.key,
+                              texts=change.bases, policy=self.policy)
             if fresh.action == "conflict":
                 # re-rendered with the ids known now, it conflicts with the tracker as read at
                 # the start of the run (nothing is read again during a run): leave it for the user
@@ -158,12 +164,13 @@ class Applier:
             done = self._extras_known(item, remote)
             if remote is None:
                 fields = dict(rendered.fields)
-                record = new_base(item, rendered.fields, None, base, set(fields), {})
+                record = new_base(item, rendered.fields, None, base, set(fields), {}, commit=self.commit)
                 call = _bind(self.hooks.create_item, connection=self.connection, item=item,
                              fields=fields, base=record)
             elif fresh.fields or change.takeover:
-                fields = {name: rendered.fields[name] for name in fresh.fields}
-                record = new_base(item, rendered.fields, remote, base, set(fields), done)
+                fields = {name: fresh.send.get(name, rendered.fields[name]) for name in fresh.fields}
+                record = new_base(item, rendered.fields, remote, base, set(fields), done,
+                                  values=fresh.send, commit=self.commit)
                 call = _bind(self.hooks.update_item, connection=self.connection, item=item,
                              remote=remote, changes=fields, base=record)
             else:
@@ -171,7 +178,7 @@ class Applier:
                     change.status = "done"
                 continue
             tasks.append((change, call,
-                          self._item_recorder(rendered.fields, set(fields), remote, record), True,
+                          self._item_recorder(rendered.fields, fields, remote, record), True,
                           "create" if remote is None else "update"))
         self._run(tasks)
 
@@ -264,12 +271,12 @@ class Applier:
             rendered = self.hooks.render_item(connection=self.connection, item=change.item,
                                               refs=self.refs)
             generation = remote.provenance.generation if remote.provenance is not None else 0
-            self._record(change.key, rendered.fields, set(), remote, remote, generation)
+            self._record(change.key, rendered.fields, {}, remote, remote, generation)
 
     # --- recording --------------------------------------------------------------------------
 
     def _item_recorder(
-        self, rendered: dict[str, Any], sent: set[str], before: RemoteItem | None,
+        self, rendered: dict[str, Any], sent: dict[str, Any], before: RemoteItem | None,
         base: dict[str, str],
     ) -> Callable[[Change, Any], None]:
         def record(change: Change, result: RemoteItem) -> None:
@@ -294,18 +301,22 @@ class Applier:
         self,
         key: str,
         rendered: dict[str, Any],
-        sent: set[str],
+        sent: dict[str, Any],
         result: RemoteItem,
         before: RemoteItem | None,
         generation: int,
     ) -> None:
+        """Record in the state what was sent (``sent``: name -> value; a merged text is not the
+        spec's ``rendered`` value) and seen back, and the spec's texts as agreed."""
         pairs: dict[str, tuple[str, str]] = {}
         previous = before.fields if before else {}
         for name, wanted in rendered.items():
             # a plugin that leaves a field out of its answer is taken to hold what was sent
-            have = result.fields.get(name, wanted if name in sent else previous.get(name))
+            have = result.fields.get(name, sent[name] if name in sent else previous.get(name))
             if name in sent or value_digest(wanted) == value_digest(have):
                 pairs[name] = (value_digest(wanted), value_digest(have))
+                if isinstance(wanted, str) and "\n" in wanted:
+                    self.state.record_text(wanted)
         self.state.record_item(key, result.id, result.url, pairs, generation)
         known = self.state_items.get(key)
         if known is None or known.remote_id != result.id:

@@ -17,6 +17,8 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
                                         neither the state nor the item's base confirms
     read_touches                        per twin whose fields still match its base: did
                                         anyone but the sync comment on it or change it?
+    read_base_text                      per text field changed on both sides whose base text
+                                        neither the state nor the spec's git history has
     --- dry-run stops here and prints the plan ---
     create_item / update_item           parents before children, in parallel within a level;
                                         each item is written once, carrying its new merge base
@@ -293,6 +295,27 @@ def resolve_duplicate(
     touched since - as a duplicate of ``kept`` (Bitbucket: a comment naming ``#N``, then state
     ``duplicate``), changing nothing else. *First result.* Optional: without it, twins are
     reported for a person to close. Must be safe to call again after an interruption."""
+
+
+@hookspec(firstresult=True)
+def read_base_text(
+    connection: Connection, item: Item, remote: RemoteItem, name: str, digest: str,
+    accounts: list[Account],
+) -> str | None:
+    """The value of field ``name`` of ``remote`` that both sides last agreed on: the one whose
+    :func:`~spectryn_core.items.value_digest` starts with ``digest``, from the tracker's own
+    history of the item, as :func:`read_items` would give it in ``RemoteItem.fields`` (the base
+    itself left out). *First result.* Optional.
+
+    The engine asks only for a text field (the issue's content) changed in the spec and in the
+    tracker since they agreed, when neither its local state nor the spec's git history has the
+    text, and merges the two edits against it line by line (no answer: the field stays a
+    conflict). Take it only from history the tracker keeps and no one can rewrite, written by
+    one of ``accounts`` (the accounts the sync writes as, as far as the engine knows: the
+    state's, ``Connection.account``, the item's maker, ``sync.trusted_accounts``) - Bitbucket:
+    the newest change record by such an account whose new content has that digest. The engine
+    checks the digest of what you return. Spend few requests: one per item when you can.
+    """
 
 
 @hookspec(firstresult=True)

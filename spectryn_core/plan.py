@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from spectryn_core.items import Extra, Item, RemoteItem, Rendered
+from spectryn_core.policy import Policy
 from spectryn_core.provenance import EXTRAS, ItemBase, diff_fields
+from spectryn_core.textmerge import merge3
 
 Action = Literal["create", "update", "unchanged", "conflict", "orphan", "duplicate"]
 SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!",
@@ -59,6 +61,18 @@ class Change:
     #: was not made by spectryn, and why (see :class:`spectryn_core.provenance.Claim`).
     claimed_by: RemoteItem | None = None
     claim_reason: str = ""
+    #: Values to send that are not the spec's (a merged text): name -> value. The spec's own
+    #: value is in :attr:`values` as before; the merge base records both.
+    send: dict[str, Any] = field(default_factory=dict)
+    #: How a field changed on both sides was settled: name -> ``merged``, ``spec`` or
+    #: ``tracker`` (the policy that decided; ``force`` for --force).
+    settled: dict[str, str] = field(default_factory=dict)
+    #: The base text of each text field merged or in conflict, when it was found.
+    bases: dict[str, str] = field(default_factory=dict)
+    #: Where each base text came from (``state``, ``git``, ``tracker``).
+    base_sources: dict[str, str] = field(default_factory=dict)
+    #: Text fields that a base text would let the plan merge (asked for by the caller).
+    needs_text: list[str] = field(default_factory=list)
 
     @property
     def unsent_extras(self) -> list[Extra]:
@@ -113,11 +127,23 @@ def plan_item(
     *,
     force: bool = False,
     title_lost_key: bool = False,
+    texts: dict[str, str] | None = None,
+    policy: Policy | None = None,
 ) -> Change:
     """The change one item needs. ``extras_done`` maps extra idents already on the tracker to the
     digest they were sent with; ``title_lost_key``: the item's title no longer carries its key
     (a person retitled it), so the spec's title is sent whatever the base says (the spec owns
-    titles: the key in them is how people and earlier versions find the issue)."""
+    titles: the key in them is how people and earlier versions find the issue).
+
+    A text field changed on both sides is merged line by line when ``texts`` has its base text
+    (:mod:`spectryn_core.textmerge`): edits apart are both sent, as one value. So is a text the
+    spec changed while the tracker holds lines the spec lacks (a text merged before: its base is
+    a pair). Without the base text such a field is listed in :attr:`Change.needs_text` (the
+    caller looks for it and plans again) and stays a conflict. What is still in conflict then
+    goes as ``policy`` says for its field (``ask``: a conflict); ``force`` sends the spec's
+    value for all of it."""
+    texts = texts or {}
+    policy = policy or Policy()
     pending_extras = [e for e in item.extras() if extras_done.get(e.ident) != e.digest]
     change = Change(
         item.key, item.kind, item.title, "create", item=item, remote=remote,
@@ -131,19 +157,72 @@ def plan_item(
         update = ["title", *(n for n in update if n != "title")]
         conflict = [n for n in conflict if n != "title"]
         kept = [n for n in kept if n != "title"]
-    change.kept = kept
-    change.values = {name: (remote.fields.get(name), rendered.fields[name])
-                     for name in update + conflict + kept}
     change.no_base = base.missing
-    change.conflicts = {name: (rendered.fields[name], remote.fields.get(name)) for name in conflict}
-    if conflict and not force:
+    for name in [*conflict, *(n for n in update if _holds_more(base, n, remote.fields.get(n)))]:
+        wanted, have = rendered.fields[name], remote.fields.get(name)
+        if not _text(wanted, have):
+            continue
+        if name not in texts:
+            change.needs_text.append(name)
+            if name in update:  # sending the spec's text would drop the tracker's lines
+                update.remove(name)
+                conflict.append(name)
+            continue
+        change.bases[name] = texts[name]
+        merge = merge3(texts[name], str(have or ""), str(wanted))
+        choice = "spec" if force else policy[name]
+        if merge.clean:
+            value, how = merge.text, "merged"
+        elif choice == "ask":
+            if name in update:
+                update.remove(name)
+                conflict.append(name)
+            continue
+        else:
+            value, how = merge.resolved(choice), f"merged, {choice} where both changed"
+        for group in (update, conflict):
+            if name in group:
+                group.remove(name)
+        if value == have and choice == "tracker" and not merge.clean:
+            kept.append(name)
+        else:
+            update.append(name)
+        change.settled[name] = how
+        if value != wanted:
+            change.send[name] = value
+    for name in list(conflict):
+        choice = "spec" if force else policy[name]
+        if choice == "ask":
+            continue
+        conflict.remove(name)
+        (update if choice == "spec" else kept).append(name)
+        change.settled[name] = "force" if force else choice
+    change.kept = kept
+    change.values = {name: (remote.fields.get(name), change.send.get(name, rendered.fields[name]))
+                     for name in update + conflict + kept}
+    forced = [name for name, how in change.settled.items() if how == "force"]
+    change.conflicts = {name: (rendered.fields[name], remote.fields.get(name)) for name in conflict + forced}
+    if conflict:
         change.action = "conflict"
         change.fields = conflict
         change.extras = []
         return change
-    change.fields = update + conflict
+    change.fields = update
     change.action = "update" if change.fields or change.extras else "unchanged"
     return change
+
+
+def _text(*values: Any) -> bool:
+    """True for a text field worth merging line by line (a multi-line string on either side)."""
+    return all(value is None or isinstance(value, str) for value in values) and any(
+        isinstance(value, str) and "\n" in value for value in values)
+
+
+def _holds_more(base: ItemBase, name: str, have: Any) -> bool:
+    """True when the field's base is a pair (the tracker holds a merged text the spec does not
+    render) and the tracker still holds that text."""
+    last = base.field(name, have)
+    return last is not None and last[0][:8] != last[1][:8]
 
 
 def orphan_change(key: str, remote: RemoteItem) -> Change:

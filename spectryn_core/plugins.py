@@ -33,6 +33,7 @@ TRACKER_HOOKS = (
     "update_item",
     "resolve_duplicate",
     "read_touches",
+    "read_base_text",
     "read_extras",
     "add_comment",
     "upload_attachment",

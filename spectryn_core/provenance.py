@@ -71,8 +71,11 @@ KEY = "key"
 GENERATION = "generation"
 #: The confirmed extras' tags in a base.
 EXTRAS = "extras"
+#: The commit of the spec's repository the base was written from (when the spec file was
+#: committed as it was read): its git history can render the base text again (see basetext.py).
+COMMIT = "commit"
 RECORD = (SPEC, KEY, GENERATION)
-_NOT_FIELDS = {*RECORD, EXTRAS}
+_NOT_FIELDS = {*RECORD, EXTRAS, COMMIT}
 SPEC_SUFFIXES = (".md", ".markdown")
 _KEY_RE = re.compile(rf"{KEY_PATTERN}(?:\.\d+)?")
 
@@ -402,18 +405,34 @@ class ItemBase:
 
         With a state as new as the carried base, the state adds what the tracker answered when
         it normalised a value, and what ``spectryn pull`` agreed since (the tracker's value
-        ``have`` is the one the state last saw and not the carried base's)."""
+        ``have`` is the one the state last saw and not the carried base's). A carried base may
+        hold a pair, ``SPEC.TRACKER`` (:func:`pair`): the two sides agreed on different values (a
+        merged text the spec does not render)."""
         last = self.state.fields.get(name) if self.state is not None else None
         if self.carried is None:
             return last
-        digest = self.carried.get(name)
-        if digest is None:
+        carried = self.carried.get(name)
+        if carried is None:
             return last
-        if last is not None and last[0][: len(digest)] == digest:
+        sent, seen = split_pair(carried)
+        if last is not None and last[0][: len(sent)] == sent and last[1][: len(seen)] == seen:
             return last
-        if last is not None and _matches(have, last[1]) and not _matches(have, digest):
+        if last is not None and _matches(have, last[1]) and not _matches(have, seen):
             return last
-        return digest, digest
+        return sent, seen
+
+
+def pair(sent: str, seen: str) -> str:
+    """A field's base as carried: the digest of the spec's value, and ``.`` and the digest of the
+    tracker's when the two differ (a merged text: the tracker holds lines the spec lacks)."""
+    sent, seen = sent[:BASE_DIGITS], seen[:BASE_DIGITS]
+    return sent if sent == seen else f"{sent}.{seen}"
+
+
+def split_pair(carried: str) -> tuple[str, str]:
+    """A carried field base -> (the spec's digest, the tracker's)."""
+    sent, _, seen = carried.partition(".")
+    return sent, seen or sent
 
 
 def item_base(remote: RemoteItem | None, state: ItemState | None) -> ItemBase:
@@ -475,22 +494,37 @@ def new_base(
     base: ItemBase,
     sent: set[str],
     extras_done: dict[str, str],
+    *,
+    values: dict[str, Any] | None = None,
+    commit: str | None = None,
 ) -> dict[str, str]:
     """The merge base (and provenance) to store with a write of ``item`` that sends ``sent``.
 
-    A field sent, or equal on both sides, gets the digest of the spec's value; a field kept as
-    the tracker has it (or in conflict and not sent) keeps its old base, so a later edit of it in
-    the file is still a conflict. ``extras`` lists the tags of the item's extras known to be on
-    the tracker, bound to the item's id. The generation is one more than the newest known."""
+    A field sent, or equal on both sides, gets the digest of the spec's value - paired with the
+    digest of the value sent when ``values`` sends another one than the spec renders (a merged
+    text, see :func:`pair`); a field kept as the tracker has it (or in conflict and not sent)
+    keeps its old base, so a later edit of it in the file is still a conflict. ``extras`` lists
+    the tags of the item's extras known to be on the tracker, bound to the item's id. The
+    generation is one more than the newest known; ``commit`` (the spec's repository commit the
+    spec was read at, when it was committed as read) is recorded for the base texts."""
     have = remote.fields if remote is not None else {}
+    values = values or {}
     result = record(item, base.generation + 1)
+    renewed = True  # every text field's base is the spec's text as read now
     for name, wanted in rendered.items():
         if name in sent or (remote is not None and value_digest(wanted) == value_digest(have.get(name))):
-            result[name] = base_digest(wanted)
+            result[name] = pair(base_digest(wanted), base_digest(values.get(name, wanted)))
             continue
+        renewed = renewed and not (isinstance(wanted, str) and "\n" in wanted)
         last = base.field(name, have.get(name))
         if last is not None:
-            result[name] = last[0][:BASE_DIGITS]
+            result[name] = pair(*last)
+    # the commit must render the text the base records: an older base text keeps its commit
+    earlier = (base_of(remote) or {}).get(COMMIT) if remote is not None else None
+    if commit and renewed:
+        result[COMMIT] = commit
+    elif earlier:
+        result[COMMIT] = earlier
     if remote is not None:
         tags = [extra_tag(e, remote.id) for e in item.extras() if extras_done.get(e.ident) == e.digest]
         if tags:
@@ -517,7 +551,7 @@ def untouched(remote: RemoteItem) -> bool:
     digests = field_digests(base_of(remote))
     if not digests:
         return False
-    return all(name not in remote.fields or _matches(remote.fields[name], digest)
+    return all(name not in remote.fields or _matches(remote.fields[name], split_pair(digest)[1])
                for name, digest in digests.items())
 
 

@@ -91,8 +91,11 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
         "fields": _fields(change, executed),
         "kept_tracker_edits": list(change.kept),
         "values": {name: {"tracker": old, "spec": new} for name, (old, new) in change.values.items()},
-        "conflicts": {name: {"spec": spec, "tracker": tracker}
+        "conflicts": {name: {"spec": spec, "tracker": tracker, "base": change.bases.get(name),
+                             "base_source": change.base_sources.get(name)}
                       for name, (spec, tracker) in change.conflicts.items()},
+        "settled": {name: {"by": how, "base_source": change.base_sources.get(name)}
+                    for name, how in change.settled.items()},
         "no_base": change.no_base,
         "pending_extras": describe_extras(change.unsent_extras) if executed else [],
         "duplicate_of": change.kept_remote.id if change.kept_remote else None,
@@ -168,21 +171,61 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
 
 def value_lines(change: Change, *, full_diff: bool = False, indent: str = "      ") -> list[str]:
     """``title: "old" -> "new"`` per changed field of an update (``tracker X, spec Y`` for a
-    conflict), and a unified diff for content."""
+    conflict), and a unified diff for content; for a text in conflict whose base text was found,
+    the three versions of each part both sides changed."""
     out: list[str] = []
     names = change.fields if change.action in ("update", "conflict") else []
     for name in names:
         if name not in change.values:
             continue
         old, new = change.values[name]
-        if name == "content" or (isinstance(old, str) and "\n" in old) or (isinstance(new, str) and "\n" in new):
-            out.append(f"{indent}{name}:" + (" (tracker -> spec)" if change.action == "conflict" else ""))
+        how = _how(change, name)
+        if change.action == "conflict" and name in change.bases:
+            out.append(f"{indent}{name}: both changed the same lines{how}")
+            out.extend(f"{indent}  {line}" for line in three_versions(change.bases[name], old, change.conflicts[name][0]))
+        elif name == "content" or (isinstance(old, str) and "\n" in old) or (isinstance(new, str) and "\n" in new):
+            heading = " (tracker -> spec)" if change.action == "conflict" else ""
+            out.append(f"{indent}{name}:{heading}{how}")
             out.extend(f"{indent}  {line}" for line in content_diff(old, new, full=full_diff))
         elif change.action == "conflict":
             out.append(f"{indent}{name}: tracker {_value(old)}, spec {_value(new)}")
         else:
-            out.append(f"{indent}{name}: {_value(old)} -> {_value(new)}")
+            out.append(f"{indent}{name}: {_value(old)} -> {_value(new)}{how}")
     return out
+
+
+#: What a base text's source is called in the plan.
+SOURCE_NAMES = {"state": "the local state", "git": "the spec's git history",
+                "tracker": "the tracker's change records"}
+
+
+def _how(change: Change, name: str) -> str:
+    """`` (merged: ...)`` / `` (sync.conflict_policy: spec)`` after a field's name, or ""."""
+    source = change.base_sources.get(name)
+    where = f"base text from {SOURCE_NAMES.get(source, source)}" if source else ""
+    how = change.settled.get(name)
+    if how is None:
+        return f" ({where})" if where and change.action == "conflict" else ""
+    if how == "force":
+        return " (--force: the spec's version)"
+    if how == "merged":
+        return f" (merged: the tracker's edits kept; {where})"
+    if how.startswith("merged, "):
+        side = how.split(", ", 1)[1].split(" ", 1)[0]
+        return f" (merged; sync.conflict_policy {name}={side} where both changed; {where})"
+    return f" (sync.conflict_policy {name}={how})"
+
+
+def three_versions(base: Any, tracker: Any, spec: Any) -> list[str]:
+    """Each part of a text that both sides changed, as base, tracker and spec (diff3 style)."""
+    from spectryn_core.textmerge import merge3
+
+    lines: list[str] = []
+    for chunk in merge3(str(base or ""), str(tracker or ""), str(spec or "")).conflicts:
+        lines.append(f"@@ line {chunk.line} of the base @@")
+        lines += ["<<<<<<< tracker", *chunk.tracker, "||||||| base", *chunk.base, "=======",
+                  *chunk.spec, ">>>>>>> spec"]
+    return lines
 
 
 def kept_lines(change: Change, indent: str = "      ") -> list[str]:
@@ -192,8 +235,9 @@ def kept_lines(change: Change, indent: str = "      ") -> list[str]:
     for name in change.kept:
         if name in change.values and name != "content":
             old, new = change.values[name]
-            out.append(f"{indent}{name}: kept {_value(old)} (the spec still says "
-                       f"{spec_words(change, name, new)})")
+            why = (f"sync.conflict_policy {name}=tracker; the spec says" if change.settled.get(name) == "tracker"
+                   else "the spec still says")
+            out.append(f"{indent}{name}: kept {_value(old)} ({why} {spec_words(change, name, new)})")
     return out
 
 
@@ -247,7 +291,7 @@ def _change_line(change: Change, executed: bool) -> str:
     text = f"{symbol} {change.key:<12} {change.title}"
     fields = _fields(change, executed)
     if change.action == "update" and fields:
-        text += f"  [{', '.join(fields)}]"
+        text += f"  [{', '.join(f'{f} (merged)' if change.settled.get(f) == 'merged' else f for f in fields)}]"
     elif change.action == "conflict" and change.claimed_by is not None:
         claim = change.claimed_by
         link = f" {claim.url}" if claim.url else ""

@@ -7,8 +7,10 @@ with ``synchronous=NORMAL`` survives a killed process (not a power cut, which on
 re-discovery: identity never depends on this file, items are found again by key, and a tracker
 that keeps the merge base in its items - Bitbucket does - gives the base back too).
 
-Only digests of field values are stored - never values, never secrets - plus issue ids and URLs
-and the identifiers of the accounts the sync was seen writing as.
+Only digests of field values are stored - never secrets - plus issue ids and URLs, the
+identifiers of the accounts the sync was seen writing as, and the spec's text of each item's
+multi-line fields as last agreed (the issue text rendered from the spec, which the repository
+holds anyway; compressed, one copy per text): the base of a three-way merge (see basetext.py).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import os
 import sqlite3
 import time
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spectryn_core.errors import TrackerError
-from spectryn_core.items import Account
+from spectryn_core.items import Account, value_digest
 
 with warnings.catch_warnings():  # where only a lock file's existence can lock, say nothing
     warnings.simplefilter("ignore")
@@ -117,6 +120,7 @@ class SyncState:
                 "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL"
                 " DEFAULT '', aliases TEXT NOT NULL DEFAULT '')"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS texts (digest TEXT PRIMARY KEY, text BLOB NOT NULL)")
             columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
             if "generation" not in columns:  # a state file of schema 1
                 db.execute("ALTER TABLE items ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
@@ -189,6 +193,37 @@ class SyncState:
             " SET name = excluded.name, aliases = excluded.aliases",
             (account.id, account.name, "\n".join(account.aliases)),
         )
+
+    # --- texts ------------------------------------------------------------------------------
+
+    def text(self, digest: str) -> str | None:
+        """The text whose :func:`~spectryn_core.items.value_digest` starts with ``digest`` (at
+        least 8 hex digits), if this state kept it."""
+        if len(digest) < 8 or not all(ch in "0123456789abcdef" for ch in digest):
+            return None
+        try:
+            rows = self._db.execute("SELECT digest, text FROM texts WHERE digest >= ? AND digest < ?",
+                                    (digest, digest + "g")).fetchall()
+        except sqlite3.OperationalError:  # a file of an earlier version opened read-only
+            return None
+        for _, blob in rows:
+            text = zlib.decompress(blob).decode("utf-8")
+            if value_digest(text).startswith(digest):
+                return text
+        return None
+
+    def record_text(self, text: str) -> None:
+        """Keep ``text`` (a field's value as the spec rendered it when both sides agreed)."""
+        self._db.execute("INSERT OR IGNORE INTO texts (digest, text) VALUES (?, ?)",
+                         (value_digest(text), zlib.compress(text.encode("utf-8"))))
+
+    def prune_texts(self) -> None:
+        """Forget the texts no item's state refers to any more."""
+        wanted: set[str] = set()
+        for (fields,) in self._db.execute("SELECT fields FROM items"):
+            wanted.update(pair[0] for pair in json.loads(fields).values())
+        stale = [d for (d,) in self._db.execute("SELECT digest FROM texts") if d not in wanted]
+        self._db.executemany("DELETE FROM texts WHERE digest = ?", [(d,) for d in stale])
 
     # --- extras -----------------------------------------------------------------------------
 

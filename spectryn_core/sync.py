@@ -7,11 +7,13 @@ calls :func:`run_sync` and renders the :class:`SyncResult`. Each step is a funct
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from spectryn_core.apply import Applier, Progress
+from spectryn_core.basetext import BaseTexts, Tally
 from spectryn_core.desired import build_items
 from spectryn_core.errors import (
     OwnershipError,
@@ -24,6 +26,7 @@ from spectryn_core.items import Account, Connection, Item, RemoteItem
 from spectryn_core.model import Spec, SpecProblem
 from spectryn_core.plan import Change, Plan, describe_extras, orphan_change, plan_item
 from spectryn_core.plugins import Plugins
+from spectryn_core.policy import Policy
 from spectryn_core.provenance import (
     Identified,
     ItemBase,
@@ -38,6 +41,7 @@ from spectryn_core.provenance import (
     spec_root,
     untouched,
 )
+from spectryn_core.spec_history import SpecHistory
 from spectryn_core.state import PENDING, ItemState, RunLock, SyncState, state_file
 
 if TYPE_CHECKING:
@@ -65,6 +69,8 @@ class SyncRequest:
     #: Accounts whose items carrying spectryn's mark are this sync's (``sync.trusted_accounts``);
     #: empty: the mark alone decides.
     trusted_accounts: tuple[str, ...] = ()
+    #: Who wins, per field, when a field changed on both sides (``sync.conflict_policy``).
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass
@@ -80,6 +86,8 @@ class SyncResult:
     requests: dict[str, int] = field(default_factory=dict)
     #: The error that stopped an ``execute`` part-way (what was done before it is in the plan).
     error: SpectrynError | None = None
+    #: Base texts looked for (text merges), per source: asked, found, requests.
+    base_texts: dict[str, Tally] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Change]:
@@ -124,15 +132,52 @@ def run_sync(
         path = state_file(request.state_dir, request.tracker, connection.target, spec.path)
         lock = RunLock(request.state_dir, request.tracker, connection.target)
         defines = _defines(plugins, config, spec_root(spec.path))
+        history = SpecHistory(spec_root(spec.path))
+        render_at = _renderer(plugins, config, request.tracker, mappers, hooks, connection, history)
         if request.execute:
             with lock:
-                result = _sync(hooks, connection, request, items, all_items, path, progress, defines)
+                result = _sync(hooks, connection, request, items, all_items, path, progress, defines,
+                               (history, render_at))
         else:
-            result = _sync(hooks, connection, request, items, all_items, path, progress, defines)
+            result = _sync(hooks, connection, request, items, all_items, path, progress, defines,
+                           (history, render_at))
         result.plan.warnings[:0] = [str(warning) for warning in spec.warnings]  # the parser's, first
         return result
     finally:
         connection.close()
+
+
+def _renderer(plugins: Plugins, config: Config, tracker: str, mappers: Any, hooks: Any,
+              connection: Connection, history: SpecHistory) -> Any:
+    """``render_at(commit, origin, item, refs)`` for :class:`BaseTexts`: the item's fields as the
+    spec file ``origin`` was at ``commit`` (parsed once per commit)."""
+    parsed: dict[tuple[str, str], dict[str, Item] | None] = {}
+
+    def items_at(commit: str, origin: str) -> dict[str, Item] | None:
+        data = history.read(commit, origin)
+        if data is None:
+            return None
+        with tempfile.TemporaryDirectory(prefix="spectryn-base-") as folder:
+            path = Path(folder) / PurePosixPath(origin).name
+            path.write_bytes(data)
+            try:
+                spec = plugins.hook.parse_spec(path=path, config=config)
+                built = build_items(spec, tracker=tracker, config=config, mappers=mappers) if spec else []
+            except (SpectrynError, ValueError) as error:  # a spec the reader of today refuses
+                log.info("the spec %s at %s cannot be read now: %s", origin, commit, error)
+                return None
+        return {item.key: item for item in built}
+
+    def render_at(commit: str, origin: str, item: Item, refs: dict[str, RemoteItem]) -> dict[str, Any] | None:
+        if (commit, origin) not in parsed:
+            parsed[commit, origin] = items_at(commit, origin)
+        then = (parsed[commit, origin] or {}).get(item.key)
+        if then is None:
+            return None
+        rendered = hooks.render_item(connection=connection, item=then, refs=refs)
+        return dict(rendered.fields) if rendered is not None else None
+
+    return render_at
 
 
 def _defines(plugins: Plugins, config: Config, root: Path) -> Any:
@@ -186,7 +231,9 @@ def _sync(
     path: Path,
     progress: Progress | None,
     defines: Any,
+    git: tuple[SpecHistory, Any],
 ) -> SyncResult:
+    history, render_at = git
     state = SyncState(path, readonly=not request.execute)
     try:
         state_items = state.items()
@@ -197,16 +244,20 @@ def _sync(
         identified = identify(listing, all_items, origin, trust, still_defines=defines)
         if identified.clashes:
             raise OwnershipError(clash_problems(identified, all_items))
+        accounts = list(trust.accounts)
+        accounts += [Account(ref, aliases=(ref,)) for ref in trust.trusted]
+        texts = BaseTexts(state, lambda commit, origin, item: render_at(commit, origin, item, identified.issues),
+                          hooks, connection, accounts)
         plan, discovered = make_plan(
             hooks, connection, items, all_items, identified, state_items, extras_state,
-            force=request.force, trust=trust,
+            force=request.force, trust=trust, texts=texts, policy=request.policy,
         )
         plan.warnings[:0] = state.warnings
         for change in plan.changes:
             log.info("plan: %s %s %s %s", change.action, change.key, ",".join(change.fields),
                      ("kept tracker edits: " + ",".join(change.kept)) if change.kept else "")
         result = SyncResult(plan, request.execute, request.tracker, connection.target,
-                            request.spec_path, path)
+                            request.spec_path, path, base_texts=texts.tally)
         if request.execute:
             for key, found in discovered.items():
                 for ident, digest in found.items():
@@ -215,7 +266,8 @@ def _sync(
             applier = Applier(
                 hooks, connection, state, dict(identified.issues), state_items, extras_state,
                 workers=request.workers, force=request.force, progress=progress,
-                adopted=identified.adopted,
+                adopted=identified.adopted, policy=request.policy,
+                commit=history.commit_of(all_items[0].origin) if all_items and all_items[0].origin else None,
             )
             try:
                 applier.apply(plan)
@@ -233,6 +285,7 @@ def _sync(
             finally:
                 if connection.account is not None:
                     state.record_account(connection.account)
+                state.prune_texts()
         result.requests = connection.request_count()
         return result
     finally:
@@ -278,6 +331,8 @@ def make_plan(
     *,
     force: bool = False,
     trust: Trust | None = None,
+    texts: BaseTexts | None = None,
+    policy: Policy | None = None,
 ) -> tuple[Plan, dict[str, dict[str, str]]]:
     """The plan for ``items``; also the extras found on the tracker for items without state."""
     plan = Plan([])
@@ -328,7 +383,19 @@ def make_plan(
                 done.update(found)
         lost_key = existing is not None and existing.key != item.key
         change = plan_item(item, rendered, existing, base, done, force=force or adopted,
-                           title_lost_key=lost_key)
+                           title_lost_key=lost_key, policy=policy)
+        if change.needs_text and existing is not None and texts is not None:
+            bases: dict[str, str] = {}
+            sources: dict[str, str] = {}
+            for name in change.needs_text:
+                last = base.field(name, existing.fields.get(name))
+                hit = texts.find(item, existing, name, last[0]) if last is not None else None
+                if hit is not None:
+                    bases[name], sources[name] = hit
+            if bases:
+                change = plan_item(item, rendered, existing, base, done, force=force or adopted,
+                                   title_lost_key=lost_key, texts=bases, policy=policy)
+                change.base_sources = sources
         if adopted or item.key in identified.moved:
             change.takeover = True
             if change.action == "unchanged":

@@ -66,6 +66,12 @@ class Merge:
             raise ValueError("the merge has conflicts")
         return "\n".join(line for chunk in self.chunks for line in chunk.lines)
 
+    def resolved(self, side: Literal["tracker", "spec"]) -> str:
+        """The merged text with each conflict settled for ``side`` (its version of the chunk),
+        the other side's changes elsewhere kept (``git merge -X ours`` / ``-X theirs``)."""
+        return "\n".join(line for chunk in self.chunks
+                         for line in (getattr(chunk, side) if chunk.taken == "conflict" else chunk.lines))
+
     def marked(self, tracker: str = "tracker", base: str = "base", spec: str = "spec") -> str:
         """The merge with each conflict written as git writes it in diff3 style
         (``<<<<<<< tracker``, ``||||||| base``, ``=======``, ``>>>>>>> spec``)."""
