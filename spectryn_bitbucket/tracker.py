@@ -530,17 +530,16 @@ def read_base_text(conn: BitbucketConnection, item: Item, remote: RemoteItem, na
                                    params=params, not_found=lambda: _NoChangeRecords("no change records"))
     first: str | None = None
     try:
-        for number, change in enumerate(records):
-            if number >= BASE_TEXT_PAGELEN * BASE_TEXT_PAGES:
-                return None  # older than we look: its first record was not reached either
+        for number, change in enumerate(records, start=1):
             content = (change.get("changes") or {}).get("content") or {}
-            if not isinstance(content.get("new"), str):
-                continue
-            first = content.get("old") if isinstance(content.get("old"), str) else None
-            if _is_sync(reporter({"reporter": change.get("user")}), accounts):
-                text = issue_content({"content": {"raw": content["new"]}})[0]
-                if value_digest(text)[: len(digest)] == digest:
-                    return text
+            if isinstance(content.get("new"), str):
+                first = content.get("old") if isinstance(content.get("old"), str) else None
+                if _is_sync(reporter({"reporter": change.get("user")}), accounts):
+                    text = issue_content({"content": {"raw": content["new"]}})[0]
+                    if value_digest(text)[: len(digest)] == digest:
+                        return text
+            if number >= BASE_TEXT_PAGELEN * BASE_TEXT_PAGES:
+                return None  # older than we look (the next page is not read)
     except _NoChangeRecords:
         return None
     if first is not None and _is_sync(remote.reporter, accounts):  # as the issue was created

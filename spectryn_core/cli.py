@@ -148,6 +148,11 @@ def add_sync_arguments(parser: argparse.ArgumentParser, plugins: Plugins, *, req
                         help="sync one story and its subtasks (or one subtask, or one epic)")
     parser.add_argument("--force", dest="sync.force", action="store_true", default=None,
                         help="overwrite conflicts (items changed in the tracker and in the file)")
+    parser.add_argument("--conflict-policy", dest="sync.conflict_policy", metavar="FIELD=WHO,...",
+                        default=None,
+                        help="who wins per field when both sides changed it: spec, tracker or ask "
+                        "(a conflict, the default), e.g. state=tracker,assignee=tracker,content=spec "
+                        "(text is merged first); default: sync.conflict_policy")
     parser.add_argument("--write-back", dest="sync.write_back", action="store_true", default=None,
                         help="after --execute, write each item's issue link into the spec "
                         "(an Issue row / column); default: sync.write_back")
@@ -266,6 +271,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
 
     from spectryn_core import report
     from spectryn_core.multi import run_many
+    from spectryn_core.policy import Policy
     from spectryn_core.spec_files import expand
     from spectryn_core.sync import SyncRequest
 
@@ -286,6 +292,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         workers=int(workers),
         adopt=tuple(config.get("sync.adopt") or ()),
         trusted_accounts=tuple(config.get("sync.trusted_accounts") or ()),
+        policy=Policy.parse(config.get("sync.conflict_policy") or {}),
     )
     logging.getLogger("spectryn.cli").info("spectryn %s: %s %s -> %s", __version__,
              "execute" if request.execute else "dry-run", " ".join(str(f.path) for f in files), tracker)

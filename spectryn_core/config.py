@@ -105,6 +105,19 @@ class WholeNumber(fields.Integer):
 ADOPT_KEY = r"^[A-Z][A-Z0-9_]*-\d+(\.\d+)?$"
 
 
+class ConflictPolicyField(fields.Field):
+    """``sync.conflict_policy``: ``{field: spec|tracker|ask}`` in a file, ``field=choice,...`` in
+    the environment or a flag (see :mod:`spectryn_core.policy`); loads as the mapping."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        from spectryn_core.policy import Policy, PolicyError
+
+        try:
+            return dict(Policy.parse(value).choices)
+        except PolicyError as error:
+            raise ValidationError(str(error)) from None
+
+
 def _mapping_field() -> fields.Dict:
     return fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
@@ -132,6 +145,7 @@ class SyncSchema(Schema):
     adopt = fields.List(fields.String(validate=validate.Regexp(
         ADOPT_KEY, error="not a key (e.g. US-004 or US-004.2)")), load_default=list)
     trusted_accounts = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    conflict_policy = ConflictPolicyField(load_default=dict)
 
 
 class PluginsSchema(Schema):
@@ -156,6 +170,7 @@ def core_sections() -> list[ConfigSection]:
                 "log_dir": "SPECTRYN_LOG_DIR",
                 "max_spec_size": "SPECTRYN_MAX_SPEC_SIZE",
                 "trusted_accounts": "SPECTRYN_TRUSTED_ACCOUNTS",
+                "conflict_policy": "SPECTRYN_CONFLICT_POLICY",
             },
         ),
         ConfigSection("plugins", PluginsSchema, env={"disable": "SPECTRYN_DISABLE_PLUGINS"}),

@@ -51,7 +51,7 @@ class SpecHistory:
             return self._commits[origin]
         found: str | None = None
         if self.git:
-            heads = _git(self.root, "rev-parse", "--verify", "-q", "HEAD", f"HEAD:{origin}")
+            heads = _git(self.root, "rev-parse", "HEAD", f"HEAD:{origin}")
             local = _git(self.root, "hash-object", "--", origin)
             lines = heads.decode().split() if heads else []
             if len(lines) == 2 and local is not None and local.decode().strip() == lines[1]:
