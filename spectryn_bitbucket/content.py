@@ -65,7 +65,13 @@ def _structured(kind: str, story: Story) -> list[str]:
 
 def story_body(story: Story) -> list[str]:
     """The story's sections, in the order written (see the module's docstring)."""
-    parts: list[str] = []
+    return [text for _, text in story_parts(story)]
+
+
+def story_parts(story: Story) -> list[tuple[Section, str]]:
+    """:func:`story_body`'s parts, each with the spec section it shows (``spectryn pull`` maps
+    an edit of the issue text back to the section it falls in)."""
+    parts: list[tuple[Section, str]] = []
     shown: set[str] = set()
     for section in _sections(story):
         body: list[str] = []
@@ -80,14 +86,14 @@ def story_body(story: Story) -> list[str]:
         if not body:
             continue
         if section.kind == "description":
-            parts.extend(body)
+            parts.extend((section, part) for part in body)
         else:
             title = section.title.strip() or section.kind.title()
-            parts.append(f"## {title}\n\n" + "\n\n".join(body))
+            parts.append((section, f"## {title}\n\n" + "\n\n".join(body)))
     for kind, title in _DEFAULT_ORDER:  # a field no section of the story shows (an API-made story)
         lines = _structured(kind, story) if kind not in shown else []
         if lines:
-            parts.append(f"## {title}\n\n" + "\n".join(lines))
+            parts.append((Section(kind, title, "", 0), f"## {title}\n\n" + "\n".join(lines)))
     return parts
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # annotations only: listing plugins need not build the model'
     from spectryn_core.items import Account, Connection, Item, RemoteItem, Rendered
     from spectryn_core.model import Attachment, Comment
     from spectryn_core.review import Published, Review
+    from spectryn_core.spec_edits import SpecEdit
 
 NAME = "bitbucket"
 
@@ -127,6 +128,13 @@ def read_base_text(connection: Connection, item: Item, remote: RemoteItem, name:
                    accounts: list[Account]) -> str | None:
     """The issue's content as the sync last wrote it with that digest (its change records)."""
     return _tracker().read_base_text(connection, item, remote, name, digest, accounts)
+
+
+@hookimpl
+def pull_text(connection: Connection, item: Item, refs: dict[str, RemoteItem],
+              text: str) -> tuple[list[SpecEdit], list[str]] | None:
+    """The issue's text edited in Bitbucket, mapped back to the story's sections."""
+    return _tracker().pull_text(connection, item, refs, text)
 
 
 @hookimpl

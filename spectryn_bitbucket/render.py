@@ -47,7 +47,7 @@ from spectryn_bitbucket import content, legacy
 from spectryn_bitbucket.users import ISSUE_FIELDS as ASSIGNEE_FIELDS
 from spectryn_bitbucket.users import Directory, assignee_body, assignee_ref
 from spectryn_core.items import Account, Item, Provenance, RemoteItem, Rendered, base_digest
-from spectryn_core.model import KEY_PATTERN, Comment, Epic, Story, Subtask
+from spectryn_core.model import KEY_PATTERN, Comment, Epic, Section, Story, Subtask
 
 #: The reporter's identifiers an issue listing asks for (who made the issue).
 REPORTER_FIELDS = ("reporter.uuid", "reporter.account_id", "reporter.nickname",
@@ -556,13 +556,23 @@ def _unassigned(source: Story | Subtask, ctx: RenderContext) -> list[str]:
 
 
 def _story_content(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> str:
-    parts = [*content.story_body(story), *_pull_requests(item)]
+    return normalise_content("\n\n".join(text for _, text in story_layout(item, story, refs, ctx)))
+
+
+def story_layout(item: Item, story: Story, refs: dict[str, RemoteItem],
+                 ctx: RenderContext) -> list[tuple[Section | None, str]]:
+    """The parts of a story's content in order, each with the spec section it shows (None for
+    the lines spectryn adds: pull requests, points, labels ...); joined by blank lines they are
+    the content."""
+    parts: list[tuple[Section | None, str]] = [*content.story_parts(story)]
+    extra = [*_pull_requests(item)]
     if story.story_points is not None:
-        parts.append(_points(story.story_points))
-    parts.extend(_unassigned(story, ctx))
-    parts.append(_epic_line(item, refs, ctx))
-    parts.append(_labels(ctx.story_label, list(story.labels)))
-    return normalise_content("\n\n".join(part for part in parts if part))
+        extra.append(_points(story.story_points))
+    extra.extend(_unassigned(story, ctx))
+    extra.append(_epic_line(item, refs, ctx))
+    extra.append(_labels(ctx.story_label, list(story.labels)))
+    parts.extend((None, text) for text in extra)
+    return [(section, text) for section, text in parts if text]
 
 
 def _story_legacy(item: Item, story: Story, refs: dict[str, RemoteItem], ctx: RenderContext) -> list[str]:

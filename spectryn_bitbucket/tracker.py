@@ -26,6 +26,7 @@ from requests_toolbelt import MultipartEncoder
 from spectryn_bitbucket import errors
 from spectryn_bitbucket.client import BitbucketClient, error_detail
 from spectryn_bitbucket.config import BitbucketSettings
+from spectryn_bitbucket.pullback import content_edits
 from spectryn_bitbucket.render import (
     ISSUE_LIST_FIELDS,
     RenderContext,
@@ -43,14 +44,16 @@ from spectryn_bitbucket.render import (
     reporter,
     spec_marker,
     spectryns_own,
+    story_layout,
     with_base,
     with_refs,
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
 from spectryn_core.items import Account, Connection, Item, Quota, RemoteItem, Rendered, value_digest
-from spectryn_core.model import Attachment, Comment
+from spectryn_core.model import Attachment, Comment, Story
 from spectryn_core.provenance import extras_in_base
+from spectryn_core.spec_edits import SpecEdit
 from spectryn_core.worktree import Repository, inside
 
 log = logging.getLogger("spectryn.bitbucket")
@@ -504,6 +507,16 @@ def read_touches(
             names = ", ".join(sorted((change.get("changes") or {}).keys())) or "the issue"
             touches.append(f"{names} changed by {_name_of(who)}")
     return touches
+
+
+def pull_text(conn: BitbucketConnection, item: Item, refs: dict[str, RemoteItem],
+              text: str) -> tuple[list[SpecEdit], list[str]] | None:
+    """A story's issue text edited in Bitbucket, as spec edits of the sections it falls in
+    (pullback.py); None for subtasks and epics (their text is a table cell or the epic's)."""
+    if not isinstance(item.source, Story):
+        return None
+    layout = story_layout(item, item.source, refs, conn.context)
+    return content_edits(item.key, layout, text)
 
 
 #: Change records read per page when looking for a base text (each may hold the whole content

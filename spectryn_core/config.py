@@ -105,7 +105,7 @@ class WholeNumber(fields.Integer):
 ADOPT_KEY = r"^[A-Z][A-Z0-9_]*-\d+(\.\d+)?$"
 
 
-class ConflictPolicyField(fields.Field):
+class ConflictPolicyField(fields.Field[dict[str, str]]):
     """``sync.conflict_policy``: ``{field: spec|tracker|ask}`` in a file, ``field=choice,...`` in
     the environment or a flag (see :mod:`spectryn_core.policy`); loads as the mapping."""
 

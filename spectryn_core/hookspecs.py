@@ -319,6 +319,22 @@ def read_base_text(
 
 
 @hookspec(firstresult=True)
+def pull_text(
+    connection: Connection, item: Item, refs: dict[str, RemoteItem], text: str
+) -> tuple[list[SpecEdit], list[str]] | None:
+    """``spectryn pull``: map the tracker's ``text`` of ``item`` (its content, as
+    :func:`read_items` gives it), changed in the tracker alone since the last sync, back to the
+    spec. *First result.* Optional.
+
+    Compare it with what :func:`render_item` makes of the spec and return the
+    :class:`~spectryn_core.spec_edits.SpecEdit` objects that bring each edit into the spec
+    section it falls in (``paragraph``, ``criterion``, ``new_criterion``), and a note for every
+    edit that does not fall inside one section or is of another kind: those are reported, never
+    guessed. Return None for an item whose text you cannot map (a subtask's description).
+    """
+
+
+@hookspec(firstresult=True)
 def read_touches(
     connection: Connection, item: Item, remote: RemoteItem, accounts: list[Account]
 ) -> list[str] | None:

@@ -34,6 +34,7 @@ TRACKER_HOOKS = (
     "resolve_duplicate",
     "read_touches",
     "read_base_text",
+    "pull_text",
     "read_extras",
     "add_comment",
     "upload_attachment",

@@ -204,6 +204,8 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
                 old = _spec_value(item, spec_field)
                 result.pulled.append(PulledValue(item.key, spec_field, old, words, found, existing.id))
                 edits.append(SpecEdit(item.key, spec_field, words))  # type: ignore[arg-type]
+            edits.extend(_pull_text(hooks, connection, item, rendered.fields, existing, known.get(item.key),
+                                    remote, result))
         try:
             result.edit = edit_file(plugins.hook, result.path, edits, write=request.execute)
         except FileWriteError as error:
@@ -218,6 +220,33 @@ def _pull_file(plugins: Plugins, hooks: Any, connection: Any, config: Config, re
         state.close()
 
 
+def _pull_text(hooks: Any, connection: Any, item: Item, rendered: dict[str, Any], existing: RemoteItem,
+               known: ItemState | None, remote: dict[str, RemoteItem], result: FilePull) -> list[SpecEdit]:
+    """The spec edits that bring an edit of the item's text made in the tracker alone into the
+    sections of the spec it falls in (the tracker plugin's ``pull_text`` maps it); what does
+    not map is noted. A text changed on both sides is a conflict here: a sync merges it."""
+    if "content" not in rendered or not hooks.pull_text.get_hookimpls():
+        return []
+    found = _compare(item, "content", rendered["content"], existing, known)
+    if isinstance(found, PullConflict):
+        result.conflicts.append(PullConflict(item.key, "text", "(the spec's text)", "(the issue's text)",
+                                             found.reason + "; a sync merges the two edits"))
+        return []
+    if not isinstance(found, str):
+        return []
+    mapped = hooks.pull_text(connection=connection, item=item, refs=remote, text=found)
+    if mapped is None:
+        result.notes.append(f"{item.key}: the issue's text changed in the tracker; this tracker "
+                            "plugin cannot map it to the spec's sections (not pulled)")
+        return []
+    edits, notes = mapped
+    result.notes.extend(notes)
+    for edit in edits:
+        result.pulled.append(PulledValue(item.key, edit.field, edit.after or None, edit.value, "(text)",
+                                         existing.id))
+    return list(edits)
+
+
 def _compare(item: Item, name: str, wanted: Any, existing: RemoteItem,
              known: ItemState | None) -> Any:
     """The tracker's value when it should be pulled, a :class:`PullConflict`, or None.
@@ -229,13 +258,14 @@ def _compare(item: Item, name: str, wanted: Any, existing: RemoteItem,
         return None
     last = item_base(existing, known).field(name, have)
     if last is None:
-        return PullConflict(item.key, PULLED_FIELDS[name], wanted, have,
+        return PullConflict(item.key, PULLED_FIELDS.get(name, name), wanted, have,
                             "no record of the last sync to tell which side changed")
     sent, seen = last
     tracker_changed = not _matches(have, seen)
     file_changed = not _matches(wanted, sent)
     if tracker_changed and file_changed:
-        return PullConflict(item.key, PULLED_FIELDS[name], wanted, have, "changed in the spec and in the tracker")
+        return PullConflict(item.key, PULLED_FIELDS.get(name, name), wanted, have,
+                            "changed in the spec and in the tracker")
     return have if tracker_changed and have is not None else None
 
 
@@ -276,7 +306,7 @@ def _record(plugins: Plugins, hooks: Any, connection: Any, config: Config, reque
         if item is None or existing is None:
             continue
         rendered = hooks.render_item(connection=connection, item=item, refs=remote)
-        name = names[pulled.field]
+        name = names.get(pulled.field, "content")  # a text edit: the whole content
         value = existing.fields.get(name)
         if rendered is not None and value_digest(rendered.fields.get(name)) == value_digest(value):
             digest = value_digest(value)

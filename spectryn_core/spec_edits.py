@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from spectryn_core.errors import FileWriteError, UsageError
 
-EditField = Literal["issue", "title", "status", "priority", "assignee"]
+EditField = Literal["issue", "title", "status", "priority", "assignee", "paragraph", "criterion",
+                    "new_criterion"]
 _BOM = "\ufeff"
 
 
@@ -31,12 +32,22 @@ class SpecEdit:
     ``value`` is in the spec's vocabulary (a status ``"done"``, a priority ``"high"``, a title, an
     assignee name without ``@``). For ``field="issue"`` it is the issue's short reference
     (``"#12"``) and ``link`` its web address: the spec then carries ``[#12](link)``.
+
+    Text pulled from the tracker (``spectryn pull``): ``paragraph`` adds the markdown ``value``
+    to the story's section whose heading is on ``line`` (the story's own line: the text under
+    the story heading), after its line reading ``after`` (its heading when ``after`` is empty or
+    a heading); ``criterion`` ticks (``value="done"``) or unticks (``"open"``) the acceptance
+    criterion whose text is ``after``; ``new_criterion`` adds the criterion ``value``
+    (``"[ ] text"`` / ``"[x] text"``) after the criterion whose text is ``after`` (first when
+    empty).
     """
 
     key: str
     field: EditField
     value: str
     link: str = ""
+    after: str = ""
+    line: int = 0
 
 
 @dataclass

@@ -31,6 +31,7 @@ from spectryn_core.model import KEY_PATTERN, Epic, Spec, Story, Subtask
 from spectryn_core.spec_edits import EditedSpec, SpecEdit
 from spectryn_markdown.normalise import normalise_heading, strip_decoration
 from spectryn_markdown.tables import FIELD_NAMES, SUBTASK_COLUMNS
+from spectryn_markdown.textedits import TEXT_FIELDS, apply_text_edit, sections
 
 _EOL = re.compile(r"\r\n|\n|\r")
 _PIPE = re.compile(r"(?<!\\)\|")
@@ -325,6 +326,12 @@ class Editor:
     def apply(self, edits: list[SpecEdit]) -> EditedSpec:
         by_table: dict[int, list[tuple[SpecEdit, int]]] = {}
         for edit in edits:
+            if edit.field in TEXT_FIELDS:
+                story = self.stories.get(edit.key)
+                why = apply_text_edit(self.lines, story, edit) if story is not None else "no such story"
+                if why is not None:
+                    self.note(edit, why)
+                continue
             if edit.key in self.subtasks:
                 subtask = self.subtasks[edit.key]
                 table = table_around(self.lines, subtask.line - 1)
@@ -533,8 +540,8 @@ def edit_spec_text(text: str, path: Path, edits: list[SpecEdit], *,
         refused.extend(failing)
     else:  # never seen: a safety net, not a path - write none of the tracker's text
         refused.extend((edit, "the spec did not read it back") for edit in kept
-                       if edit.field in CHECKED_FIELDS)
-        result = edit_text(text, spec, [e for e in edits if e.field not in CHECKED_FIELDS])
+                       if edit.field in (*CHECKED_FIELDS, *TEXT_FIELDS))
+        result = edit_text(text, spec, [e for e in edits if e.field not in (*CHECKED_FIELDS, *TEXT_FIELDS)])
     for edit, reason in refused:
         shown = json.dumps(edit.value, ensure_ascii=False)
         result.notes.append(f"{edit.key}: {edit.field} {shown} not written: {reason}; change it in "
@@ -546,12 +553,15 @@ def edit_spec_text(text: str, path: Path, edits: list[SpecEdit], *,
 def _not_read_back(before: Spec, after: Spec, edits: list[SpecEdit],
                    unmade: list[SpecEdit]) -> list[tuple[SpecEdit, str]]:
     """The checked edits whose value the edited spec does not read back exactly, with why."""
-    checked = [e for e in edits if e.field in CHECKED_FIELDS and all(e is not u for u in unmade)]
-    if _outline(after) != _outline(before) or len(after.errors) > len(before.errors):
+    checked = [e for e in edits if e.field in (*CHECKED_FIELDS, *TEXT_FIELDS) and all(e is not u for u in unmade)]
+    if (_outline(after) != _outline(before) or len(after.errors) > len(before.errors)
+            or sections(after) != sections(before)):
         return [(edit, "it would change the spec's structure") for edit in checked]
     items = _items(after)
     failing = []
     for edit in checked:
+        if edit.field in TEXT_FIELDS:
+            continue  # pulled text: proven by the structure alone (it is markdown, kept as written)
         read = getattr(items.get(edit.key), edit.field, None)
         if read != edit.value:
             failing.append((edit, f"the spec would read it as {json.dumps(read, ensure_ascii=False)}"))

@@ -234,3 +234,47 @@ def test_policy_decides_who_wins(world: Any) -> None:
     (world.tmp / ".spectryn.yaml").write_text("sync:\n  conflict_policy:\n    state: spec\n")
     from_file = world.sync(execute=False, env=fresh(world, "ci4"))
     assert "~ US-003" in from_file.out and "sync.conflict_policy state=spec" in from_file.out, from_file.out
+
+
+def pull(world: Any, *extra: str, env: dict[str, str] | None = None) -> Any:
+    return world.cli("pull", "--markdown", "EPIC.md", "--tracker", "bitbucket", *extra, env=env)
+
+
+def test_pull_brings_a_paragraph_and_a_ticked_criterion_into_the_spec(world: Any) -> None:
+    """A PM adds a sentence to US-002's description and ticks a criterion in Bitbucket; pull
+    writes both into the spec's sections (a fresh runner), and the next sync sends nothing."""
+    assert world.sync(env=fresh(world, "ci1")).code == 0
+    issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
+    text = issue["content"]["raw"].replace(
+        "**So that** nobody else can use my session on a shared computer",
+        f"**So that** nobody else can use my session on a shared computer\n\n{PM_NOTE}").replace(
+        "- ☐ Logging out clears the session cookie", "- ☑ Logging out clears the session cookie")
+    world.edit_in_bitbucket("US-002", {"content": {"raw": text}})
+    before = (world.tmp / "EPIC.md").read_text()
+
+    plan = pull(world, env=fresh(world, "ci2"))
+    assert plan.code == 0, plan.err
+    assert "US-002" in plan.out and f"+{PM_NOTE}" in plan.out, plan.out
+    assert "+- [x] Logging out clears the session cookie" in plan.out, plan.out
+    assert (world.tmp / "EPIC.md").read_text() == before  # a dry run writes nothing
+    done = pull(world, "--execute", env=fresh(world, "ci3"))
+    assert done.code == 0, done.err
+    after = (world.tmp / "EPIC.md").read_text()
+    assert "**So that** nobody else can use my session on a shared computer\n\n" + PM_NOTE in after
+    assert "- [x] Logging out clears the session cookie" in after
+    assert world.cli("validate", "EPIC.md").code == 0
+    writes = world.writes()
+    synced = world.sync(env=fresh(world, "ci4"))
+    assert synced.code == 0 and world.writes() == writes, synced.out
+
+
+def test_pull_reports_an_edit_that_maps_to_no_section(world: Any) -> None:
+    assert world.sync(env=fresh(world, "ci1")).code == 0
+    issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
+    world.edit_in_bitbucket("US-002", {"content": {"raw": issue["content"]["raw"].replace(
+        "**I want** to log out", "**I want** to sign out")}})
+    before = (world.tmp / "EPIC.md").read_text()
+    done = pull(world, "--execute", env=fresh(world, "ci2"))
+    assert done.code == 0, done.err
+    assert "US-002: the issue text's line 2 changed text the spec has; not pulled" in done.out, done.out
+    assert (world.tmp / "EPIC.md").read_text() == before
