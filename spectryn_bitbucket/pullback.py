@@ -62,7 +62,8 @@ def content_edits(key: str, layout: list[tuple[Section | None, str]],
         where = f"{key}: the issue text's line{'s' if j2 - j1 > 1 else ''} {j1 + 1}" + (
             f"-{j2}" if j2 - j1 > 1 else "")
         if tag == "replace":
-            ticked = _ticks(spec_lines[i1:i2], added, owners[i1:i2], key)
+            anchor = spec_lines[i1 - 1] if i1 else ""
+            ticked = _ticks(spec_lines[i1:i2], added, owners[i1:i2], key, anchor)
             if ticked is None:
                 notes.append(f"{where} changed text the spec has; not pulled (pull brings back "
                              "paragraphs added to a section and criteria ticked or added)")
@@ -93,16 +94,38 @@ def _quote(lines: list[str] | str) -> str:
     return f'("{text[:60]}{"..." if len(text) > 60 else ""}")'
 
 
-def _ticks(old: list[str], new: list[str], owners: list[Section | None], key: str) -> list[SpecEdit] | None:
-    """Criteria whose box alone changed, as ``criterion`` edits; None when anything else changed."""
-    if len(old) != len(new) or any(o is None or o.kind != "criteria" for o in owners):
+def _ticks(old: list[str], new: list[str], owners: list[Section | None], key: str,
+           anchor: str = "") -> list[SpecEdit] | None:
+    """Criteria ticked or unticked (their box alone changed) and criteria added between them, as
+    ``criterion`` / ``new_criterion`` edits; None when anything else changed."""
+    if any(o is None or o.kind != "criteria" for o in owners):
         return None
+    before = [_CRITERION.match(line) for line in old]
+    after = [_CRITERION.match(line.rstrip()) for line in new]
+    if any(m is None for m in before + after):
+        return None
+    texts_before = [(m["indent"], m["text"]) for m in before if m is not None]
+    texts_after = [(m["indent"], m["text"]) for m in after if m is not None]
     edits: list[SpecEdit] = []
-    for before, after in zip(old, new, strict=True):
-        a, b = _CRITERION.match(before), _CRITERION.match(after.rstrip())
-        if a is None or b is None or (a["indent"], a["text"]) != (b["indent"], b["text"]):
+    previous = _CRITERION.match(anchor)
+    last = previous["text"] if previous is not None and not previous["indent"] else ""
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, texts_before, texts_after, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for a, b in zip(before[i1:i2], after[j1:j2], strict=True):
+                assert a is not None and b is not None
+                if a["box"] != b["box"]:
+                    edits.append(SpecEdit(key, "criterion", "done" if b["box"] == "\u2611" else "open",
+                                          after=a["text"]))
+                if not a["indent"]:
+                    last = a["text"]
+        elif tag == "insert" and all(m is not None and not m["indent"] for m in after[j1:j2]):
+            for match in after[j1:j2]:
+                assert match is not None
+                box = "x" if match["box"] == "\u2611" else " "
+                edits.append(SpecEdit(key, "new_criterion", f"[{box}] {match['text']}", after=last))
+                last = match["text"]
+        else:
             return None
-        edits.append(SpecEdit(key, "criterion", "done" if b["box"] == "\u2611" else "open", after=a["text"]))
     return edits
 
 
