@@ -77,7 +77,7 @@ RECORD_NAMES = {"spec": "f", "key": "n", "generation": "g"}
 #: Field names in the base line (short, to keep the line compact).
 BASE_NAMES = {"title": "t", "content": "c", "state": "s", "priority": "p", "kind": "k",
               "milestone": "m", "component": "o", "version": "v", "assignee": "a",
-              "extras": "x", "commit": "r"}
+              "extras": "x", "commit": "h"}
 _BASE_FIELDS = {short: name for name, short in BASE_NAMES.items()}
 _BASE_VALUE_RE = re.compile(r"^[0-9a-f.]{1,4000}$")
 _RECORD_FIELDS = {short: name for name, short in RECORD_NAMES.items()}

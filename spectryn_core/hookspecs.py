@@ -27,6 +27,8 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
     update_item (changes={})            per item whose extras were just sent, when the tracker
                                         keeps the base in the item (Connection.keeps_base)
 
+``spectryn pull --markdown EPIC.md --tracker NAME`` calls ``read_items``, ``render_item`` and,
+per story whose text changed in the tracker alone, ``pull_text``; then ``edit_spec``.
 ``spectryn check --tracker NAME`` calls ``open_tracker`` then ``check_tracker``.
 ``spectryn review --tracker NAME`` runs the dry run above (read-only), then ``publish_review``.
 ``spectryn init --tracker NAME`` calls ``init_fields``, then ``open_tracker`` and ``check_tracker``.

@@ -180,13 +180,15 @@ def value_lines(change: Change, *, full_diff: bool = False, indent: str = "     
             continue
         old, new = change.values[name]
         how = _how(change, name)
-        if change.action == "conflict" and name in change.bases:
-            out.append(f"{indent}{name}: both changed the same lines{how}")
-            out.extend(f"{indent}  {line}" for line in three_versions(change.bases[name], old, change.conflicts[name][0]))
-        elif name == "content" or (isinstance(old, str) and "\n" in old) or (isinstance(new, str) and "\n" in new):
+        if name == "content" or (isinstance(old, str) and "\n" in old) or (isinstance(new, str) and "\n" in new):
             heading = " (tracker -> spec)" if change.action == "conflict" else ""
-            out.append(f"{indent}{name}:{heading}{how}")
+            both = change.action == "conflict" and name in change.bases  # said below, with the versions
+            out.append(f"{indent}{name}:{heading}{'' if both else how}")
             out.extend(f"{indent}  {line}" for line in content_diff(old, new, full=full_diff))
+            if both:
+                out.append(f"{indent}{name}: both changed the same lines{how}")
+                out.extend(f"{indent}  {line}"
+                           for line in three_versions(change.bases[name], old, change.conflicts[name][0]))
         elif change.action == "conflict":
             out.append(f"{indent}{name}: tracker {_value(old)}, spec {_value(new)}")
         else:

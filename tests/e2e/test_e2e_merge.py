@@ -144,7 +144,7 @@ def test_base_text_from_the_specs_git_history(world: Any) -> None:
     assert world.sync(env=fresh(world, "ci1")).code == 0
     head = git(world.tmp, "rev-parse", "HEAD")
     issue = world.by_key()["US-002"]
-    assert f" r={head[:12]} " in issue["content"]["raw"] or f" r={head[:12]})" in issue["content"]["raw"]
+    assert f" h={head[:12]} " in issue["content"]["raw"] or f" h={head[:12]})" in issue["content"]["raw"]
     add_pm_paragraph(world, "US-002")
     edit_spec(world, "**I want** to log out", "**I want** to log out from every device")
     git(world.tmp, "commit", "-q", "-am", "log out everywhere")
