@@ -174,6 +174,7 @@ def _renderer(plugins: Plugins, config: Config, tracker: str, mappers: Any, hook
         then = (parsed[commit, origin] or {}).get(item.key)
         if then is None:
             return None
+        then.repositories = item.repositories
         rendered = hooks.render_item(connection=connection, item=then, refs=refs)
         return dict(rendered.fields) if rendered is not None else None
 
