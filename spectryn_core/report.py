@@ -156,7 +156,8 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
             lines.append("Dry run: nothing to send; the tracker matches the spec.")
         if kept:
             lines.append(f"`spectryn pull --markdown {result.spec_path}` brings the tracker's "
-                         "state, title, priority and assignee into the spec.")
+                         "state, title, priority and assignee into the spec, and text edits that "
+                         "fall inside one section.")
     if c["duplicates"]:
         done = "marked duplicate" if result.executed else "would be marked duplicate (dry run)"
         lines.append(f"{c['duplicates']} twin issues (left by two runs at once) {done}.")
