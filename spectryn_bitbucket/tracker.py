@@ -512,9 +512,11 @@ def read_touches(
 def pull_text(conn: BitbucketConnection, item: Item, refs: dict[str, RemoteItem],
               text: str) -> tuple[list[SpecEdit], list[str]] | None:
     """A story's issue text edited in Bitbucket, as spec edits of the sections it falls in
-    (pullback.py); None for subtasks and epics (their text is a table cell or the epic's)."""
+    (pullback.py); for a subtask or an epic, a note (not pulled)."""
     if not isinstance(item.source, Story):
-        return None
+        where = "a subtask's description is a cell of its story's table" if item.kind == "subtask" else \
+            "an epic's text is not pulled"
+        return [], [f"{item.key}: the issue text changed in Bitbucket; not pulled ({where})"]
     layout = story_layout(item, item.source, refs, conn.context)
     return content_edits(item.key, layout, text)
 

@@ -531,6 +531,8 @@ def edit_spec_text(text: str, path: Path, edits: list[SpecEdit], *,
     refused: list[tuple[SpecEdit, str]] = [
         (edit, reason) for edit in edits if edit.field in CHECKED_FIELDS
         and (reason := unwritable(edit.value, edit.field))]
+    refused += [(edit, reason) for edit in edits if edit.field in TEXT_FIELDS
+                and (reason := _unwritable_text(edit.value))]
     for _attempt in range(3):
         kept = [edit for edit in edits if all(edit is not r for r, _ in refused)]
         result = edit_text(text, spec, kept)
@@ -548,6 +550,16 @@ def edit_spec_text(text: str, path: Path, edits: list[SpecEdit], *,
                             "the tracker or write it into the spec by hand")
         result.skipped.append(edit)
     return result
+
+
+def _unwritable_text(value: str) -> str:
+    """Why a pulled text (a paragraph, a criterion) cannot be written ("" when it can): a control
+    character, a line break other than LF (a paragraph's lines), a character that is not text."""
+    for line in value.split("\n"):
+        reason = unwritable(line.strip() or "x")
+        if reason.startswith("it holds"):
+            return reason
+    return ""
 
 
 def _not_read_back(before: Spec, after: Spec, edits: list[SpecEdit],

@@ -66,3 +66,8 @@ def test_what_cannot_be_placed_is_a_note_and_nothing_changes() -> None:
 def test_a_paragraph_that_would_start_a_story_is_not_written() -> None:
     text, notes = edit(SpecEdit("US-1", "paragraph", "### US-9: Sneaky", after="**I want** to log out", line=3))
     assert text == SPEC and "would change the spec's structure" in notes[0]
+
+
+def test_a_pulled_text_with_a_control_character_is_not_written() -> None:
+    text, notes = edit(SpecEdit("US-1", "new_criterion", "[ ] Beep\x07", after="Cookie cleared"))
+    assert text == SPEC and "control character" in notes[0]
