@@ -26,24 +26,9 @@ _CRITERION = re.compile(r"^(?P<lead>\s*[-*+]\s+)\[(?P<box>[ xX])\](?P<gap>\s+)(?
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def _story_end(lines: Lines, heading: int) -> int:
-    """The index after the last line of the story whose heading is at ``heading``: the next
-    heading of level 1-3 outside a code fence, or the end of the file."""
-    fence = False
-    for index in range(heading + 1, len(lines)):
-        body = lines[index]
-        if _FENCE.match(body):
-            fence = not fence
-            continue
-        match = _HEADING.match(body)
-        if not fence and match is not None and len(match.group(1)) <= 3:
-            return index
-    return len(lines)
-
-
-def _section_end(lines: Lines, start: int, end: int) -> int:
-    """The index after the section whose heading (or story heading) is ``start``, within the
-    story ending at ``end``: the next heading of level 4 or less."""
+def _next_heading(lines: Lines, start: int, end: int, level: int) -> int:
+    """The index of the first heading of ``level`` or less after ``start`` (outside code
+    fences), else ``end``: with level 3 where a story ends, with 4 where a section ends."""
     fence = False
     for index in range(start + 1, end):
         body = lines[index]
@@ -51,7 +36,7 @@ def _section_end(lines: Lines, start: int, end: int) -> int:
             fence = not fence
             continue
         match = _HEADING.match(body)
-        if not fence and match is not None and len(match.group(1)) <= 4:
+        if not fence and match is not None and len(match.group(1)) <= level:
             return index
     return end
 
@@ -83,7 +68,7 @@ def _item_end(lines: Lines, index: int, end: int) -> int:
 def apply_text_edit(lines: Lines, story: Story, edit: SpecEdit) -> str | None:
     """Apply one text edit to ``story``; None when done, else why not."""
     heading = story.line - 1
-    end = _story_end(lines, heading)
+    end = _next_heading(lines, heading, len(lines), 3)
     if edit.field == "criterion":
         found = _criteria(lines, heading, end, edit.after)
         if len(found) != 1:
@@ -118,7 +103,7 @@ def _add_paragraph(lines: Lines, heading: int, end: int, edit: SpecEdit) -> str 
     start = max(edit.line - 1, heading)
     if not heading <= start < end:
         return "its section is not in the story"
-    stop = _section_end(lines, start, end)
+    stop = _next_heading(lines, start, end, 4)
     if not edit.after or edit.after.startswith("## "):
         anchor = start
     else:
