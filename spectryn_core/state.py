@@ -10,7 +10,8 @@ that keeps the merge base in its items - Bitbucket does - gives the base back to
 Only digests of field values are stored - never secrets - plus issue ids and URLs, the
 identifiers of the accounts the sync was seen writing as, and the spec's text of each item's
 multi-line fields as last agreed (the issue text rendered from the spec, which the repository
-holds anyway; compressed, one copy per text): the base of a three-way merge (see basetext.py).
+holds anyway; plain text, so a scan of the file sees what it holds; one copy per text): the
+base of a three-way merge (see basetext.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import sqlite3
 import time
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +120,7 @@ class SyncState:
                 "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL"
                 " DEFAULT '', aliases TEXT NOT NULL DEFAULT '')"
             )
-            db.execute("CREATE TABLE IF NOT EXISTS texts (digest TEXT PRIMARY KEY, text BLOB NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS texts (digest TEXT PRIMARY KEY, text TEXT NOT NULL)")
             columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
             if "generation" not in columns:  # a state file of schema 1
                 db.execute("ALTER TABLE items ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
@@ -207,7 +207,7 @@ class SyncState:
         except sqlite3.OperationalError:  # a file of an earlier version opened read-only
             return None
         for _, blob in rows:
-            text = zlib.decompress(blob).decode("utf-8")
+            text = str(blob)
             if value_digest(text).startswith(digest):
                 return text
         return None
@@ -215,7 +215,7 @@ class SyncState:
     def record_text(self, text: str) -> None:
         """Keep ``text`` (a field's value as the spec rendered it when both sides agreed)."""
         self._db.execute("INSERT OR IGNORE INTO texts (digest, text) VALUES (?, ?)",
-                         (value_digest(text), zlib.compress(text.encode("utf-8"))))
+                         (value_digest(text), text))
 
     def prune_texts(self) -> None:
         """Forget the texts no item's state refers to any more."""
