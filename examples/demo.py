@@ -35,6 +35,9 @@ def main() -> int:
         versions=["1.0", "1.1"],
         pull_requests=range(1, 21),
         members=["alice", "bob", "carol"],
+        # a workspace access token may list the members (a repository token may not), so the
+        # spec's @alice is assigned; see README "Assignees"
+        token_level="workspace",
     ) as sandbox:
         env = dict(os.environ)
         env.update({
