@@ -202,6 +202,15 @@ class BitbucketSettings:
         return "bitbucket.org" if self.host == "api.bitbucket.org" else self.host
 
     @property
+    def web_root(self) -> str:
+        """Where people browse the repository: ``https://bitbucket.org`` for Cloud, else the API's
+        own scheme, host and port (the sandbox serves its pages there)."""
+        if self.host == "api.bitbucket.org":
+            return "https://bitbucket.org"
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+    @property
     def quota_identity(self) -> str:
         """Whose quota requests count against: the user of Basic auth, else the token itself
         (each access token has its own). Only ever stored hashed (:mod:`ratelimit`)."""

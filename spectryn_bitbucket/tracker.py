@@ -233,7 +233,7 @@ def spec_location(path: Path, settings: BitbucketSettings, origin: str = "") -> 
         return path.as_posix(), None
     if not settings.branch or settings.mode != "cloud":
         return shown, None
-    url = (f"https://{settings.web_host}/{quote(settings.workspace)}/{quote(settings.repo)}/src/"
+    url = (f"{settings.web_root}/{quote(settings.workspace)}/{quote(settings.repo)}/src/"
            f"{quote(settings.branch, safe='')}/{quote(shown)}")
     return shown, url
 

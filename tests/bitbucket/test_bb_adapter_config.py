@@ -95,3 +95,27 @@ def test_flags() -> None:
     assert args["bitbucket.repo"] == "r" and args["bitbucket.ssl_verify"] is False
     assert args["bitbucket.rate_limit"] == 50 and args["bitbucket.workspace"] is None
     assert vars(parser.parse_args([]))["bitbucket.ssl_verify"] is None
+
+
+def test_web_root_is_where_people_browse_the_repository() -> None:
+    from bb_helpers import settings
+
+    assert settings().web_root == "https://bitbucket.org"
+    assert settings(base_url="http://127.0.0.1:7990/2.0").web_root == "http://127.0.0.1:7990"
+    assert settings(base_url="https://u:p@bb.example.com:8443/api/2.0").web_root == "https://bb.example.com:8443"
+
+
+def test_the_spec_link_of_a_cloud_repository(tmp_path) -> None:
+    import subprocess
+
+    from bb_helpers import settings
+
+    from spectryn_bitbucket.tracker import spec_location
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    spec = tmp_path / "docs" / "EPIC.md"
+    spec.parent.mkdir()
+    spec.write_text("# E\n")
+    shown, url = spec_location(spec, settings(branch="release/1.0"))
+    assert shown == "docs/EPIC.md"
+    assert url == "https://bitbucket.org/acme/backend-api/src/release%2F1.0/docs/EPIC.md"
