@@ -204,9 +204,9 @@ def read_base(text: str | None) -> BaseRecord:
     raw = text or ""
     found = base_line_span(raw)
     if found is None:
-        return BaseRecord(_strip_note(normalise_content(raw)))
+        return BaseRecord(normalise_content(without_note(raw)))
     start, end, match = found
-    content = _strip_note(normalise_content(raw[:start] + raw[end:]))
+    content = normalise_content(without_note(raw[:start] + raw[end:]))
     parsed = _parse_body(match["body"])
     if parsed is None:
         return BaseRecord(content, span=(start, end))
@@ -239,15 +239,13 @@ def with_base(content: str, base: dict[str, str], note: str = "") -> str:
 def reembed(raw: str, base: dict[str, str], note: str = "") -> str:
     """``raw`` (an issue's content exactly as Bitbucket holds it) with its base line replaced by
     the one of ``base`` - or added at the end - and no byte of a person's text changed: only the
-    provenance ``note`` just above the base line (spectryn's own line) is written again with it."""
+    provenance ``note`` (spectryn's own line, wherever a person's edits left it) is written again just
+    above the base line."""
     line = base_line(base)
     newline = "\r\n" if "\r\n" in raw else "\n"
     found = base_line_span(raw)
     head, tail = (raw[:found[0]], raw[found[1]:]) if found is not None else (raw, "")
-    body = head.rstrip("\r\n")
-    last = body.rpartition("\n")[2].rstrip("\r")
-    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
-        head = body[: len(body) - len(last)]  # spectryn's own note: written again below
+    head = without_note(head)  # spectryn's own note: written again just above the base line
     ours = f"{note}{newline * 2}{line}" if note else line
     if not head.strip():
         return ours + tail
@@ -270,7 +268,7 @@ def spectryns_own(remote: RemoteItem) -> bool:
         return False
     before = raw[: found[0]].rstrip("\n")
     head, _, last = before.rpartition("\n")
-    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
+    if _is_note(last):
         before = head.rstrip("\n")
     return before == normalise_content(before) and raw[found[1]:].strip("\n") == ""
 
@@ -298,12 +296,25 @@ def provenance_note(path: str, url: str | None) -> str:
     return f"{NOTE_HEAD}{where}{NOTE_TAIL}"
 
 
-def _strip_note(text: str) -> str:
-    """``text`` without the provenance line that ends it (the line just above the base line)."""
-    head, _, last = text.rpartition("\n")
-    if last.startswith(NOTE_HEAD) and last.endswith(NOTE_TAIL):
-        return normalise_content(head)
+def without_note(text: str) -> str:
+    """``text`` without spectryn's provenance note: the last line of the note's form, wherever it
+    is. spectryn writes it just above the base line, but a person who adds a paragraph at the end
+    of an issue writes below it (it is the last line they see); that paragraph is theirs and the
+    note is still spectryn's, written again after it - never twice. One of the blank lines around
+    the note goes with it, so the person's text keeps its spacing."""
+    lines = text.split("\n")
+    for n in range(len(lines) - 1, -1, -1):
+        if _is_note(lines[n]):
+            blank_before = n > 0 and not lines[n - 1].strip()
+            blank_after = n + 1 < len(lines) and not lines[n + 1].strip()
+            del lines[n : n + 2 if blank_before and blank_after else n + 1]
+            return "\n".join(lines)
     return text
+
+
+def _is_note(line: str) -> bool:
+    line = line.rstrip("\r")
+    return line.startswith(NOTE_HEAD) and line.endswith(NOTE_TAIL)
 
 
 def _is_ref_line(line: str, inside_children: bool) -> re.Match[str] | None:

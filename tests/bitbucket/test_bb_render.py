@@ -264,6 +264,26 @@ def test_reembedding_the_base_changes_no_byte_of_a_persons_text() -> None:
     assert reembed("", {"spec": "a.md", "key": "US-1"}) == "[//]: # (spectryn:1 f=a.md n=US-1)"
 
 
+def test_a_paragraph_written_below_the_note_is_the_persons_and_the_note_stays_single() -> None:
+    from spectryn_bitbucket.render import provenance_note, read_base, reembed
+
+    note = provenance_note("EPIC.md", None)
+    line = "[//]: # (spectryn:1 f=EPIC.md n=US-1 g=1 t=11111111)"
+    below = f"Story text\n\n{note}\nPM note: Apple Pay too.\n\n{line}"
+    after_base = f"Story text\n\n{note}\n\n{line}\n\nPM note: Apple Pay too."
+    assert read_base(below).content == "Story text\n\nPM note: Apple Pay too."
+    content = read_base(after_base).content  # the base line's place stays blank lines
+    assert "Managed in" not in content and content.endswith("\n\nPM note: Apple Pay too.")
+    again = reembed(below, {"spec": "EPIC.md", "key": "US-1", "generation": "2"}, note)
+    assert again.count(note) == 1
+    assert again == (f"Story text\n\nPM note: Apple Pay too.\n\n{note}\n\n"
+                     "[//]: # (spectryn:1 f=EPIC.md n=US-1 g=2)")
+    # the note in its usual place: nothing but the base line changes
+    usual = f"Story text\n\n{note}\n\n{line}"
+    assert reembed(usual, {"spec": "EPIC.md", "key": "US-1", "generation": "1", "title": "11111111"},
+                   note) == usual
+
+
 def test_an_issue_object_gives_provenance_reporter_and_its_raw_content() -> None:
     from spectryn_bitbucket.render import remote_item
 

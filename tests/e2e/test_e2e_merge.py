@@ -58,6 +58,27 @@ def test_a_pm_paragraph_and_a_spec_edit_are_merged_and_sent_once(world: Any) -> 
     assert after.code == 0 and world.writes() == writes + 1, after.out
 
 
+def test_a_pm_paragraph_below_spectryns_lines_is_merged_and_the_note_written_once(
+        world: Any) -> None:
+    """The last line a PM sees is spectryn's "Managed in" note: they write below it (and below the
+    hidden base line). Their paragraph is kept, and the note is not written twice."""
+    assert world.sync(env=fresh(world, "ci1")).code == 0
+    issue = next(i for i in world.issues() if i["title"].startswith("US-002:"))
+    number = world.edit_in_bitbucket(
+        "US-002", {"content": {"raw": issue["content"]["raw"] + f"\n\n{PM_NOTE}"}})
+    edit_spec(world, "**I want** to log out", "**I want** to log out from every device")
+    done = world.sync(env=fresh(world, "ci2"))
+    assert done.code == 0 and "merged" in done.out, done.out
+    text = raw(world, number)
+    assert text.count("*Managed in ") == 1, text
+    lines = text.rstrip("\n").split("\n")
+    assert lines[-1].startswith("[//]: # (spectryn:1 ") and lines[-3].startswith("*Managed in ")
+    assert PM_NOTE in lines[:-3] and "from every device" in text
+    writes = world.writes()
+    after = world.sync(env=fresh(world, "ci3"))
+    assert after.code == 0 and world.writes() == writes, after.out  # a no-op on a fresh runner
+
+
 def test_the_plan_json_says_how_it_was_merged(world: Any) -> None:
     assert world.sync(env=fresh(world, "ci1")).code == 0
     add_pm_paragraph(world, "US-002")
