@@ -1,4 +1,4 @@
-"""``spectryn pull``: bring what changed in the tracker back into the spec (state, title, priority, assignee).
+"""``spectryn pull``: bring what changed in the tracker back into the spec (state, title, priority, assignee, text).
 
 For each item of the spec that the tracker holds, and each field the spec states (title, state,
 priority, assignee), three values meet as in a sync (see :mod:`spectryn_core.plan`): the spec's

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, plugins: Plugins, common: Any) -> None:
     """Add ``spectryn pull`` to the subcommands ``sub``; ``common`` adds --config/--verbose."""
     p = sub.add_parser(
-        "pull", help="bring tracker changes (state, title, priority, assignee) back into the spec",
-        description="Bring tracker changes (state, title, priority, assignee) since the last sync "
-        "into the spec.",
+        "pull", help="bring tracker changes (state, title, priority, assignee, text) back into the "
+        "spec",
+        description="Bring tracker changes (state, title, priority, assignee, text) into the spec.",
         epilog="State comes back through the inverse of the status mapping (resolved -> Done), as\n"
         "a minimal edit of those cells. Without --execute, prints the diff and writes nothing.\n"
-        "A field changed on both sides is a conflict: shown and left alone.\n\n"
+        "A text edit comes back when it falls inside one spec section (a paragraph added, a\n"
+        "criterion ticked or added); any other is reported, never guessed. A field changed on\n"
+        "both sides is a conflict: shown and left alone.\n\n"
         "examples:\n  spectryn pull --markdown EPIC.md --tracker bitbucket\n"
         "  spectryn pull --markdown docs/specs --tracker bitbucket --execute",
     )
