@@ -150,6 +150,13 @@ def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment:
 
 
 @hookimpl
+def edit_comment(connection: Connection, item: Item, remote: RemoteItem, comment: Comment, previous: str,
+                 accounts: list[Account]) -> bool | None:
+    """PUT an edited spec comment over the comment the sync posted for it."""
+    return _tracker().edit_comment(connection, item, remote, comment, previous, accounts)
+
+
+@hookimpl
 def upload_attachment(
     connection: Connection, item: Item, remote: RemoteItem, attachment: Attachment
 ) -> bool | None:

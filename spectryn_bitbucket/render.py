@@ -114,8 +114,12 @@ class RenderContext:
     versions_complete: bool = False
     #: Assignee names -> accounts (config map, workspace members).
     directory: Directory = field(default_factory=Directory)
-    #: Pull requests the spec names that this repository does not have (read_items checks).
+    #: Pull requests the spec names that this repository does not have, checked in this run
+    #: (read_items, link_pull_request): never linked in this run.
     missing_prs: set[int] = field(default_factory=set)
+    #: Pull requests an issue's base records as checked and missing (not checked in this run
+    #: unless the issue is written, or with --recheck-pull-requests): warned about.
+    recorded_missing: set[int] = field(default_factory=set)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -449,6 +453,20 @@ def render_comment(comment: Comment) -> str:
     return f"{head}:\n\n{body}" if head else body
 
 
+_POSTED_HEAD_RE = re.compile(r"^(?:\*\*@(?P<author>[^*\n]+)\*\*)? ?(?:\((?P<date>[^()\n]*)\))?:\n\n")
+
+
+def posted_comment(text: str) -> Comment:
+    """A posted comment's text read back as the spec comment :func:`render_comment` made it
+    from (what its :func:`~spectryn_core.items.comment_digest` is computed on). A text with no
+    ``**@author** (date):`` head is a comment with neither."""
+    text = normalise_content(text)
+    match = _POSTED_HEAD_RE.match(text)
+    if match is None or not (match["author"] or match["date"] is not None):
+        return Comment(body=text)
+    return Comment(body=text[match.end():], author=match["author"], date=match["date"])
+
+
 def _points(value: float | None) -> str:
     if value is None:
         return ""
@@ -701,10 +719,15 @@ def _missing_prs(item: Item, story: Story, ctx: RenderContext) -> list[str]:
     found = []
     for number in item.pull_requests():
         if number in ctx.missing_prs:
-            line = next((ref.line for ref in story.pull_requests if ref.number == number), story.line)
-            found.append(f"{item.spec.path}:{line or story.line}: pull request #{number} ({item.key}) does "
-                         f"not exist in {ctx.full_name}; not linked, and not checked again once a run "
-                         f"with --execute has recorded it - check the number")
+            state = "does not exist"
+        elif number in ctx.recorded_missing:  # not checked in this run (no request)
+            state = "was missing"
+        else:
+            continue
+        line = next((ref.line for ref in story.pull_requests if ref.number == number), story.line)
+        found.append(f"{item.spec.path}:{line or story.line}: pull request #{number} ({item.key}) {state} "
+                     f"in {ctx.full_name}; not linked - checked again when the issue is next written, "
+                     "or with --recheck-pull-requests (check the number)")
     return found
 
 

@@ -35,6 +35,7 @@ from spectryn_bitbucket.render import (
     needed_names,
     normalise_content,
     parse_title,
+    posted_comment,
     provenance_note,
     read_base,
     reembed,
@@ -50,7 +51,17 @@ from spectryn_bitbucket.render import (
 )
 from spectryn_bitbucket.users import Directory
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Account, Connection, Item, Quota, RemoteItem, Rendered, value_digest
+from spectryn_core.items import (
+    MISSING,
+    Account,
+    Connection,
+    Item,
+    Quota,
+    RemoteItem,
+    Rendered,
+    comment_digest,
+    value_digest,
+)
 from spectryn_core.model import Attachment, Comment, Story
 from spectryn_core.provenance import extras_in_base
 from spectryn_core.spec_edits import SpecEdit
@@ -79,6 +90,10 @@ class BitbucketConnection(Connection):
         #: One attachment upload per issue per run (see :func:`upload_attachment`).
         self.attachment_batches: dict[str, Any] = {}
         self.batch_lock = threading.Lock()
+        #: Each issue's comments as listed in this run (read_extras and edit_comment share one
+        #: listing); dropped when a comment is added or edited.
+        self.comment_lists: dict[str, list[dict[str, Any]]] = {}
+        self.comment_lock = threading.Lock()
         #: Issue ids by key, of the issues read or created in this run: content written names
         #: them by ``#id`` (render.with_refs).
         self.ids: dict[str, str] = {}
@@ -130,13 +145,14 @@ class BitbucketConnection(Connection):
 
     def requests_for(self, write: str) -> int:
         """A PR link checks the PR then comments (2); marking a duplicate reads its comments,
-        comments and sets the state (3); an issue's attachments go in one upload (the first 1,
-        the others 0); every other write is one request."""
-        return {"pull_request": 2, "duplicate": 3, "more_attachments": 0}.get(write, 1)
+        comments and sets the state (3); an edited comment lists the issue's comments (shared
+        with read_extras in one run) and PUTs it (2); an issue's attachments go in one upload
+        (the first 1, the others 0); every other write is one request."""
+        return {"pull_request": 2, "duplicate": 3, "comment_edit": 2, "more_attachments": 0}.get(write, 1)
 
     def writes_for(self, write: str) -> int:
         """:meth:`requests_for` without the reads: a PR link's existence check and a duplicate's
-        comment listing are reads."""
+        or an edited comment's comment listing are reads."""
         return {"pull_request": 1, "duplicate": 2, "more_attachments": 0}.get(write, 1)
 
     def request_count(self) -> dict[str, int]:
@@ -329,16 +345,19 @@ def _issues_by_id(conn: BitbucketConnection, ids: list[str]) -> list[dict[str, A
 
 
 def _check_pull_requests(conn: BitbucketConnection, items: list[Item], remotes: dict[str, RemoteItem]) -> None:
-    """One GET per pull request the spec names that no issue's base confirms as linked: the
-    plan then warns about a missing one (even in a dry run), and it is never linked or retried.
+    """One GET per pull request the spec names that no issue's base records (as linked, or as
+    checked and missing): the plan then warns about a missing one, even in a dry run.
 
-    A missing one is recorded in the issue's base as done (read_extras / link_pull_request), so
-    later runs - fresh runners too - neither check nor link it again: no request at all."""
+    A missing one is recorded in the issue's base as such (link_pull_request answers False), so
+    later runs - fresh runners too - warn again with no request; the engine checks it again
+    (link_pull_request) when the issue is written anyway or with --recheck-pull-requests."""
     numbers: set[int] = set()
     for item in items:
         remote = remotes.get(item.key)
         confirmed = extras_in_base(item, remote)
         numbers.update(n for n in item.pull_requests() if f"pr:{n}" not in confirmed)
+        conn.context.recorded_missing.update(
+            n for n in item.pull_requests() if confirmed.get(f"pr:{n}") == MISSING)
     for number in sorted(numbers):
         if conn.settings.mode == "server":
             url = conn.client.server_url(f"/pull-requests/{number}")
@@ -599,6 +618,26 @@ def resolve_duplicate(
 # --- extras ---------------------------------------------------------------------------------
 
 
+#: ``fields=`` of an issue's comment listing that edit_comment and read_extras share.
+_COMMENT_FIELDS = "values.id,values.content.raw,values.user.uuid,values.user.account_id," \
+    "values.user.nickname,values.user.display_name,next"
+
+
+def issue_comments(conn: BitbucketConnection, issue_id: str) -> list[dict[str, Any]]:
+    """An issue's comments (id, text, author), listed once per run and issue."""
+    with conn.comment_lock:
+        if issue_id not in conn.comment_lists:
+            conn.comment_lists[issue_id] = list(conn.client.paginate(
+                conn.issues_path(f"/{issue_id}/comments"), f"comments of issue #{issue_id}",
+                params={"fields": _COMMENT_FIELDS}, not_found=conn.issues_not_found))
+        return conn.comment_lists[issue_id]
+
+
+def _forget_comments(conn: BitbucketConnection, issue_id: str) -> None:
+    with conn.comment_lock:
+        conn.comment_lists.pop(issue_id, None)
+
+
 def issue_comment_texts(conn: BitbucketConnection, issue_id: str) -> list[str]:
     """The raw text of every comment of an issue, normalised."""
     values = conn.client.paginate(
@@ -637,7 +676,7 @@ def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> se
     extras = item.extras()
     present: set[str] = set()
     if any(e.kind == "comment" for e in extras):
-        texts = set(issue_comment_texts(conn, remote.id))
+        texts = {normalise_content((c.get("content") or {}).get("raw")) for c in issue_comments(conn, remote.id)}
         present |= {e.ident for e in extras if isinstance(e.payload, Comment)
                     and render_comment(e.payload) in texts}
     if any(e.kind == "attachment" for e in extras):
@@ -645,10 +684,11 @@ def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> se
         present |= {e.ident for e in extras if isinstance(e.payload, Attachment)
                     and e.payload.name in names}
     marker = pr_marker(item, remote)
+    missing = conn.context.missing_prs | conn.context.recorded_missing
     for extra in extras:
-        if extra.kind == "pull_request" and extra.payload in conn.context.missing_prs:
-            present.add(extra.ident)  # nothing to link: the plan warned (see _check_pull_requests)
-        elif extra.kind == "pull_request" and isinstance(extra.payload, int):
+        if extra.kind == "pull_request" and extra.payload in missing:
+            continue  # nothing to read: it does not exist (link_pull_request records that)
+        if extra.kind == "pull_request" and isinstance(extra.payload, int):
             try:
                 texts_pr = pr_comment_texts(conn, extra.payload)
             except ItemError:
@@ -661,11 +701,43 @@ def read_extras(conn: BitbucketConnection, item: Item, remote: RemoteItem) -> se
 def add_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comment: Comment) -> bool:
     """Post a spec comment once; after an ambiguous failure, look for it before re-posting."""
     text = render_comment(comment)
+    _forget_comments(conn, remote.id)
     conn.client.create(
         conn.issues_path(f"/{remote.id}/comments"), f"comment on issue #{remote.id} ({item.key})",
         json={"content": {"raw": text, "markup": "markdown"}},
         lookup=lambda: True if text in issue_comment_texts(conn, remote.id) else None,
         not_found=conn.issues_not_found,
+    )
+    return True
+
+
+def edit_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comment: Comment,
+                 previous: str, accounts: list[Account]) -> bool:
+    """PUT the new text of the spec comment posted with the text whose digest starts with
+    ``previous`` (found in the issue's comments, a listing read_extras may have made already:
+    one request at most), but only one that one of ``accounts`` wrote - Bitbucket lets only a
+    comment's author edit it (403), and a comment someone else wrote is never ours to change.
+    False when there is none (deleted since)."""
+    found = None
+    for posted in issue_comments(conn, remote.id):
+        raw = normalise_content((posted.get("content") or {}).get("raw"))
+        if not _is_sync(reporter({"reporter": posted.get("user")}), accounts):
+            continue
+        # read back as render_comment wrote it; a text with no head is its own body
+        if any(comment_digest(c).startswith(previous) for c in (posted_comment(raw), Comment(body=raw))):
+            found = posted
+            break
+    if found is None or found.get("id") is None:
+        return False
+    text = render_comment(comment)
+    _forget_comments(conn, remote.id)
+    # Atlassian's OpenAPI: "only the content.raw field can be modified"
+    conn.client.call(
+        "PUT", conn.issues_path(f"/{remote.id}/comments/{found['id']}"),
+        f"comment {found['id']} of issue #{remote.id} ({item.key})",
+        json={"content": {"raw": text}},
+        not_found=lambda: ItemError(f"comment {found['id']} of issue #{remote.id} ({item.key}) no "
+                                    "longer exists", "run the sync again: it is added anew"),
     )
     return True
 
@@ -766,24 +838,32 @@ def _attachments(item: Item) -> list[Attachment]:
 
 
 def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem, number: int) -> bool:
-    """Check the PR exists, then comment once on it naming the issue. A pull request found
-    missing when the issues were read is not linked (the plan warned): nothing is sent."""
+    """Check the PR exists, then comment once on it naming the issue. False (nothing sent) for
+    a pull request that does not exist - found missing when the issues were read, or now: the
+    engine records it as checked and missing, and the plan warns."""
     if number in conn.context.missing_prs:
-        return True
+        return False
     full = conn.settings.full_name
     not_found = lambda: ItemError(  # noqa: E731
         f"pull request #{number} not found in {full}",
         f"check the pull request number in {item.key} of the spec",
     )
+    gone = lambda: _Missing()  # noqa: E731
     text = f"Related issue: {pr_marker(item, remote)}"
+    try:
+        if conn.settings.mode == "server":
+            conn.client.get(conn.client.server_url(f"/pull-requests/{number}"), f"pull request #{number}",
+                            not_found=gone)
+        else:
+            conn.client.get(conn.client.repo_path(f"/pullrequests/{number}"), f"pull request #{number}",
+                            params={"fields": "id,title,state"}, not_found=gone)
+    except _Missing:
+        conn.context.missing_prs.add(number)
+        return False
     if conn.settings.mode == "server":
-        conn.client.get(conn.client.server_url(f"/pull-requests/{number}"), f"pull request #{number}",
-                        not_found=not_found)
         conn.client.call("POST", conn.client.server_url(f"/pull-requests/{number}/comments"),
                          f"comment on pull request #{number}", json={"text": text}, not_found=not_found)
         return True
-    conn.client.get(conn.client.repo_path(f"/pullrequests/{number}"), f"pull request #{number}",
-                    params={"fields": "id,title,state"}, not_found=not_found)
     marker = pr_marker(item, remote)
     conn.client.create(
         conn.client.repo_path(f"/pullrequests/{number}/comments"), f"comment on pull request #{number}",
@@ -792,6 +872,13 @@ def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem,
         not_found=not_found,
     )
     return True
+
+
+class _Missing(ItemError):
+    """A pull request's GET answered 404."""
+
+    def __init__(self) -> None:
+        super().__init__("pull request not found")
 
 
 # --- check ----------------------------------------------------------------------------------

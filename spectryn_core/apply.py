@@ -31,11 +31,12 @@ from typing import Any
 
 from spectryn_core.desired import LEVELS
 from spectryn_core.errors import ItemError, TrackerError
-from spectryn_core.items import Connection, Extra, Item, RemoteItem, value_digest
+from spectryn_core.items import MISSING, Account, Connection, Extra, Item, RemoteItem, value_digest
 from spectryn_core.plan import Change, Plan, plan_item
 from spectryn_core.policy import Policy
 from spectryn_core.provenance import (
     ItemBase,
+    comments_in_base,
     extras_in_base,
     generation_after,
     item_base,
@@ -80,6 +81,9 @@ class Applier:
     policy: Policy = field(default_factory=Policy)
     #: The commit the spec was read at, when it is committed as read (recorded in each base).
     commit: str | None = None
+    #: The accounts the sync writes as (see :class:`spectryn_core.provenance.Trust`): only a
+    #: comment one of them wrote (or the issue's reporter) is ever edited.
+    accounts: list[Account] = field(default_factory=list)
     writes: int = 0
     _failed: set[str] = field(default_factory=set)
     _total: int = 0
@@ -105,7 +109,7 @@ class Applier:
         self._resolve_duplicates([c for c in active if c.action == "duplicate"])
         self._send_extras([c for c in active if c.key not in self._failed and c.extras
                            and c.action != "duplicate"])
-        self._confirm_extras([c for c in active if (c.sent or c.unconfirmed)
+        self._confirm_extras([c for c in active if (c.sent or c.missing or c.unconfirmed)
                               and c.key not in self._failed])
         self._record_baselines([c for c in active if c.action == "unchanged"])
 
@@ -129,7 +133,7 @@ class Applier:
                 total += cost("create")
             elif change.fields or change.takeover:
                 total += cost("update")
-            kinds = [extra.kind for extra in change.extras]
+            kinds = [_cost_kind(extra) for extra in change.extras]
             total += sum(cost(kind) for kind in kinds if kind != "attachment")
             if "attachment" in kinds:
                 total += cost("attachment") + cost("more_attachments") * (kinds.count("attachment") - 1)
@@ -190,12 +194,18 @@ class Applier:
         return item_base(remote, self.state_items.get(key))
 
     def _extras_known(self, item: Item, remote: RemoteItem | None) -> dict[str, str]:
-        """The item's extras known to be on the tracker (state cache, or the item's base)."""
+        """The item's extras known to be on the tracker (state cache, or the item's base), with
+        the digest they were sent with (a comment the spec edited since: its earlier text's)."""
         if remote is None:
             return {}
-        known = extras_in_base(item, remote)
-        known.update({ident: digest for ident, digest in self.extras_done.get(item.key, {}).items()
-                      if not digest.startswith(PENDING)})
+        state = {ident: digest for ident, digest in self.extras_done.get(item.key, {}).items()
+                 if not digest.startswith(PENDING)}
+        base = {**comments_in_base(item, remote), **extras_in_base(item, remote)}
+        current = {e.ident: e.digest for e in item.extras()}
+        known = {**state, **base}  # the base is the newest record across machines ...
+        for ident, digest in current.items():  # ... but what either knows is sent as it is now is
+            if digest in (state.get(ident), base.get(ident)):
+                known[ident] = digest
         return known
 
     def _resolve_duplicates(self, changes: list[Change]) -> None:
@@ -220,7 +230,9 @@ class Applier:
             if item is None or remote is None:
                 continue
             done = self._extras_known(item, remote)
-            if extras_in_base(item, remote) == done:
+            current = {e.ident: e.digest for e in item.extras()}
+            confirmed = {i: d for i, d in done.items() if i in current and d in (current[i], MISSING)}
+            if extras_in_base(item, remote) == confirmed:
                 continue
             rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
             record = new_base(item, rendered.fields, remote, self._base(change.key, remote),
@@ -254,7 +266,7 @@ class Applier:
                 # tracker whether this extra arrived instead of sending it twice
                 self.state.record_extra(change.key, extra.ident, PENDING + extra.digest)
                 call = self._extra_call(change, remote, extra)
-                kind: str = extra.kind
+                kind = _cost_kind(extra)
                 if kind == "attachment":
                     kind = "attachment" if first_attachment else "more_attachments"
                     first_attachment = False
@@ -325,10 +337,13 @@ class Applier:
         known.fields.update(pairs)
 
     def _extra_recorder(self, extra: Extra) -> Callable[[Change, Any], None]:
-        def record(change: Change, _result: Any) -> None:
-            self.state.record_extra(change.key, extra.ident, extra.digest)
-            self.extras_done.setdefault(change.key, {})[extra.ident] = extra.digest
-            change.sent.add(extra.ident)
+        def record(change: Change, result: Any) -> None:
+            # a pull-request link answers False when the pull request does not exist
+            missing = extra.kind == "pull_request" and result is False
+            digest = MISSING if missing else extra.digest
+            self.state.record_extra(change.key, extra.ident, digest)
+            self.extras_done.setdefault(change.key, {})[extra.ident] = digest
+            (change.missing if missing else change.sent).add(extra.ident)
             if change.status == "planned":
                 change.status = "done"
 
@@ -336,6 +351,15 @@ class Applier:
 
     def _extra_call(self, change: Change, remote: RemoteItem, extra: Extra) -> Callable[[], Any]:
         common = {"connection": self.connection, "item": change.item, "remote": remote}
+        if extra.kind == "comment" and extra.previous and self.hooks.edit_comment.get_hookimpls():
+            accounts = list(self.accounts)
+            if remote.reporter is not None and all(a.id != remote.reporter.id for a in accounts):
+                accounts.append(remote.reporter)  # the account that made an issue of ours is the sync's
+            edit = _bind(self.hooks.edit_comment, comment=extra.payload, previous=extra.previous,
+                         accounts=accounts, **common)
+            add = _bind(self.hooks.add_comment, comment=extra.payload, **common)
+            # not found (deleted in the tracker): the spec's comment is added again
+            return lambda: edit() or add()
         if extra.kind == "comment":
             return _bind(self.hooks.add_comment, comment=extra.payload, **common)
         if extra.kind == "attachment":
@@ -420,6 +444,12 @@ class Applier:
         # the report prints it (FAILED / ERROR on the item's line, "error" in JSON): on the console
         # once, in the run log for the record
         log.info("failed: %s: %s", change.key, message)
+
+
+def _cost_kind(extra: Extra) -> str:
+    """The kind of write an extra is, for :meth:`Connection.requests_for`: an edited comment
+    is ``comment_edit``."""
+    return "comment_edit" if extra.kind == "comment" and extra.previous else extra.kind
 
 
 def _carry(remote: RemoteItem, base: dict[str, str]) -> None:

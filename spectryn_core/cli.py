@@ -160,6 +160,11 @@ def add_sync_arguments(parser: argparse.ArgumentParser, plugins: Plugins, *, req
                         help="take over the tracker item that carries KEY but was not made by "
                         "spectryn (hand-made, or someone else's): the spec's values are sent to "
                         "it (repeat for several keys); default: sync.adopt")
+    parser.add_argument("--recheck-pull-requests", dest="sync.recheck_pull_requests",
+                        action="store_true", default=None,
+                        help="check again the pull requests an earlier run found missing (one "
+                        "read each) and link those that exist now; without it they are checked "
+                        "again only when their issue is written; default: sync.recheck_pull_requests")
     parser.add_argument("--workers", dest="sync.workers", type=int, metavar="N", default=None,
                         help="parallel writes (default 8)")
     _output_flag(parser)
@@ -293,6 +298,7 @@ def cmd_sync(args: argparse.Namespace, app: App) -> int:
         adopt=tuple(config.get("sync.adopt") or ()),
         trusted_accounts=tuple(config.get("sync.trusted_accounts") or ()),
         policy=Policy.parse(config.get("sync.conflict_policy") or {}),
+        recheck_pull_requests=bool(config.get("sync.recheck_pull_requests")),
     )
     logging.getLogger("spectryn.cli").info("spectryn %s: %s %s -> %s", __version__,
              "execute" if request.execute else "dry-run", " ".join(str(f.path) for f in files), tracker)

@@ -146,6 +146,7 @@ class SyncSchema(Schema):
         ADOPT_KEY, error="not a key (e.g. US-004 or US-004.2)")), load_default=list)
     trusted_accounts = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     conflict_policy = ConflictPolicyField(load_default=dict)
+    recheck_pull_requests = fields.Boolean(load_default=False)
 
 
 class PluginsSchema(Schema):

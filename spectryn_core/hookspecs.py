@@ -24,6 +24,7 @@ Order of calls in ``spectryn --markdown EPIC.md --tracker NAME [--execute]``::
                                         each item is written once, carrying its new merge base
     resolve_duplicate                   per twin left by two runs at once that nobody touched
     add_comment, upload_attachment, link_pull_request    per pending extra
+    edit_comment                        per spec comment edited since it was posted (optional)
     update_item (changes={})            per item whose extras were just sent, when the tracker
                                         keeps the base in the item (Connection.keeps_base)
 
@@ -368,6 +369,23 @@ def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment:
 
 
 @hookspec(firstresult=True)
+def edit_comment(
+    connection: Connection, item: Item, remote: RemoteItem, comment: Comment, previous: str,
+    accounts: list[Account],
+) -> bool | None:
+    """Replace, on ``remote``, the text of the comment that the spec comment ``comment`` was
+    posted as with an earlier text, by ``comment``'s. *First result.* Optional: without it an
+    edited spec comment is added as a new comment.
+
+    The comment to edit is one that one of ``accounts`` wrote (the accounts the sync writes as,
+    and the issue's reporter; never a comment someone else wrote) and whose text is the spec
+    comment whose :func:`~spectryn_core.items.comment_digest` starts with ``previous``. Return
+    True once edited; False when ``remote`` has no such comment (deleted since: the engine then
+    adds ``comment`` with :func:`add_comment`). Never delete a comment.
+    """
+
+
+@hookspec(firstresult=True)
 def upload_attachment(
     connection: Connection, item: Item, remote: RemoteItem, attachment: Attachment
 ) -> bool | None:
@@ -378,8 +396,11 @@ def upload_attachment(
 @hookspec(firstresult=True)
 def link_pull_request(connection: Connection, item: Item, remote: RemoteItem, number: int) -> bool | None:
     """Cross-reference pull request ``number`` with ``remote`` (check it exists, comment on it
-    once). Return True once done; raise :class:`~spectryn_core.errors.ItemError` if the pull
-    request does not exist. *First result.*"""
+    once). Return True once done; False when the pull request does not exist: the engine
+    records it as checked and missing (:data:`~spectryn_core.items.MISSING` in the item's base),
+    sends nothing for it in later runs, and calls this again when the item is written anyway or
+    the user asks (``--recheck-pull-requests``) - warn about it in :func:`render_item` (read
+    the base with :func:`spectryn_core.provenance.extras_in_base`). *First result.*"""
 
 
 # --- review ---------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class Item:
         source = self.source
         if not isinstance(source, Story):
             return []
-        extras = [Extra.for_comment(c) for c in source.comments]
+        extras = [Extra.for_comment(c, position)
+                  for c, position in zip(source.comments, comment_positions(source.comments), strict=True)]
         extras += [Extra.for_attachment(a) for a in source.attachments]
         extras += [Extra.for_pull_request(n) for n in self.pull_requests()]
         return extras
@@ -72,21 +73,31 @@ class Extra:
     """Something added to a tracker item once and never removed: a comment, an attachment or a
     pull-request link.
 
-    ``ident`` is stable within the item (``comment:<hash>``, ``attachment:<name>``, ``pr:456``);
-    ``digest`` is a content hash, and a changed digest means "send again" (attachments only: a
-    comment's ident already covers its whole text).
+    ``ident`` is stable within the item (``comment:@alice/2025-01-15`` or ``comment:#2`` - a
+    comment's position, see :func:`comment_positions`; ``attachment:<name>``, ``pr:456``);
+    ``digest`` is a content hash, and a changed digest means "send again": an attachment is
+    uploaded again, a comment whose text changed is edited in place (``previous``: the digest
+    it was sent with), a pull request recorded as missing (:data:`MISSING`) is checked again.
     """
 
     kind: Literal["comment", "attachment", "pull_request"]
     ident: str
     digest: str
     payload: Comment | Attachment | int
+    #: For a comment sent before with another text: the digest (or a prefix of it) it was sent
+    #: with - the engine edits that comment instead of adding one. For a pull request recorded
+    #: as missing: :data:`MISSING` (checked again in this run).
+    previous: str = ""
+    #: How an earlier version identified this comment (``comment:<digest of its text>``), with
+    #: the digest it recorded: a base or state of that version still confirms it.
+    legacy: tuple[str, str] = ("", "")
 
     @classmethod
-    def for_comment(cls, comment: Comment) -> Extra:
-        text = f"{comment.author or ''}\n{comment.date or ''}\n{comment.body}"
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        return cls("comment", f"comment:{digest}", digest, comment)
+    def for_comment(cls, comment: Comment, position: str = "") -> Extra:
+        """The extra of a spec comment at ``position`` (:func:`comment_positions`)."""
+        old = legacy_comment_digest(comment)
+        return cls("comment", f"comment:{position or old}", comment_digest(comment), comment,
+                   legacy=(f"comment:{old}", old))
 
     @classmethod
     def for_attachment(cls, attachment: Attachment) -> Extra:
@@ -96,6 +107,49 @@ class Extra:
     @classmethod
     def for_pull_request(cls, number: int) -> Extra:
         return cls("pull_request", f"pr:{number}", str(number), number)
+
+
+#: The digest a pull-request link is recorded with when the pull request did not exist when it
+#: was checked: not linked, warned about, checked again when the item is written.
+MISSING = "missing"
+
+
+def comment_positions(comments: list[Comment]) -> list[str]:
+    """Each spec comment's position key - its identity, which survives an edit of its text:
+    ``@author/date`` when the spec gives both (``/2``, ``/3`` after it for a repeat), else its
+    ordinal among the story's comments that do not (``#1``, ``#2``)."""
+    seen: dict[str, int] = {}
+    ordinal = 0
+    positions: list[str] = []
+    for comment in comments:
+        if comment.author and comment.date:
+            key = f"@{comment.author.lstrip('@')}/{comment.date}"
+            seen[key] = seen.get(key, 0) + 1
+            positions.append(key if seen[key] == 1 else f"{key}/{seen[key]}")
+        else:
+            ordinal += 1
+            positions.append(f"#{ordinal}")
+    return positions
+
+
+def comment_text(body: str) -> str:
+    """A comment body as compared: LF line ends, no trailing spaces, no blank lines at its ends
+    (what a tracker keeps of it)."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def comment_digest(comment: Comment) -> str:
+    """A short sha256 of a comment's author, date and body (as :func:`comment_text` compares
+    it). A tracker plugin computes it again from a posted comment to find the one to edit."""
+    text = f"{(comment.author or '').lstrip('@')}\n{comment.date or ''}\n{comment_text(comment.body)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def legacy_comment_digest(comment: Comment) -> str:
+    """The digest versions before comment positions identified a comment by."""
+    text = f"{comment.author or ''}\n{comment.date or ''}\n{comment.body}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -308,3 +362,20 @@ def extra_tag(extra: Extra, item_id: str = "") -> str:
     :func:`spectryn_core.provenance.extras_in_base`)."""
     bound = f"{item_id}/" if item_id else ""
     return hashlib.sha256(f"{bound}{extra.ident}={extra.digest}".encode()).hexdigest()[:6]
+
+
+#: Hex digits of a comment's tag (:func:`comment_tag`): its position tag, then its digest.
+COMMENT_TAG_DIGITS = 6 + BASE_DIGITS
+
+
+def position_tag(ident: str, item_id: str) -> str:
+    """The first part of a comment's tag: its position (ident), bound to the tracker item."""
+    return hashlib.sha256(f"{item_id}/{ident}".encode()).hexdigest()[:6]
+
+
+def comment_tag(extra: Extra, item_id: str, digest: str | None = None) -> str:
+    """A comment's tag in the tracker-carried base: :func:`position_tag` and the first
+    :data:`BASE_DIGITS` of the digest it was sent with - so a later run (on any machine) knows
+    which text to look for when the spec edits it, and a position the spec no longer has is
+    a comment removed from the spec."""
+    return position_tag(extra.ident, item_id) + (digest or extra.digest)[:BASE_DIGITS]

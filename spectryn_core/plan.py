@@ -9,10 +9,10 @@ printed, serialised and applied.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from spectryn_core.items import Extra, Item, RemoteItem, Rendered
+from spectryn_core.items import MISSING, Extra, Item, RemoteItem, Rendered
 from spectryn_core.policy import Policy
 from spectryn_core.provenance import EXTRAS, ItemBase, diff_fields
 from spectryn_core.textmerge import merge3
@@ -73,6 +73,10 @@ class Change:
     base_sources: dict[str, str] = field(default_factory=dict)
     #: Text fields that a base text would let the plan merge (asked for by the caller).
     needs_text: list[str] = field(default_factory=list)
+    #: Idents of the pull requests checked in this run and found missing (recorded as such).
+    missing: set[str] = field(default_factory=set)
+    #: Comments the item's base records that the spec no longer has (kept in the tracker).
+    removed_comments: int = 0
 
     @property
     def unsent_extras(self) -> list[Extra]:
@@ -94,12 +98,39 @@ def describe_extras(extras: list[Extra]) -> list[str]:
     names: list[str] = []
     for extra in extras:
         if extra.kind == "comment":
-            names.append("comment")
+            names.append("comment edited" if extra.previous else "comment")
         elif extra.kind == "attachment":
             names.append(f"attachment {extra.ident.split(':', 1)[1]}")
+        elif extra.previous == MISSING:
+            names.append(f"pull request #{extra.payload} (checked again)")
         else:
             names.append(f"pull request #{extra.payload}")
     return names
+
+
+def pending_extras(
+    item: Item, done: dict[str, str], previous: dict[str, str] | None = None,
+) -> tuple[list[Extra], list[Extra]]:
+    """The item's extras not on the tracker as they are now (``done``: ident -> the digest
+    sent), and apart the pull requests recorded as missing (checked again only when asked).
+    A comment sent before with another text (``done``, or ``previous``: what the item's base
+    records at its position) carries that digest as :attr:`Extra.previous`: it is edited."""
+    previous = previous or {}
+    pending: list[Extra] = []
+    rechecks: list[Extra] = []
+    for extra in item.extras():
+        was = done.get(extra.ident)
+        if was == extra.digest:
+            continue
+        if extra.kind == "pull_request" and was == MISSING:
+            rechecks.append(replace(extra, previous=MISSING))
+            continue
+        # the base's record first: the state may predate an edit another runner sent
+        was = previous.get(extra.ident) or was if extra.kind == "comment" else was
+        if extra.kind == "comment" and was:
+            extra = replace(extra, previous=was)
+        pending.append(extra)
+    return pending, rechecks
 
 
 @dataclass
@@ -129,6 +160,8 @@ def plan_item(
     title_lost_key: bool = False,
     texts: dict[str, str] | None = None,
     policy: Policy | None = None,
+    previous: dict[str, str] | None = None,
+    recheck: bool = False,
 ) -> Change:
     """The change one item needs. ``extras_done`` maps extra idents already on the tracker to the
     digest they were sent with; ``title_lost_key``: the item's title no longer carries its key
@@ -141,13 +174,18 @@ def plan_item(
     a pair). Without the base text such a field is listed in :attr:`Change.needs_text` (the
     caller looks for it and plans again) and stays a conflict. What is still in conflict then
     goes as ``policy`` says for its field (``ask``: a conflict); ``force`` sends the spec's
-    value for all of it."""
+    value for all of it.
+
+    Extras: see :func:`pending_extras` (``previous``: the comment digests the item's base
+    records). A pull request recorded as missing is checked again when the item is written
+    anyway (a field, another extra, a take-over) or with ``recheck``; otherwise it costs no
+    request (the tracker plugin still warns about it)."""
     texts = texts or {}
     policy = policy or Policy()
-    pending_extras = [e for e in item.extras() if extras_done.get(e.ident) != e.digest]
+    pending, rechecks = pending_extras(item, extras_done, previous)
     change = Change(
         item.key, item.kind, item.title, "create", item=item, remote=remote,
-        warnings=list(rendered.warnings), extras=pending_extras,
+        warnings=list(rendered.warnings), extras=pending,
     )
     if remote is None:
         change.fields = list(rendered.fields)
@@ -208,6 +246,8 @@ def plan_item(
         change.extras = []
         return change
     change.fields = update
+    if rechecks and (recheck or change.fields or change.extras):
+        change.extras = [*change.extras, *rechecks]
     change.action = "update" if change.fields or change.extras else "unchanged"
     return change
 

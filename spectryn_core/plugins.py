@@ -37,6 +37,7 @@ TRACKER_HOOKS = (
     "pull_text",
     "read_extras",
     "add_comment",
+    "edit_comment",
     "upload_attachment",
     "link_pull_request",
     "publish_review",

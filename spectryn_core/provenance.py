@@ -52,12 +52,17 @@ from typing import TYPE_CHECKING, Any
 
 from spectryn_core.items import (
     BASE_DIGITS,
+    COMMENT_TAG_DIGITS,
+    MISSING,
     Account,
+    Extra,
     Item,
     Provenance,
     RemoteItem,
     base_digest,
+    comment_tag,
     extra_tag,
+    position_tag,
     value_digest,
 )
 from spectryn_core.model import KEY_PATTERN
@@ -526,24 +531,93 @@ def new_base(
     elif earlier:
         result[COMMIT] = earlier
     if remote is not None:
-        tags = [extra_tag(e, remote.id) for e in item.extras() if extras_done.get(e.ident) == e.digest]
+        tags = extra_tags(item, remote.id, extras_done)
         if tags:
             result[EXTRAS] = ".".join(sorted(tags))
     return result
 
 
+def extra_tags(item: Item, item_id: str, done: dict[str, str]) -> list[str]:
+    """The base's tags of the item's extras known to be on tracker item ``item_id`` (``done``:
+    ident -> the digest sent). A comment's tag names the digest it was sent with, even an
+    earlier text the spec has edited since (the edit not sent yet: a later run still finds the
+    comment by it); a pull request checked and found missing gets its own tag (:data:`MISSING`)."""
+    tags: list[str] = []
+    for extra in item.extras():
+        digest = done.get(extra.ident)
+        if digest is None:
+            continue
+        if extra.kind == "comment":
+            tags.append(comment_tag(extra, item_id, digest))
+        elif digest == extra.digest or (extra.kind == "pull_request" and digest == MISSING):
+            tags.append(extra_tag(_sent_as(extra, digest), item_id))
+    return tags
+
+
+def _sent_as(extra: Extra, digest: str) -> Extra:
+    return Extra(extra.kind, extra.ident, digest, extra.payload)
+
+
+def _tags(remote: RemoteItem | None) -> set[str]:
+    base = base_of(remote) if remote is not None else None
+    return set(base[EXTRAS].split(".")) if base and base.get(EXTRAS) else set()
+
+
 def extras_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
-    """The item's extras the base ``remote`` carries confirms (ident -> digest).
+    """The item's extras the base ``remote`` carries confirms (ident -> digest): sent as they
+    are now, or (a pull request) checked and found missing (:data:`MISSING`).
 
     Tags are bound to the item's id; an item without provenance (written by an earlier version)
-    also confirms the unbound tags that version wrote."""
-    base = base_of(remote) if remote is not None else None
-    if remote is None or not base or not base.get(EXTRAS):
+    also confirms the unbound tags that version wrote. A comment is also confirmed by the tag an
+    earlier version wrote for its text (before comments were identified by position)."""
+    tags = _tags(remote)
+    if remote is None or not tags:
         return {}
-    tags = set(base[EXTRAS].split("."))
     legacy = remote.provenance is None
-    return {e.ident: e.digest for e in item.extras()
-            if extra_tag(e, remote.id) in tags or (legacy and extra_tag(e) in tags)}
+    found: dict[str, str] = {}
+    for e in item.extras():
+        if e.kind == "comment":
+            old_ident, old_digest = e.legacy
+            old = Extra("comment", old_ident, old_digest, e.payload)
+            if comment_tag(e, remote.id) in tags or extra_tag(old, remote.id) in tags or (
+                    legacy and extra_tag(old) in tags):
+                found[e.ident] = e.digest
+        elif extra_tag(e, remote.id) in tags or (legacy and extra_tag(e) in tags):
+            found[e.ident] = e.digest
+        elif e.kind == "pull_request" and extra_tag(_sent_as(e, MISSING), remote.id) in tags:
+            found[e.ident] = MISSING
+    return found
+
+
+def comments_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
+    """The item's comments the base of ``remote`` records at their position, whatever text
+    they were sent with: ident -> the first :data:`BASE_DIGITS` of that text's digest."""
+    if remote is None:
+        return {}
+    by_position = {tag[:6]: tag[6:] for tag in _tags(remote) if len(tag) == COMMENT_TAG_DIGITS}
+    found: dict[str, str] = {}
+    for e in item.extras():
+        digest = by_position.get(position_tag(e.ident, remote.id)) if e.kind == "comment" else None
+        if digest is not None:
+            found[e.ident] = digest
+    return found
+
+
+def removed_comments(item: Item, remote: RemoteItem | None) -> int:
+    """How many comments the base of ``remote`` records at positions the spec no longer has (a
+    comment removed from the spec: kept in the tracker, never deleted)."""
+    if remote is None:
+        return 0
+    positions = {position_tag(e.ident, remote.id) for e in item.extras() if e.kind == "comment"}
+    return sum(1 for tag in _tags(remote) if len(tag) == COMMENT_TAG_DIGITS and tag[:6] not in positions)
+
+
+def base_confirms(item: Item, remote: RemoteItem | None, done: dict[str, str]) -> bool:
+    """True when the base ``remote`` carries already holds the tag of every extra in ``done``
+    (nothing to confirm with a base-only write)."""
+    if remote is None:
+        return True
+    return set(extra_tags(item, remote.id, done)) <= _tags(remote)
 
 
 def untouched(remote: RemoteItem) -> bool:

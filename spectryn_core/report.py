@@ -98,6 +98,7 @@ def _item_json(change: Change, executed: bool) -> dict[str, Any]:
                     for name, how in change.settled.items()},
         "no_base": change.no_base,
         "pending_extras": describe_extras(change.unsent_extras) if executed else [],
+        "removed_comments": change.removed_comments,
         "duplicate_of": change.kept_remote.id if change.kept_remote else None,
         "takes_over": change.takeover,
         "claimed_by": ({"id": change.claimed_by.id, "url": change.claimed_by.url,

@@ -22,7 +22,7 @@ from spectryn_core.errors import (
     TrackerError,
     UsageError,
 )
-from spectryn_core.items import Account, Connection, Item, RemoteItem
+from spectryn_core.items import MISSING, Account, Connection, Item, RemoteItem
 from spectryn_core.model import Spec, SpecProblem
 from spectryn_core.plan import Change, Plan, describe_extras, orphan_change, plan_item
 from spectryn_core.plugins import Plugins
@@ -32,11 +32,13 @@ from spectryn_core.provenance import (
     ItemBase,
     Trust,
     base_of,
+    comments_in_base,
     extras_in_base,
     flatten,
     identify,
     item_base,
     origin_path,
+    removed_comments,
     spec_origin,
     spec_root,
     untouched,
@@ -71,6 +73,9 @@ class SyncRequest:
     trusted_accounts: tuple[str, ...] = ()
     #: Who wins, per field, when a field changed on both sides (``sync.conflict_policy``).
     policy: Policy = field(default_factory=Policy)
+    #: Check again the pull requests recorded as missing, even in items not written otherwise
+    #: (``--recheck-pull-requests``): one read each.
+    recheck_pull_requests: bool = False
 
 
 @dataclass
@@ -252,6 +257,7 @@ def _sync(
         plan, discovered = make_plan(
             hooks, connection, items, all_items, identified, state_items, extras_state,
             force=request.force, trust=trust, texts=texts, policy=request.policy,
+            recheck=request.recheck_pull_requests,
         )
         plan.warnings[:0] = state.warnings
         for change in plan.changes:
@@ -267,7 +273,7 @@ def _sync(
             applier = Applier(
                 hooks, connection, state, dict(identified.issues), state_items, extras_state,
                 workers=request.workers, force=request.force, progress=progress,
-                adopted=identified.adopted, policy=request.policy,
+                adopted=identified.adopted, policy=request.policy, accounts=accounts,
                 commit=history.commit_of(all_items[0].origin) if all_items and all_items[0].origin else None,
             )
             try:
@@ -334,8 +340,10 @@ def make_plan(
     trust: Trust | None = None,
     texts: BaseTexts | None = None,
     policy: Policy | None = None,
+    recheck: bool = False,
 ) -> tuple[Plan, dict[str, dict[str, str]]]:
-    """The plan for ``items``; also the extras found on the tracker for items without state."""
+    """The plan for ``items``; also the extras found on the tracker for items without state
+    (``recheck``: see :attr:`SyncRequest.recheck_pull_requests`)."""
     plan = Plan([])
     trust = trust or Trust()
     remote = identified.issues
@@ -366,6 +374,10 @@ def make_plan(
         if existing is not None and known is not None and known.remote_id == existing.id:
             # trust what the state recorded only while the issue it was sent to still exists
             done = dict(extras_state.get(item.key, {}))
+            carried = _renamed_extras(item, done)
+            if carried:  # recorded by a version that named comments by their text
+                discovered.setdefault(item.key, {}).update(carried)
+                done.update(carried)
         extras = item.extras()
         if existing is not None:
             confirmed = extras_in_base(item, existing)
@@ -373,7 +385,8 @@ def make_plan(
             if fresh:
                 discovered[item.key] = fresh
                 done.update(fresh)
-        missing = [e for e in extras if done.get(e.ident) != e.digest]
+        # a pull request recorded as missing is not looked for (it does not exist)
+        missing = [e for e in extras if done.get(e.ident) not in (e.digest, MISSING)]
         unsure = (known is None or known.remote_id != (existing.id if existing else None)
                   or any(d.startswith(PENDING) for d in done.values()))
         if existing is not None and unsure and missing:
@@ -383,8 +396,9 @@ def make_plan(
                 discovered.setdefault(item.key, {}).update(found)
                 done.update(found)
         lost_key = existing is not None and existing.key != item.key
+        previous = comments_in_base(item, existing)
         change = plan_item(item, rendered, existing, base, done, force=force or adopted,
-                           title_lost_key=lost_key, policy=policy)
+                           title_lost_key=lost_key, policy=policy, previous=previous, recheck=recheck)
         if change.needs_text and existing is not None and texts is not None:
             bases: dict[str, str] = {}
             sources: dict[str, str] = {}
@@ -395,7 +409,8 @@ def make_plan(
                     bases[name], sources[name] = hit
             if bases:
                 change = plan_item(item, rendered, existing, base, done, force=force or adopted,
-                                   title_lost_key=lost_key, texts=bases, policy=policy)
+                                   title_lost_key=lost_key, texts=bases, policy=policy,
+                                   previous=previous, recheck=recheck)
                 change.base_sources = sources
         if adopted or item.key in identified.moved:
             change.takeover = True
@@ -405,11 +420,18 @@ def make_plan(
             _add_warnings(plan, [f"#{existing.id} is {item.key}'s issue (its provenance or the state "
                                  f"says so) but its title {existing.fields.get('title')!r} lost the "
                                  "key; the spec's title is sent back"])
+        current = {e.ident: e.digest for e in extras}
         change.unconfirmed = bool(
             existing is not None and base_of(existing) is not None
-            and set(extras_in_base(item, existing)) != {i for i in done if i in
-                                                        {e.ident for e in extras}}
+            and set(extras_in_base(item, existing)) != {i for i, d in done.items() if i in current
+                                                        and d in (current[i], MISSING)}
         )
+        change.removed_comments = removed_comments(item, existing)
+        if change.removed_comments and existing is not None:
+            _add_warnings(plan, [
+                f"{item.spec.path}:{item.source.line}: {item.key}: {change.removed_comments} "
+                f"comment(s) removed from the spec; kept in {_tracker_name(connection)} #{existing.id} "
+                "(spectryn never deletes a comment) - reported until the issue is next written"])
         skipped = [e for e in change.extras if e.kind in unsupported]
         if skipped:
             change.extras = [e for e in change.extras if e.kind not in unsupported]
@@ -427,6 +449,22 @@ def make_plan(
         if len(selected) == len(all_items) or parent in selected:
             plan.changes.append(orphan_change(key, orphan))
     return plan, discovered
+
+
+def _tracker_name(connection: Connection) -> str:
+    return connection.tracker.capitalize() if connection.tracker else "the tracker"
+
+
+def _renamed_extras(item: Item, done: dict[str, str]) -> dict[str, str]:
+    """The item's comments a state of an earlier version recorded by their text's digest
+    (``comment:<digest>``), under the idents they have now (their positions)."""
+    found: dict[str, str] = {}
+    for extra in item.extras():
+        old_ident, old_digest = extra.legacy
+        if extra.kind == "comment" and extra.ident not in done and old_ident != extra.ident \
+                and done.get(old_ident) == old_digest:
+            found[extra.ident] = extra.digest
+    return found
 
 
 def _twins(hooks: Any, connection: Connection, plan: Plan, item: Item, kept: RemoteItem,

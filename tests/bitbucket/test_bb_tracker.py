@@ -9,9 +9,9 @@ import requests
 from bb_helpers import API, REPO, FakeConfig, connection, issue_json, items_of, sample_spec
 
 from spectryn_bitbucket import plugin, tracker
-from spectryn_bitbucket.render import remote_item
-from spectryn_core.errors import ConfigError, ItemError, TrackerError
-from spectryn_core.items import RemoteItem
+from spectryn_bitbucket.render import remote_item, render_comment
+from spectryn_core.errors import ConfigError, TrackerError
+from spectryn_core.items import Account, RemoteItem, comment_digest
 from spectryn_core.model import Attachment, Comment
 
 
@@ -213,11 +213,38 @@ def test_upload_streams_multipart_files_field(requests_mock, tmp_path) -> None:
     assert b'name="files"; filename="mockup.png"' in bodies[-1] and b"\x89PNG-data" in bodies[-1]
 
 
-def test_link_pull_request_missing_is_an_item_error(requests_mock) -> None:
+def test_link_pull_request_missing_answers_false_and_is_not_asked_twice(requests_mock) -> None:
     item = {i.key: i for i in items_of(sample_spec())}["US-001"]
     requests_mock.get(f"{REPO}/pullrequests/456", status_code=404)
-    with pytest.raises(ItemError, match=r"pull request #456 not found in acme/backend-api"):
-        tracker.link_pull_request(connection(), item, RemoteItem("US-001", "12"), 456)
+    conn = connection()
+    assert tracker.link_pull_request(conn, item, RemoteItem("US-001", "12"), 456) is False
+    assert tracker.link_pull_request(conn, item, RemoteItem("US-002", "13"), 456) is False
+    assert requests_mock.call_count == 1 and 456 in conn.context.missing_prs
+
+
+def test_edit_comment_puts_only_the_syncs_comment_with_the_old_text(requests_mock) -> None:
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    old = Comment("Looks good.", "alice", "2025-01-15")
+    new = Comment("Looks good to me.", "alice", "2025-01-15")
+    sync = {"uuid": "{sync}", "nickname": "bot"}
+    stranger = {"uuid": "{stranger}", "nickname": "eve"}
+    requests_mock.get(f"{REPO}/issues/12/comments", json={"values": [
+        {"id": 1, "content": {"raw": render_comment(old)}, "user": stranger},  # a copy by someone else
+        {"id": 2, "content": {"raw": "unrelated"}, "user": sync},
+        {"id": 3, "content": {"raw": render_comment(old)}, "user": sync},
+    ]})
+    requests_mock.put(f"{REPO}/issues/12/comments/3", json={"id": 3})
+    conn = connection()
+    accounts = [Account("{sync}")]
+    assert tracker.edit_comment(conn, item, RemoteItem("US-001", "12"), new, comment_digest(old)[:8], accounts)
+    assert requests_mock.last_request.json() == {"content": {"raw": render_comment(new)}}
+    # no comment of the sync's has that text: nothing is sent, the engine adds it anew
+    requests_mock.reset_mock()
+    assert not tracker.edit_comment(conn, item, RemoteItem("US-001", "12"), new,
+                                    comment_digest(Comment("gone"))[:8], accounts)
+    assert all(r.method == "GET" for r in requests_mock.request_history)
+    assert not tracker.edit_comment(conn, item, RemoteItem("US-001", "12"), new, comment_digest(old)[:8],
+                                    [Account("{someone}")])
 
 
 def test_link_pull_request_comments_once(requests_mock) -> None:

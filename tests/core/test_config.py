@@ -141,7 +141,7 @@ def test_defaults_of_core_sections(dirs):
         "execute": False, "verbose": False, "tracker": None, "mapper": "default", "workers": 8,
         "output": "text", "force": False, "write_back": False, "status_mapping": {}, "priority_mapping": {},
         "state_dir": None, "log_dir": None, "max_spec_size": 32 * 2**20, "adopt": [],
-        "trusted_accounts": [], "conflict_policy": {},
+        "trusted_accounts": [], "conflict_policy": {}, "recheck_pull_requests": False,
     }
     assert config.section("plugins") == {"disable": []}
     assert config.section("nope") == {}

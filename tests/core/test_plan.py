@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spectryn_core.items import Extra, Item, Provenance, RemoteItem, Rendered, value_digest
+from spectryn_core.items import Item, Provenance, RemoteItem, Rendered, value_digest
 from spectryn_core.model import Comment, Spec, Story
 from spectryn_core.plan import plan_item
 from spectryn_core.provenance import ItemBase, diff_fields, item_base
@@ -111,7 +111,7 @@ def test_plan_item_create_update_unchanged_and_extras():
     assert created.action == "create" and created.fields == ["title"] and len(created.extras) == 1
     assert created.warnings == ["w"]
     remote = RemoteItem("US-1", "7", fields={"title": "US-1: Title"})
-    extra = Extra.for_comment(item.source.comments[0])
+    extra = item.extras()[0]
     same = plan_item(item, rendered, remote, ItemBase(), {extra.ident: extra.digest})
     assert same.action == "unchanged" and same.extras == []
     pending = plan_item(item, rendered, remote, ItemBase(), {})

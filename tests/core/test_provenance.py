@@ -15,6 +15,7 @@ from spectryn_core.items import (
     Provenance,
     RemoteItem,
     base_digest,
+    comment_tag,
     extra_tag,
 )
 from spectryn_core.model import Comment, Spec, Story, Subtask
@@ -116,18 +117,24 @@ def test_new_base_records_provenance_and_a_generation_one_above_the_newest() -> 
 
 def test_extras_tags_hold_only_for_the_issue_they_were_confirmed_in() -> None:
     one = item("US-001", comments=[Comment("hello", "alice")])
-    extra = Extra.for_comment(one.source.comments[0])  # type: ignore[union-attr]
+    extra = one.extras()[0]
     base = new_base(one, {}, ours(5, "US-001"), ItemBase(), set(), {extra.ident: extra.digest})
-    assert base["extras"] == extra_tag(extra, "5")
+    assert base["extras"] == comment_tag(extra, "5")
     confirmed = RemoteItem("US-001", "5", base=base, provenance=Provenance(ORIGIN, "US-001", 2))
     assert extras_in_base(one, confirmed) == {extra.ident: extra.digest}
     copied = RemoteItem("US-001", "9", base=base, provenance=Provenance(ORIGIN, "US-001", 2))
     assert extras_in_base(one, copied) == {}  # a base line pasted into another issue
-    # an issue of an earlier version (no provenance) keeps the tags that version wrote
-    legacy = RemoteItem("US-001", "5", base={"extras": extra_tag(extra)})
+    # an issue of an earlier version (no provenance) keeps the tags that version wrote (a
+    # comment's tag then named its text's digest)
+    old = Extra("comment", *extra.legacy, extra.payload)
+    legacy = RemoteItem("US-001", "5", base={"extras": extra_tag(old)})
     assert extras_in_base(one, legacy) == {extra.ident: extra.digest}
-    assert extras_in_base(one, RemoteItem("US-001", "5", base={"extras": extra_tag(extra)},
+    assert extras_in_base(one, RemoteItem("US-001", "5", base={"extras": extra_tag(old)},
                                           provenance=Provenance(ORIGIN, "US-001", 1))) == {}
+    # ... and the bound tag of the version with provenance but no comment positions
+    bound = RemoteItem("US-001", "5", base={"extras": extra_tag(old, "5")},
+                       provenance=Provenance(ORIGIN, "US-001", 1))
+    assert extras_in_base(one, bound) == {extra.ident: extra.digest}
 
 
 def test_untouched_ignores_the_record_and_needs_a_field_digest() -> None:

@@ -180,7 +180,7 @@ def test_only_a_story_reports_its_removed_subtasks_as_orphans(world):
 # --- 5. a comment's identity covers its body ------------------------------------------------
 
 
-def test_same_author_and_date_and_edited_comments_are_sent(world):
+def test_same_author_and_date_comments_are_sent_and_an_edited_one_is_edited(world):
     assert world.sync().code == 0
     story = world.by_key()["US-001"]
     assert len(comments_of(world, story["id"])) == 2
@@ -191,10 +191,10 @@ def test_same_author_and_date_and_edited_comments_are_sent(world):
     run = world.sync()
     assert run.code == 0, run.out + run.err
     comments = comments_of(world, story["id"])
-    assert len(comments) == 4, comments
+    assert len(comments) == 3, comments  # a second comment of alice's that day is its own
     assert any("dark mode later" in c for c in comments)
     assert any("merged in PR #12" in c for c in comments)
-    assert any("ready in PR #12" in c for c in comments)  # the old one stays: nothing is deleted
+    assert not any("ready in PR #12" in c for c in comments)  # edited in place, not posted again
     writes = world.writes()
     assert world.sync().code == 0
     assert world.writes() == writes

@@ -1,5 +1,6 @@
 """Pull-request references (issue 27): only this repository's are linked; a missing one is a
-warning with its line, found in the dry run, and never fails or costs a request on later runs."""
+warning with its line, found in the dry run, never fails, is warned about again on later runs at
+no request, and is linked once it exists - when its issue is next written, or asked for."""
 
 from __future__ import annotations
 
@@ -47,6 +48,65 @@ def test_a_missing_pull_request_is_a_warning_with_its_line_and_is_not_retried(wo
         assert stats["writes"] == 0
         assert not any("pullrequests" in name for name in stats["requests"]), stats["requests"]
         assert "0 updated" in again.out and "error" not in again.err.lower()
+        # still warned: it is recorded as missing
+        assert f"EPIC.md:{line}: pull request #12 (US-001) was missing in sandbox/demo" in again.out + again.err
+
+
+def _pr12_world(world_factory):
+    world = world_factory(pull_requests=range(1, 5))  # examples/EPIC.md's US-001 names PR #12
+    assert world.sync().code == 0
+    assert pr_comments_or_none(world, 12) is None
+    return world
+
+
+def pr_comments_or_none(world, number: int) -> list[str] | None:
+    if number not in [p["id"] for p in world.sandbox.store.pull_requests()]:
+        return None
+    return pr_comments(world, number)
+
+
+def test_a_pull_request_created_later_is_linked_by_the_next_write_of_its_issue(world_factory) -> None:
+    world = _pr12_world(world_factory)
+    world.sandbox.store.seed(pull_requests=[12])  # someone opens PR #12 after the first sync
+    # nothing to write: still warned, still no request about it (fresh runner too)
+    for env in (None, {"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-a")}):
+        world.sandbox.reset_stats()
+        run = world.sync(env=env)
+        assert run.code == 0 and "pull request #12 (US-001) was missing" in run.out + run.err
+        assert not any("pullrequests" in name for name in world.sandbox.stats()["requests"])
+        assert pr_comments(world, 12) == []
+    # the issue is written for another reason: the pull request is checked again and linked
+    spec = world.tmp / "EPIC.md"
+    spec.write_text(spec.read_text().replace("US-001: Login Feature", "US-001: Sign-in Feature", 1))
+    world.sandbox.reset_stats()
+    run = world.sync(env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-b")})
+    assert run.code == 0, run.out + run.err
+    assert [c for c in pr_comments(world, 12) if "US-001" in c], pr_comments(world, 12)
+    requests_made = world.sandbox.stats()["requests"]
+    assert requests_made["GET /2.0/repositories/{ws}/{repo}/pullrequests/{id}"] == 1, requests_made
+    assert requests_made["POST /2.0/repositories/{ws}/{repo}/pullrequests/{id}/comments"] == 1
+    # linked now: no warning, no request, nothing sent again
+    world.sandbox.reset_stats()
+    again = world.sync(env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresh-c")})
+    assert again.code == 0 and "pull request #12" not in again.out + again.err
+    assert world.writes() == 0 and len([c for c in pr_comments(world, 12) if "US-001" in c]) == 1
+
+
+def test_recheck_pull_requests_links_one_created_since_without_another_change(world_factory) -> None:
+    world = _pr12_world(world_factory)
+    dry = world.sync("EPIC.md", "--recheck-pull-requests", execute=False)
+    assert dry.code == 0 and "pull request #12 (checked again)" in dry.out, dry.out
+    world.sandbox.reset_stats()
+    still = world.sync("EPIC.md", "--recheck-pull-requests")  # one read; still missing: no write
+    assert still.code == 0, still.out + still.err
+    assert world.writes() == 0 and "0 updated" in still.out
+    assert world.sandbox.stats()["requests"]["GET /2.0/repositories/{ws}/{repo}/pullrequests/{id}"] == 1
+    world.sandbox.store.seed(pull_requests=[12])
+    run = world.sync("EPIC.md", "--recheck-pull-requests", env={"SPECTRYN_STATE_DIR": str(world.tmp / "fresh")})
+    assert run.code == 0, run.out + run.err
+    assert [c for c in pr_comments(world, 12) if "US-001" in c]
+    assert "does not exist" not in run.out + run.err
+    assert "pull request #12" not in world.sync("EPIC.md", execute=False).out  # linked: no warning
 
 
 def test_an_item_error_is_printed_once_and_not_counted_as_updated(world) -> None:

@@ -185,7 +185,8 @@ class MemoryTracker:
     @hookimpl
     def read_extras(self, connection: Connection, item: Any, remote: RemoteItem) -> set[str]:
         self.reads += 1
-        present = set(self.comments.get(remote.id, []))
+        present = {e.ident for e in item.extras() if e.kind == "comment"
+                   and f"comment:{e.digest}" in self.comments.get(remote.id, [])}
         present |= {f"attachment:{n}" for n in self.attachments.get(remote.id, {})}
         present |= {f"pr:{n}" for n in self.pr_links.get(remote.id, set())}
         return {e.ident for e in item.extras() if e.ident in present}
@@ -196,7 +197,7 @@ class MemoryTracker:
         if self.fail_comments:
             raise ItemError("comments are refused by the test tracker")
         self._count_write("comment", item.key, ())
-        self.comments.setdefault(remote.id, []).append(Extra.for_comment(comment).ident)
+        self.comments.setdefault(remote.id, []).append(f"comment:{Extra.for_comment(comment).digest}")
         return True
 
     @hookimpl

@@ -17,7 +17,6 @@ from spectryn_core import (
     Comment,
     ConfigError,
     Connection,
-    Extra,
     Item,
     ItemError,
     RemoteItem,
@@ -25,6 +24,7 @@ from spectryn_core import (
     hookimpl,
 )
 from spectryn_core.config import Config, ConfigSection
+from spectryn_core.items import comment_digest
 from spectryn_jsonfile.store import IssueFile
 
 NAME = "jsonfile"
@@ -153,9 +153,10 @@ def update_item(
 
 @hookimpl
 def read_extras(connection: JsonFileConnection, item: Item, remote: RemoteItem) -> set[str]:
-    """The idents of the comments the issue already has."""
+    """The idents of the item's comments the issue already has (by the digest of their text)."""
     issue = _find(connection.file.load(), remote)
-    return {Extra.for_comment(Comment(**c)).ident for c in issue.get("comments", [])}
+    posted = {comment_digest(Comment(**c)) for c in issue.get("comments", [])}
+    return {e.ident for e in item.extras() if e.kind == "comment" and e.digest in posted}
 
 
 @hookimpl
