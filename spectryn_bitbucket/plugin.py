@@ -151,9 +151,9 @@ def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment:
 
 @hookimpl
 def edit_comment(connection: Connection, item: Item, remote: RemoteItem, comment: Comment, previous: str,
-                 accounts: list[Account]) -> bool | None:
+                 accounts: list[Account], earlier: list[str]) -> bool | None:
     """PUT an edited spec comment over the comment the sync posted for it."""
-    return _tracker().edit_comment(connection, item, remote, comment, previous, accounts)
+    return _tracker().edit_comment(connection, item, remote, comment, previous, accounts, earlier)
 
 
 @hookimpl

@@ -55,11 +55,14 @@ from spectryn_core.items import (
     MISSING,
     Account,
     Connection,
+    Extra,
     Item,
     Quota,
     RemoteItem,
     Rendered,
     comment_digest,
+    extra_tag,
+    legacy_comment_digest,
     value_digest,
 )
 from spectryn_core.model import Attachment, Comment, Story
@@ -712,19 +715,22 @@ def add_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comme
 
 
 def edit_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comment: Comment,
-                 previous: str, accounts: list[Account]) -> bool:
+                 previous: str, accounts: list[Account], earlier: list[str] | None = None) -> bool:
     """PUT the new text of the spec comment posted with the text whose digest starts with
     ``previous`` (found in the issue's comments, a listing read_extras may have made already:
     one request at most), but only one that one of ``accounts`` wrote - Bitbucket lets only a
     comment's author edit it (403), and a comment someone else wrote is never ours to change.
-    False when there is none (deleted since)."""
+    With ``earlier`` (an earlier version's tags, no ``previous``): one with ``comment``'s author
+    and date whose text has one of those tags. False when there is none (deleted since)."""
     found = None
     for posted in issue_comments(conn, remote.id):
         raw = normalise_content((posted.get("content") or {}).get("raw"))
         if not _is_sync(reporter({"reporter": posted.get("user")}), accounts):
             continue
         # read back as render_comment wrote it; a text with no head is its own body
-        if any(comment_digest(c).startswith(previous) for c in (posted_comment(raw), Comment(body=raw))):
+        readings = (posted_comment(raw), Comment(body=raw))
+        if (previous and any(comment_digest(c).startswith(previous) for c in readings)) or (
+                not previous and earlier and _earlier_text(readings[0], comment, remote.id, set(earlier))):
             found = posted
             break
     if found is None or found.get("id") is None:
@@ -740,6 +746,16 @@ def edit_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comm
                                     "longer exists", "run the sync again: it is added anew"),
     )
     return True
+
+
+def _earlier_text(posted: Comment, comment: Comment, issue_id: str, tags: set[str]) -> bool:
+    """True when ``posted`` has ``comment``'s author and date and an earlier version tagged its
+    text with one of ``tags`` (bound to the issue, or unbound as before provenance)."""
+    if (posted.author, posted.date) != ((comment.author or "").lstrip("@") or None, comment.date):
+        return False
+    digest = legacy_comment_digest(posted)
+    old = Extra("comment", f"comment:{digest}", digest, posted)
+    return extra_tag(old, issue_id) in tags or extra_tag(old) in tags
 
 
 def multipart_body(files: list[tuple[Path, str]]) -> tuple[MultipartEncoder, dict[str, str], list[Any]]:

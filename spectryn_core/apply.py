@@ -351,12 +351,13 @@ class Applier:
 
     def _extra_call(self, change: Change, remote: RemoteItem, extra: Extra) -> Callable[[], Any]:
         common = {"connection": self.connection, "item": change.item, "remote": remote}
-        if extra.kind == "comment" and extra.previous and self.hooks.edit_comment.get_hookimpls():
+        if extra.kind == "comment" and (extra.previous or extra.earlier) \
+                and self.hooks.edit_comment.get_hookimpls():
             accounts = list(self.accounts)
             if remote.reporter is not None and all(a.id != remote.reporter.id for a in accounts):
                 accounts.append(remote.reporter)  # the account that made an issue of ours is the sync's
             edit = _bind(self.hooks.edit_comment, comment=extra.payload, previous=extra.previous,
-                         accounts=accounts, **common)
+                         accounts=accounts, earlier=list(extra.earlier), **common)
             add = _bind(self.hooks.add_comment, comment=extra.payload, **common)
             # not found (deleted in the tracker): the spec's comment is added again
             return lambda: edit() or add()
@@ -449,7 +450,7 @@ class Applier:
 def _cost_kind(extra: Extra) -> str:
     """The kind of write an extra is, for :meth:`Connection.requests_for`: an edited comment
     is ``comment_edit``."""
-    return "comment_edit" if extra.kind == "comment" and extra.previous else extra.kind
+    return "comment_edit" if extra.kind == "comment" and (extra.previous or extra.earlier) else extra.kind
 
 
 def _carry(remote: RemoteItem, base: dict[str, str]) -> None:

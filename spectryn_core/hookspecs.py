@@ -371,7 +371,7 @@ def add_comment(connection: Connection, item: Item, remote: RemoteItem, comment:
 @hookspec(firstresult=True)
 def edit_comment(
     connection: Connection, item: Item, remote: RemoteItem, comment: Comment, previous: str,
-    accounts: list[Account],
+    accounts: list[Account], earlier: list[str],
 ) -> bool | None:
     """Replace, on ``remote``, the text of the comment that the spec comment ``comment`` was
     posted as with an earlier text, by ``comment``'s. *First result.* Optional: without it an
@@ -382,6 +382,13 @@ def edit_comment(
     comment whose :func:`~spectryn_core.items.comment_digest` starts with ``previous``. Return
     True once edited; False when ``remote`` has no such comment (deleted since: the engine then
     adds ``comment`` with :func:`add_comment`). Never delete a comment.
+
+    ``previous`` is ``""`` and ``earlier`` lists tags when the item's base was written by a
+    version that tagged comments by a hash of their text (:func:`spectryn_core.items.extra_tag`
+    of ``Extra("comment", "comment:<d>", d)``, ``d`` =
+    :func:`~spectryn_core.items.legacy_comment_digest`, bound to the item's id or not): the
+    comment to edit is then one of ``accounts`` with ``comment``'s author and date whose text
+    has one of those tags.
     """
 
 

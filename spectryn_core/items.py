@@ -91,6 +91,10 @@ class Extra:
     #: How an earlier version identified this comment (``comment:<digest of its text>``), with
     #: the digest it recorded: a base or state of that version still confirms it.
     legacy: tuple[str, str] = ("", "")
+    #: For a comment whose position an earlier version's base does not record (it tagged
+    #: comments by a hash of their text): that base's tags no extra of the item accounts for -
+    #: the comment's earlier text may be one of them (see the ``edit_comment`` hook).
+    earlier: tuple[str, ...] = ()
 
     @classmethod
     def for_comment(cls, comment: Comment, position: str = "") -> Extra:

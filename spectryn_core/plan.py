@@ -17,6 +17,8 @@ from spectryn_core.policy import Policy
 from spectryn_core.provenance import EXTRAS, ItemBase, diff_fields
 from spectryn_core.textmerge import merge3
 
+#: Marks a ``previous`` of :func:`pending_extras` that holds an earlier version's tags.
+EARLIER = "*"
 Action = Literal["create", "update", "unchanged", "conflict", "orphan", "duplicate"]
 SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!",
                            "orphan": "?", "duplicate": "x"}
@@ -98,7 +100,7 @@ def describe_extras(extras: list[Extra]) -> list[str]:
     names: list[str] = []
     for extra in extras:
         if extra.kind == "comment":
-            names.append("comment edited" if extra.previous else "comment")
+            names.append("comment edited" if extra.previous or extra.earlier else "comment")
         elif extra.kind == "attachment":
             names.append(f"attachment {extra.ident.split(':', 1)[1]}")
         elif extra.previous == MISSING:
@@ -114,7 +116,9 @@ def pending_extras(
     """The item's extras not on the tracker as they are now (``done``: ident -> the digest
     sent), and apart the pull requests recorded as missing (checked again only when asked).
     A comment sent before with another text (``done``, or ``previous``: what the item's base
-    records at its position) carries that digest as :attr:`Extra.previous`: it is edited."""
+    records at its position) carries that digest as :attr:`Extra.previous`: it is edited. A
+    ``previous`` of :data:`EARLIER` and ``.``-joined tags: the comment may have been posted by
+    an earlier version with one of those tags (:attr:`Extra.earlier`)."""
     previous = previous or {}
     pending: list[Extra] = []
     rechecks: list[Extra] = []
@@ -127,7 +131,9 @@ def pending_extras(
             continue
         # the base's record first: the state may predate an edit another runner sent
         was = previous.get(extra.ident) or was if extra.kind == "comment" else was
-        if extra.kind == "comment" and was:
+        if extra.kind == "comment" and was and was.startswith(EARLIER):
+            extra = replace(extra, earlier=tuple(was[len(EARLIER):].split(".")))
+        elif extra.kind == "comment" and was:
             extra = replace(extra, previous=was)
         pending.append(extra)
     return pending, rechecks

@@ -612,6 +612,23 @@ def removed_comments(item: Item, remote: RemoteItem | None) -> int:
     return sum(1 for tag in _tags(remote) if len(tag) == COMMENT_TAG_DIGITS and tag[:6] not in positions)
 
 
+def earlier_comment_tags(item: Item, remote: RemoteItem | None) -> list[str]:
+    """The tags of a base written before comments had positions (no comment tag of today's form)
+    that no extra of the item accounts for in any form: a comment the spec edited since may be
+    one of them (an earlier version tagged a comment by a hash of its text)."""
+    tags = _tags(remote)
+    if remote is None or not tags or any(len(tag) == COMMENT_TAG_DIGITS for tag in tags):
+        return []
+    accounted: set[str] = set()
+    for e in item.extras():
+        forms = [e, _sent_as(e, MISSING)]
+        if e.kind == "comment":
+            forms.append(Extra("comment", *e.legacy, e.payload))
+        for form in forms:
+            accounted |= {extra_tag(form, remote.id), extra_tag(form)}
+    return sorted(tag for tag in tags if len(tag) == 6 and tag not in accounted)
+
+
 def base_confirms(item: Item, remote: RemoteItem | None, done: dict[str, str]) -> bool:
     """True when the base ``remote`` carries already holds the tag of every extra in ``done``
     (nothing to confirm with a base-only write)."""

@@ -24,7 +24,7 @@ from spectryn_core.errors import (
 )
 from spectryn_core.items import MISSING, Account, Connection, Item, RemoteItem
 from spectryn_core.model import Spec, SpecProblem
-from spectryn_core.plan import Change, Plan, describe_extras, orphan_change, plan_item
+from spectryn_core.plan import EARLIER, Change, Plan, describe_extras, orphan_change, plan_item
 from spectryn_core.plugins import Plugins
 from spectryn_core.policy import Policy
 from spectryn_core.provenance import (
@@ -33,6 +33,7 @@ from spectryn_core.provenance import (
     Trust,
     base_of,
     comments_in_base,
+    earlier_comment_tags,
     extras_in_base,
     flatten,
     identify,
@@ -397,6 +398,11 @@ def make_plan(
                 done.update(found)
         lost_key = existing is not None and existing.key != item.key
         previous = comments_in_base(item, existing)
+        earlier = earlier_comment_tags(item, existing)
+        for extra in extras:  # by author and date only: a rank tells nothing across versions
+            if earlier and extra.kind == "comment" and extra.ident.startswith("comment:@") \
+                    and extra.ident not in previous and extra.ident not in done:
+                previous[extra.ident] = EARLIER + ".".join(earlier)
         change = plan_item(item, rendered, existing, base, done, force=force or adopted,
                            title_lost_key=lost_key, policy=policy, previous=previous, recheck=recheck)
         if change.needs_text and existing is not None and texts is not None:

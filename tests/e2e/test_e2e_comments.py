@@ -173,3 +173,23 @@ def test_issues_of_the_earlier_encoding_get_no_duplicate_comment(world) -> None:
         assert run.code == 0, run.out + run.err
         assert world.writes() == 0, world.sandbox.stats()["requests"]
         assert len(comments_of(world, "US-001")) == count
+
+
+def test_an_edit_of_a_comment_the_earlier_encoding_tagged_is_edited_in_place(world) -> None:
+    """The first change after the upgrade is a comment edit: the comment's earlier text is known
+    only by the hash the earlier version tagged it with; it is found by its author and date
+    among the sync's comments whose text has one of the base's unaccounted tags."""
+    assert world.sync().code == 0
+    _old_encoding(world)
+    before = comments_of(world, "US-001")
+    alice = next(c for c in before if "@alice" in c["raw"])
+    edit_spec(world, OLD, NEW)
+    dry = world.sync(execute=False, env=fresh(world, "dry"))
+    assert "comment edited" in dry.out, dry.out
+    run = world.sync(env=fresh(world, "run"))
+    assert run.code == 0, run.out + run.err
+    after = {c["id"]: c["raw"] for c in comments_of(world, "US-001")}
+    assert len(after) == 2 and after[alice["id"]] == render_comment(ALICE_NEW)
+    world.sandbox.reset_stats()
+    assert world.sync(env=fresh(world, "again")).code == 0
+    assert world.writes() == 0  # the base records positions now
