@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from spectryn_bitbucket.trusted import checked as checked_accounts
 from spectryn_core.errors import ConfigError
 
 CLOUD_API = "https://api.bitbucket.org/2.0"
@@ -190,6 +191,9 @@ class BitbucketSettings:
     #: ``host:port`` of the Bitbucket Pipelines auth proxy to send through (a review's report),
     #: with ``auth`` ``("none", "")``: no credential ever goes to the proxy.
     via_proxy: str = ""
+    #: ``sync.trusted_accounts``, checked to be uuids or account ids (:mod:`.trusted`); what
+    #: ``spectryn check`` weighs against the repository being public.
+    trusted_accounts: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
@@ -366,11 +370,14 @@ def settings_from_config(config: Any) -> BitbucketSettings:
                                      source=lambda key: str(config.origin(f"{SECTION}.{key}")))
     secret = secret_key(settings.auth_kind, values)
     check_host_binding(config, settings.base_url, secret)
+    trusted: tuple[str, ...] = tuple(config.get("sync.trusted_accounts") or ())
+    if settings.mode != "server":  # Data Center has no issue tracker: no reporter to weigh
+        trusted = checked_accounts(trusted, config.origin("sync.trusted_accounts"))
     sources = []
     for key in (*ROUTING_KEYS, secret):
         value = "" if key in SECRET_KEYS else f" = {values.get(key)}"
         sources.append(f"{SECTION}.{key}{value} (from {_describe(config.origin(f'{SECTION}.{key}'))})")
-    return replace(settings, sources=tuple(sources))
+    return replace(settings, sources=tuple(sources), trusted_accounts=trusted)
 
 
 def secret_key(auth_kind: str, values: dict[str, Any]) -> str:

@@ -386,13 +386,18 @@ def issue_content(issue: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
 
 
 def reporter(issue: dict[str, Any]) -> Account | None:
-    """The account that made an issue, when the answer names it."""
+    """The account that made an issue, when the answer names it: identified by its ``{uuid}``
+    (else its account id), the account id as its only alias. The nickname is only the label:
+    it is "defined by the owner" and "not guaranteed to be unique" (Atlassian's OpenAPI text for
+    Bitbucket Cloud, the ``user`` schema; coderabbitai/bitbucket src/cloud/openapi/
+    swagger.v3.json), so anyone could take a trusted person's - a config naming it must never
+    match (:mod:`spectryn_bitbucket.trusted`)."""
     user = issue.get("reporter")
     if not isinstance(user, dict) or not (user.get("uuid") or user.get("account_id")):
         return None
     ident = str(user.get("uuid") or user.get("account_id"))
-    aliases = tuple(str(user[k]) for k in ("account_id", "nickname") if user.get(k) and str(user[k]) != ident)
-    return Account(ident, str(user.get("display_name") or user.get("nickname") or ""), aliases)
+    aliases = tuple(str(user[k]) for k in ("account_id",) if user.get(k) and str(user[k]) != ident)
+    return Account(ident, str(user.get("nickname") or user.get("display_name") or ""), aliases)
 
 
 def remote_fields(issue: dict[str, Any], found: BaseRecord | None = None) -> dict[str, Any]:

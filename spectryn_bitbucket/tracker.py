@@ -196,7 +196,7 @@ class BitbucketConnection(Connection):
         else:
             repo = self.client.get(
                 self.client.repo_path(), f"repository {s.full_name}",
-                params={"fields": "full_name,name,has_issues,links.html.href"},
+                params={"fields": "full_name,name,has_issues,is_private,links.html.href"},
                 not_found=self._repo_not_found,
             ) or {}
             if repo.get("has_issues") is False and check_tracker:
@@ -588,7 +588,7 @@ def read_base_text(conn: BitbucketConnection, item: Item, remote: RemoteItem, na
 
 def _is_sync(who: Account | None, accounts: list[Account]) -> bool:
     """True when ``who`` is one of ``accounts`` (same id, or one names the other by an alias:
-    a config entry may name an account by its account id or nickname)."""
+    a config entry may name an account by its account id; never by a nickname)."""
     return who is not None and any(
         who.id == a.id or a.id in who.aliases or who.id in a.aliases for a in accounts)
 
@@ -918,15 +918,19 @@ def check_tracker(conn: BitbucketConnection) -> list[str]:
                     not_found=conn.tracker_unavailable)
     lines.append("issue tracker on; issues readable")
     lines.extend(s.sources)
-    who = conn.client.request("GET", "/user", params={"fields": "display_name,nickname"})
+    who = conn.client.request("GET", "/user", params={"fields": "display_name,nickname,uuid,account_id"})
+    own = ""
     if who.ok:
         data = who.json() if who.content else {}
-        lines.append(f"authenticated as {data.get('display_name') or data.get('nickname') or '?'} ({kind})")
+        own = str(data.get("uuid") or "")
+        lines.append(f"authenticated as {data.get('display_name') or data.get('nickname') or '?'} ({kind})"
+                     + (f", account {own}" if own else ""))
     elif s.auth_kind == "access_token":
         lines.append("authenticated with an access token (Bitbucket names no user for access tokens)")
     else:
         lines.append(f"authenticated with {kind} (the user is not named: the token has no "
                      "read:user:bitbucket scope, which a sync does not need)")
+    lines.extend(trust_lines(s, repo, own))
     for kind_name in LIST_PATHS:
         names = conn.load_names(kind_name)
         lines.append(f"{kind_name}s: {', '.join(names) if names else '(none; create them in Repository settings -> Issue tracker)'}")
@@ -937,4 +941,31 @@ def check_tracker(conn: BitbucketConnection) -> list[str]:
     elif prs.ok:
         lines.append("pull requests readable")
     lines.append("writing issues (write:issue:bitbucket) is first tried by a sync with --execute")
+    return lines
+
+
+def trust_lines(s: BitbucketSettings, repo: dict[str, Any], own: str) -> list[str]:
+    """What ``check`` says about ``sync.trusted_accounts``, from answers it already has (the
+    repository's ``is_private``, ``/user``'s uuid): no request of its own. A public repository's
+    tracker takes issues from anyone, so with no trusted accounts an issue carrying a copied
+    spectryn mark counts as spectryn's."""
+    lines: list[str] = []
+    public = repo.get("is_private") is False
+    if s.trusted_accounts:
+        lines.append(f"sync.trusted_accounts: {len(s.trusted_accounts)} account(s); issues others made "
+                     "are never taken for spectryn's")
+        if own and own not in s.trusted_accounts:
+            lines.append(f"warning: this credential's account {own} is not in sync.trusted_accounts: "
+                         "issues it made count as spectryn's only on a machine whose state saw them "
+                         "made - add it if this credential syncs")
+    elif public:
+        lines.append("warning: the repository is public and sync.trusted_accounts is empty: anyone "
+                     "can create an issue carrying a copied spectryn mark and have it taken for the "
+                     "spec's - set sync.trusted_accounts (SPECTRYN_TRUSTED_ACCOUNTS) to the {uuid} of "
+                     "the account the sync writes as")
+    if own and not s.trusted_accounts:
+        lines.append(f"this credential's account for sync.trusted_accounts: {own}")
+    elif not own and (public or s.trusted_accounts) and s.auth_kind == "access_token":
+        lines.append("an access token's own account is not named here: it is the reporter of the "
+                     "issues it creates (a sync that refuses one prints that uuid)")
     return lines

@@ -159,20 +159,22 @@ def legacy_comment_digest(comment: Comment) -> str:
 @dataclass(frozen=True)
 class Account:
     """A tracker account: ``id`` is its stable identifier (Bitbucket: the ``{uuid}``), ``name``
-    what people see (a display name), ``aliases`` other identifiers a config may name it by
-    (Bitbucket: the Atlassian account id and the nickname)."""
+    a readable label (Bitbucket: the nickname), ``aliases`` other *stable* identifiers a config
+    may name it by (Bitbucket: the Atlassian account id). A name its owner can choose or change
+    (a nickname, a display name) is never an alias: anyone could pick a trusted person's."""
 
     id: str
     name: str = ""
     aliases: tuple[str, ...] = ()
 
     def matches(self, ref: str) -> bool:
-        """True when ``ref`` (a config entry) names this account."""
+        """True when ``ref`` (a config entry) names this account by a stable identifier."""
         ref = ref.strip()
         return bool(ref) and (ref == self.id or ref in self.aliases)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.id}" if self.name and self.name != self.id else self.id
+        """``{uuid} ("alice")``: the identifier first; the name only as a label, quoted."""
+        return f'{self.id} ("{self.name}")' if self.name and self.name != self.id else self.id
 
 
 @dataclass(frozen=True)

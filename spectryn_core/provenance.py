@@ -177,8 +177,8 @@ def has_mark(remote: RemoteItem) -> bool:
 
 @dataclass
 class Trust:
-    """What a run trusts: ``trusted`` - the config's account references (``sync.trusted_accounts``;
-    empty: the mark alone decides); ``accounts`` - the accounts this sync writes as, when known;
+    """What a run trusts: ``trusted`` - the config's account references (``sync.trusted_accounts``:
+    stable identifiers only, matched by :meth:`Account.matches`; empty: the mark alone decides); ``accounts`` - the accounts this sync writes as, when known;
     ``known`` - item ids the state recorded (id -> key); ``adopt`` - keys to take over."""
 
     trusted: list[str] = field(default_factory=list)
@@ -210,7 +210,8 @@ class Trust:
             if self.trusts_account(remote.reporter):
                 return True, ""  # made by the sync, marked or from before marks
             return False, (f"made by {remote.reporter}, an account sync.trusted_accounts does not "
-                           "list" + ("" if marked else ", and it has no spectryn mark"))
+                           "list" + ("" if marked else ", and it has no spectryn mark")
+                           + f" - add {remote.reporter.id} there if you trust that account")
         if marked or not self.marks:
             return True, ""
         if copied(remote) and remote.provenance is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -71,13 +72,23 @@ STRANGER_TOKEN = "sandbox-stranger-token"
 INVALID_TOKEN = "Token is invalid, expired, or not supported for this endpoint."
 
 
-def identity(nickname: str, display_name: str | None = None) -> dict[str, str]:
-    """An account's public fields derived from its nickname (stable across runs): ``nickname``,
-    ``display_name``, ``account_id`` and ``uuid`` (the shape of a workspace member record)."""
-    digits = f"{sum(map(ord, nickname)) % 10**12:012d}"
+def identity(nickname: str, display_name: str | None = None, *, seed: str | None = None) -> dict[str, str]:
+    """An account's public fields (the shape of a workspace member record): ``nickname``,
+    ``display_name``, and the stable identifiers ``uuid`` and ``account_id`` derived from ``seed``
+    (default: the nickname), the same across runs.
+
+    Bitbucket's nickname is "defined by the owner" and "not guaranteed to be unique" (the
+    OpenAPI text's ``user`` schema), so accounts seed their identifiers with something unique
+    (an API token's email, an access token's name): two accounts may call themselves alike and
+    still differ. The identifiers have the real shapes: ``{uuid}`` in braces, and an Atlassian
+    account id ``557058:<uuid>``."""
+    def uuid_of(text: str) -> str:
+        h = hashlib.sha256(text.encode()).hexdigest()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+    seed = seed if seed is not None else nickname
     return {"nickname": nickname, "display_name": display_name or nickname.title(),
-            "account_id": f"557058:{nickname}-{digits}",
-            "uuid": f"{{5a4db0c5-{digits[:4]}-4000-8000-{digits}}}"}
+            "account_id": f"557058:{uuid_of('account id ' + seed)}",
+            "uuid": f"{{{uuid_of('uuid ' + seed)}}}"}
 
 
 @dataclass(frozen=True)
@@ -213,7 +224,7 @@ def api_token(handle: str, email: str, secret: str, *, nickname: str, display_na
               member: bool = True, scopes: Iterable[str] = PERSON_SCOPES) -> Account:
     """An Atlassian account's API token (Basic: ``email`` + token)."""
     return Account(handle, API_TOKEN, secret, frozenset(scopes), email=email, member=member,
-                   **identity(nickname, display_name))
+                   **identity(nickname, display_name, seed=email))
 
 
 def default_accounts(token: str = DEFAULT_TOKEN, *, token_level: str = "repository",
@@ -255,11 +266,18 @@ class Accounts:
             self.add(account)
 
     def add(self, account: Account) -> Account:
-        """Add (or replace, by handle) an account; two accounts may not share a token."""
+        """Add (or replace, by handle) an account; two accounts may not share a token, nor a
+        uuid or account id unless they are two API tokens of one Atlassian account (one email):
+        those are Bitbucket's stable identifiers, one account each (a nickname may be shared)."""
         for other in self._by_handle.values():
-            if other.handle != account.handle and hmac.compare_digest(other.secret.encode(),
-                                                                      account.secret.encode()):
+            if other.handle == account.handle:
+                continue
+            if hmac.compare_digest(other.secret.encode(), account.secret.encode()):
                 raise ValueError(f"accounts {other.handle} and {account.handle} have the same token")
+            same_account = other.email is not None and other.email == account.email
+            if (other.uuid == account.uuid or other.account_id == account.account_id) and not same_account:
+                raise ValueError(f"accounts {other.handle} and {account.handle} have the same uuid "
+                                 "or account id")
         self._by_handle[account.handle] = account
         return account
 

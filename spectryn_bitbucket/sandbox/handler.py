@@ -88,7 +88,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         query = parse_qs(split.query, keep_blank_values=True)
         ctx = self.ctx
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address)
-        site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues and not ctx.admin_hub)
+        site = Site(f"http://{host}", ctx.workspace, ctx.repo, ctx.has_issues and not ctx.admin_hub,
+                    ctx.public)
         request = Request(self.command, split.path, {k: v[-1] for k, v in query.items()}, query,
                           self.headers, body, site, ctx)
 

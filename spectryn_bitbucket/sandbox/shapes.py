@@ -35,6 +35,8 @@ class Site:
     workspace: str
     repo: str
     has_issues: bool = True
+    #: The repository is public (``is_private`` false): anyone reads it, any account may create issues.
+    public: bool = False
 
     @property
     def repo_api(self) -> str:
@@ -104,7 +106,7 @@ def repository(site: Site) -> dict[str, Any]:
     """The repository document (``has_issues`` says whether the tracker is on)."""
     return {
         "type": "repository", "name": site.repo, "slug": site.repo,
-        "full_name": f"{site.workspace}/{site.repo}", "uuid": REPO_UUID, "is_private": True,
+        "full_name": f"{site.workspace}/{site.repo}", "uuid": REPO_UUID, "is_private": not site.public,
         "scm": "git", "has_issues": site.has_issues, "has_wiki": False,
         "mainbranch": {"type": "branch", "name": "main"},
         "workspace": {"type": "workspace", "slug": site.workspace, "name": site.workspace, "uuid": WORKSPACE_UUID},

@@ -294,8 +294,12 @@ def test_an_issue_object_gives_provenance_reporter_and_its_raw_content() -> None
     remote = remote_item(issue)
     assert remote.key == "" and remote.provenance.key == "US-002"  # the title lost the key
     assert remote.native == raw and remote.fields["content"] == "Body"
-    assert remote.reporter.id == "{u-1}" and remote.reporter.matches("ci-bot")
+    assert remote.reporter.id == "{u-1}" and remote.reporter.matches("{u-1}")
     assert remote.reporter.matches("557058:1") and not remote.reporter.matches("CI bot")
+    # the nickname is only a label: anyone may choose it (issue 25)
+    assert remote.reporter.name == "ci-bot" and not remote.reporter.matches("ci-bot")
+    assert str(remote.reporter) == '{u-1} ("ci-bot")'
+
 
 
 def test_only_content_spectryn_wrote_byte_for_byte_and_still_agreed_is_written_anew() -> None:

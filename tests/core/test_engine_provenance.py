@@ -153,7 +153,8 @@ def test_with_trusted_accounts_only_their_issues_are_ours(h):
     h.tracker.bases[copy] = dict(h.tracker.bases[real])
     result = sync(h, execute=False, trusted=("sync-bot",))
     claims = [w for w in result.plan.warnings if "claims US-002" in w]
-    assert claims and "made by Eve {eve}, an account sync.trusted_accounts does not list" in claims[0]
+    assert claims and ('made by {eve} ("Eve"), an account sync.trusted_accounts does not list - add '
+                       "{eve} there if you trust that account") in claims[0]
     assert not [c for c in result.plan.changes if c.action == "duplicate"]
     # without the setting the pasted line is taken at its word: a twin, touched by nobody
     lenient = sync(h, execute=False)

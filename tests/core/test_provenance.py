@@ -38,7 +38,7 @@ from spectryn_core.provenance import (
 from spectryn_core.state import ItemState
 
 ORIGIN = "docs/a.md"
-BOT = Account("{bot}", "CI bot", ("557058:bot", "ci-bot"))
+BOT = Account("{bot}", "ci-bot", ("557058:bot",))
 EVE = Account("{eve}", "Eve")
 
 
@@ -158,17 +158,30 @@ def test_without_trusted_accounts_the_mark_decides() -> None:
 
 
 def test_with_trusted_accounts_the_maker_decides() -> None:
-    trust = Trust(trusted=["ci-bot"])
+    trust = Trust(trusted=["557058:bot"])
     assert trust.judge(ours(1, "US-001"))[0]
     copied, why = trust.judge(ours(2, "US-001", reporter=EVE))
-    assert not copied and why == "made by Eve {eve}, an account sync.trusted_accounts does not list"
+    assert not copied and why == ('made by {eve} ("Eve"), an account sync.trusted_accounts does not '
+                                  "list - add {eve} there if you trust that account")
     # from before marks, made by the sync's account: ours; the same by hand by anyone else: not
     assert trust.judge(by_hand(3, "US-001", reporter=BOT))[0]
-    assert trust.judge(by_hand(4, "US-001"))[1].endswith("and it has no spectryn mark")
+    assert ", and it has no spectryn mark - add {eve}" in trust.judge(by_hand(4, "US-001"))[1]
     # the account a create of this sync answered with is trusted too
     assert Trust(trusted=["{x}"], accounts=[EVE]).judge(ours(5, "US-001", reporter=EVE))[0]
     # a tracker that names no maker: the mark decides
     assert trust.judge(ours(6, "US-001", reporter=None))[0]
+
+
+def test_trusted_accounts_match_stable_identifiers_never_a_name() -> None:
+    """A nickname or display name is the owner's choice (issue 25): an impostor calling itself
+    "ci-bot" matches nothing; the uuid and the account id match."""
+    impostor = Account("{imp}", "ci-bot")
+    for ref in ("{bot}", "557058:bot", " {bot} "):
+        assert Trust(trusted=[ref]).judge(ours(1, "US-001", reporter=BOT))[0], ref
+        assert not Trust(trusted=[ref]).judge(ours(2, "US-001", reporter=impostor))[0], ref
+    for name in ("ci-bot", "CI bot", ""):
+        assert not Trust(trusted=[name]).judge(ours(3, "US-001", reporter=BOT))[0], name
+    assert "{imp}" in Trust(trusted=["{bot}"]).judge(ours(4, "US-001", reporter=impostor))[1]
 
 
 def test_a_plugin_that_keeps_no_base_is_identified_by_the_key_in_the_title() -> None:
