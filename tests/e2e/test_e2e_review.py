@@ -221,3 +221,40 @@ def test_the_proxy_is_never_given_a_credential_nor_chosen_by_a_repository_file(p
     (pr.tmp / ".spectryn.yaml").unlink()
     far = review(pr, env={**env, "BITBUCKET_PIPELINES_PROXY": "proxy.example.com:29418"})
     assert far.code == 2 and "bitbucket.pipelines_proxy proxy.example.com:29418" in far.err
+
+
+def test_two_spec_files_claiming_one_key_fail_the_report_with_a_clash_at_its_line(pr: Any) -> None:
+    """docs/a.md synced US-001 (its issue records that file); the pull request's docs/b.md defines
+    US-001 too. The review of docs/b.md meets the engine's own OwnershipError (kind ownership,
+    raised while identifying the tracker's issues - nothing mocked): FAILED, a clash annotation at
+    b.md's US-001 line naming the issue and docs/a.md, the Clashes field, exit 2, and no issue
+    written."""
+    from tests.e2e.test_e2e_fresh_runner import number_of
+    from tests.e2e.test_e2e_provenance import repo_runner
+
+    assert repo_runner(pr, "main").sync("docs/a.md").code == 0
+    number = number_of(pr, "US-001")
+    branch = repo_runner(pr, "pull-request")
+    pr.sandbox.reset_stats()
+    run = branch.cli("review", "--markdown", "docs/b.md", "--tracker", "bitbucket", "--output", "json",
+                     env=pipeline_env(branch))
+    assert run.code == 2, run.out + run.err
+    answer = json.loads(run.out)
+    assert answer["error"]["kind"] == "ownership" and answer["result"] == "FAILED"
+    assert answer["counts"]["clashes"] == 1 and answer["counts"]["errors"] == 0
+    found, annotations = report(pr)
+    assert found["result"] == "FAILED", found
+    assert data(found)["Clashes"] == 1 and data(found)["Errors"] == 0
+    assert data(found)["Plan"] == "validation only"  # the clash stops the plan, as it stops a sync
+    assert "1 key(s) belong to another spec file" in found["details"]
+    (clash,) = [a for a in annotations if a["annotation_type"] == "BUG"]
+    heading = next(n for n, line in enumerate((branch.tmp / "docs" / "b.md").read_text().splitlines(), 1)
+                   if line.startswith("### US-001"))
+    assert clash["path"] == "docs/b.md" and clash["line"] == heading, clash
+    assert clash["severity"] == "HIGH" and clash["result"] == "FAILED"
+    assert f"US-001 is issue #{number}" in clash["summary"]
+    assert "made from docs/a.md, which also defines US-001" in clash["summary"]
+    assert issue_writes(pr) == 0 and pr.sandbox.proxy_stats()["credentials_seen"] == 0
+    text = branch.cli("review", "--markdown", "docs/b.md", "--tracker", "bitbucket", env=pipeline_env(branch))
+    assert text.code == 2 and "docs/b.md:3: clash: US-001 is issue" in text.out, text.out
+    assert "error: 1 key(s) belong to another spec file" in text.err and "nothing was sent" not in text.err
