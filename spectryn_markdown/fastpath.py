@@ -18,7 +18,7 @@ text. ``tests/markdown/test_md_scanner.py`` checks the result against markdown-i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from itertools import accumulate
 
 from spectryn_markdown.scanner import (
@@ -56,10 +56,11 @@ _ENDS = rf"(?=\Z|[\x20\t]*{_LINE_END}|{_ATX})"
 # might be a table's header, which only the scanner decides.
 _NO_DELIMITER_NEXT = r"(?![\x20\t]*[|:\-][|:\-\x20\t]*(?:\n|\Z))"
 
-_BLOCK = re.compile(rf"""
-    (?:[\x20\t]*\n)*+  # blank lines before the block, taken for good
-    (?:
-    (?P<heading>\#{{1,6}}(?:[\x20\t][^\n]*)?{_LINE_END}){_NO_DELIMITER_NEXT}
+#: A heading line of any level the fast path takes (``{levels}``: a quantifier such as ``{1,6}``).
+HEADING_LINE = r"\#{levels}(?:[\x20\t][^\n]*)?" + _LINE_END + _NO_DELIMITER_NEXT
+#: The block alternatives of :data:`_BLOCK` after its blank lines, headings of ``{levels}`` (see ``HEADING_LINE``).
+BLOCK_ALTERNATIVES = rf"""
+    (?P<heading>{HEADING_LINE})
   | (?P<hr>(?:(?:\*[\x20\t]*){{3,}}|(?:-[\x20\t]*){{3,}}|(?:_[\x20\t]*){{3,}}){_LINE_END}){_NO_DELIMITER_NEXT}
   | (?P<table>\|[^\n]*\n[|:\-][|:\-\x20\t]*{_LINE_END}(?:\|[^\n]*{_LINE_END})*){_ENDS}
   | (?P<paragraph>{_FIRST}[^\n]*{_LINE_END}(?:{_NEXT}[^\n]*{_LINE_END})*){_ENDS}
@@ -69,8 +70,9 @@ _BLOCK = re.compile(rf"""
   | (?P<ordered_list>[0-9]{{1,9}}(?P<delimiter>[.)])\x20{_FIRST}[^\n]*{_LINE_END}
         (?:[0-9]{{1,9}}(?P=delimiter)\x20{_FIRST}[^\n]*{_LINE_END})*)
         (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
-    )
-""", re.VERBOSE)
+"""
+_BLOCK = re.compile(r"(?:[\x20\t]*\n)*+(?:"  # blank lines before the block, taken for good
+                    + BLOCK_ALTERNATIVES.replace("{levels}", "{1,6}") + ")", re.VERBOSE)
 _BLANKS = re.compile(r"(?:[\x20\t]*\n)+")
 _SPACES_TO_END = re.compile(r"[\x20\t]*\Z")
 _ORDERED_MARKER = re.compile(r"[0-9]+[.)]\x20")
@@ -81,8 +83,13 @@ def _trim(text: str) -> str:
     return text.strip(TRIM_CHARS)
 
 
-def scan_text(text: str) -> Iterator[Block]:
-    """The top-level blocks of ``text`` (``\\n`` line ends, no NUL characters), one at a time."""
+def scan_text(text: str) -> Generator[Block, tuple[int, int] | None, None]:
+    """The top-level blocks of ``text`` (``\\n`` line ends, no NUL characters), one at a time.
+
+    ``send((pos, line))`` instead of ``next()`` skips to offset ``pos``, the start of 0-based line ``line``,
+    and gives the first block from there: a reader that has read a stretch of the text itself (a story,
+    :mod:`spectryn_markdown.storypath`) resumes after it. ``pos`` must be where a block of this scan may
+    start (the end of the blocks read, blank lines after them included or not)."""
     size = len(text)
     last_newline = text.rfind("\n")
     spaces_last = _SPACES_TO_END.match(text, last_newline + 1) is not None  # markdown-it drops that line
@@ -104,7 +111,9 @@ def scan_text(text: str) -> Iterator[Block]:
             if line >= line_max:
                 return
             blocks, pos, line = _scan_window(text, pos, line, line_max)
-            yield from blocks
+            jump = yield from _each(blocks)
+            if jump is not None:
+                pos, line = jump
             continue
         kind = found.lastgroup or ""  # the outer group closes last: "bullet_list", not its "bullet"
         start = found.start(kind)
@@ -120,9 +129,8 @@ def scan_text(text: str) -> Iterator[Block]:
             block.level = len(chunk) - len(rest)
             rest = rest.rstrip(" \t\n")
             block.content = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else _closed(rest)
-            yield block
-            pos = stop
-            line = end
+            jump = yield block
+            pos, line = (stop, end) if jump is None else jump
             continue
         # lines of the block: its "\n"s, and the last line if the text ends without one
         end = line + count("\n", pos, stop) + (stop == size and text[stop - 1:stop] != "\n")
@@ -133,7 +141,9 @@ def scan_text(text: str) -> Iterator[Block]:
             table = _table(text[pos:stop].split("\n"), line)
             if table is None:  # not a table after all (column counts differ): the scanner decides
                 blocks, pos, line = _scan_window(text, pos, line, line_max)
-                yield from blocks
+                jump = yield from _each(blocks)
+                if jump is not None:
+                    pos, line = jump
                 continue
             block = table
             block.pos = pos
@@ -153,9 +163,17 @@ def scan_text(text: str) -> Iterator[Block]:
                 end = min(end + count("\n", stop, blanks.end()), line_max)
                 stop = blanks.end() if end < line_max else tail
             block = _list(kind, lines, line, end, pos, stop)
-        yield block
-        pos = stop
-        line = end
+        jump = yield block
+        pos, line = (stop, end) if jump is None else jump
+
+
+def _each(blocks: list[Block]) -> Generator[Block, tuple[int, int] | None, tuple[int, int] | None]:
+    """Yield ``blocks`` until one is answered by a jump (``send``); return that jump, or None."""
+    for block in blocks:
+        jump = yield block
+        if jump is not None:
+            return jump
+    return None
 
 
 def _closed(rest: str) -> str:

@@ -30,15 +30,14 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from spectryn_core.model import (
-    KEY_PATTERN,
     Comment,
     Commit,
     Criterion,
@@ -53,6 +52,24 @@ from spectryn_core.model import (
 )
 from spectryn_core.spec_files import UnreadableSpec, read_spec
 from spectryn_markdown.attachments import AttachmentChecker, AttachmentRules
+from spectryn_markdown.entries import (
+    FIELD_OR_ROW,
+    INLINE_FIELD,
+    KEY_LINE,
+    PIPE_ROW,
+    PR_HINT,
+    comment_of,
+    commit_line,
+    commit_rows,
+    criterion_of,
+    join_chunks,
+    link_targets,
+    links_default,
+    list_subtask,
+    paragraph_criteria,
+    parse_link,
+    pull_requests_in,
+)
 from spectryn_markdown.fastpath import scan_text
 from spectryn_markdown.inline import inline_text, links
 from spectryn_markdown.normalise import (
@@ -65,7 +82,6 @@ from spectryn_markdown.normalise import (
 )
 from spectryn_markdown.scanner import Block, Item, row_cells
 from spectryn_markdown.tables import (
-    COMMIT_COLUMNS,
     FIELD_NAMES,
     KEY_VALUE_HEADERS,
     LINK_COLUMNS,
@@ -80,51 +96,17 @@ from spectryn_markdown.tables import (
     short_rows,
 )
 
-_KEY = re.compile(rf"^\[?({KEY_PATTERN})\]?(?:\s*[:\-–—|]\s*|\s+|$)(.*)$")
 _LOWER_KEY = re.compile(r"^\[?([A-Za-z][A-Za-z0-9_]*-\d+)\]?(?:\s*[:\-–—|]\s*|\s+|$)")
-# "PR #12", "pull request 12", any case: written out rather than IGNORECASE, which makes the
-# regex engine try every position (7x slower); "ſ" is what IGNORECASE also takes for "s".
-_PR = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr]|[Uu][Ll][Ll][ -]?[Rr][Ee][Qq][Uu][Ee][Ss\u017f][Tt])\s*#?\s*(\d+)\b")
-_PR_URL = re.compile(r"(?P<prefix>[^\s()<>\[\]\"'\x00]*)/pull-?requests/(?P<number>\d+)\b", re.IGNORECASE)
-#: Where either pattern above could match, found once per file: every match in a story's text (code spans
-#: read as spaces) is in a block where this matches the file's text (after "PR" comes a space, "#", a digit or
-#: a code span; after "pull" a space, "-", "r" or a code span). A story with none mentions no pull request;
-#: the others are read only in those blocks.
-_PR_HINT = re.compile(r"[Pp](?<=\b[Pp])(?:[Rr][\s#`\d]|[Uu][Ll][Ll][\x20\-`Rr])")
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
-_CODE_BLOCKS = frozenset({"fence", "code_block", "html_block"})
 _LIST_OR_TABLE = ("table", "bullet_list", "ordered_list")
 _CRITERIA_BLOCKS = ("bullet_list", "ordered_list", "paragraph")  # what read_criteria reads
-_CHECKBOX = re.compile(r"^\[([ xX])\]\s*")
-_COMMENT_HEAD = re.compile(
-    r"^\s*(?:\*\*|__)?@?(?P<author>[^*_()\n:]+?)(?:\*\*|__)?\s*"
-    r"(?:\((?P<date>[^)\n]*)\))?\s*:\s*(?P<rest>.*)$"
-)
-_LINK_LINE = re.compile(r"^(?P<type>[^:]+?)\s*:\s*(?P<targets>.+)$")
-_LINK_PREFIXES = ("blocked by", "blocks", "depends on", "relates to", "related to", "duplicates",
-                  "duplicated by", "clones", "cloned by", "is blocked by")
 #: A story key as the older tool accepted it: ``US_002``, ``US 003``, ``us-002``, ``PROJ/123`` (read as
 #: ``US-002`` ...). A space only after an uppercase prefix, so "Story 3: ..." stays a title.
 _LOOSE_KEY = re.compile(r"^\[?(?P<prefix>[A-Za-z][A-Za-z0-9_]*?)(?P<sep>[-_/]|(?<=[A-Z]) )(?P<number>\d+)\]?"
                         r"(?:\s*[:\-–—|]\s*|\s+|$)(?P<rest>.*)$")
-#: ``**Priority**: High`` / ``**Story Points:** 3`` on a line of its own (a list item too).
-_INLINE_FIELD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?(?:\*\*|__)\s*(?P<name>[^*_\n:]+?)\s*(?P<colon>:)?\s*(?:\*\*|__)"
-                           r"\s*(?(colon)|:)\s*(?P<value>.*?)\s*$")
-#: A line that is a table row: ``| **Story Points** | 5 |``.
-_PIPE_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
-#: Where a line of a block could be one of the two above (each line of it searched alone is a match of this).
-_FIELD_OR_ROW = re.compile(f"(?:{_INLINE_FIELD.pattern})|(?:{_PIPE_ROW.pattern})", re.MULTILINE)
-#: A checkbox subtask's points suffix: ``(2 SP)``, ``(3 pts)``, ``(1.5 points)``.
-_SUBTASK_POINTS = re.compile(r"\s*\(\s*(\d+(?:[.,]\d+)?)\s*(?:sp|pts?|points?|story\s*points?)\.?\s*\)\s*$",
-                             re.IGNORECASE)
-_SUBTASK_DESCRIPTION = re.compile(r"\s+[-–—]\s+")
 #: Under Links / Dependencies: "no links".
 _NO_LINKS = frozenset({"none", "n/a", "na", "-", "–", "—", "nothing", "no links", "no dependencies", "tbd"})
 _LABEL_SEPARATOR = re.compile(r"[,;]")
-_TARGET_SEPARATOR = re.compile(r"[,;]|\band\b")
-_COMMIT_SEPARATOR = re.compile(r"\s*(?:[-–—:]\s+|\s+)")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # a web address, not a file
-_BOLD_AUTHOR = re.compile(r"^(\*\*|__)[^*_]+(\*\*|__)\s*(\([^)]*\))?\s*:")
 _DESCRIPTION_HEADINGS = {"overview", "summary", "description", "epic description"}
 
 SECTION_NAMES: dict[str, str] = {
@@ -157,7 +139,7 @@ class _StoryDraft:
     sections: list[_Section] = field(default_factory=list)
     #: an H3 without a key that is a story only if story sections or metadata follow
     tentative: bool = False
-    #: its blocks in which a pull request may be mentioned (see _PR_HINT)
+    #: its blocks in which a pull request may be mentioned (see PR_HINT)
     mentioned: list[Block] = field(default_factory=list)
 
 
@@ -181,8 +163,9 @@ class _Reader:
         self.priorities = tuple(priorities)
         self.spec = Spec(path=path)
         self.keys: dict[str, int] = {}
-        self.mentions = [found.start() for found in _PR_HINT.finditer(text)]
+        self.mentions = [found.start() for found in PR_HINT.finditer(text)]
         # what each status / priority as written means (a spec repeats a few on every story)
+        self.section_names: dict[str, str] = {}  # H4 heading as written -> section name
         self.statuses_read: dict[str, tuple[str | None, str | None]] = {}
         self.priorities_read: dict[str, tuple[str | None, str | None]] = {}
 
@@ -213,7 +196,6 @@ class _Reader:
         epic: _EpicDraft | None = None
         story: _StoryDraft | None = None
         in_stories_area = False
-        section_names: dict[str, str] = {}  # H4 heading as written -> section name
         mentions = self.mentions
         count = len(mentions)
         index = 0  # of the first mention not before the blocks still to come
@@ -236,10 +218,7 @@ class _Reader:
                                                  f"header has {expected}; is a cell missing or the file cut short?"))
             elif kind == "heading" and block.level == 4 and story is not None:
                 # a story's section; the same few are written in every story
-                name = section_names.get(block.content)
-                if name is None:
-                    name = section_names[block.content] = SECTION_NAMES.get(
-                        normalise_heading(strip_decoration(inline_text(block.content))), "unknown")
+                name = self.section_names.get(block.content) or self.section_name(block.content)
                 story.sections.append(_Section(name, block))
                 if mentioned:
                     story.mentioned.append(block)
@@ -305,6 +284,12 @@ class _Reader:
             self.problem(1, 'no stories found; write each story as a "### US-001: Title" heading')
         return self.spec
 
+    def section_name(self, heading: str) -> str:
+        """The section an H4 heading written ``heading`` opens (kept in ``section_names``)."""
+        name = self.section_names[heading] = SECTION_NAMES.get(
+            normalise_heading(strip_decoration(inline_text(heading))), "unknown")
+        return name
+
     def adopt(self, draft: _StoryDraft) -> None:
         """Make a heading without a proper key a story: read a loosely written key, or report it."""
         match = _LOOSE_KEY.match(draft.title)
@@ -335,7 +320,7 @@ class _Reader:
             return pairs is not None and is_field_value(table) and any(name in FIELD_NAMES for name, _ in pairs)
         if block.kind in ("paragraph", "bullet_list"):
             # one search of the block first: where no line could be a field line or a row, none is
-            return _FIELD_OR_ROW.search(self.text, block.pos, block.stop) is not None and any(
+            return FIELD_OR_ROW.search(self.text, block.pos, block.stop) is not None and any(
                 _field_line(line) is not None or _row_field(line) is not None for line in self.lines_of(block))
         return False
 
@@ -378,7 +363,7 @@ class _Reader:
             if block.kind == "hr":
                 continue
             chunks.append(self.source(block))
-        epic.description = _join(chunks)
+        epic.description = join_chunks(chunks)
         if epic.key is None and not epic.title and not epic.stories:
             return  # text before the first epic heading, with no stories: a preamble
         self.spec.epics.append(epic)
@@ -428,7 +413,7 @@ class _Reader:
                 kept, _ = self.unread(section, _CRITERIA_BLOCKS)
             elif section.name == "notes":
                 kept = self.sources(section.blocks)
-                story.technical_notes = _join([story.technical_notes, *kept])
+                story.technical_notes = join_chunks([story.technical_notes, *kept])
             elif section.name == "subtasks":
                 story.subtasks.extend(self.read_subtasks(story.key, section.blocks))
                 kept, under_heading = self.unread(section, _LIST_OR_TABLE)
@@ -438,7 +423,7 @@ class _Reader:
             elif section.name == "attachments":
                 kept = self.read_attachments(story, section.blocks)
                 if kept:
-                    unknown.append(_join([self.source(section.heading), *kept]))
+                    unknown.append(join_chunks([self.source(section.heading), *kept]))
             elif section.name == "links":
                 story.links.extend(self.read_links(section))
             elif section.name == "commits":
@@ -447,13 +432,13 @@ class _Reader:
                 unknown.extend(under_heading)
             else:
                 kept = self.sources(section.blocks)
-                unknown.append(_join([self.source(section.heading), *kept]))
+                unknown.append(join_chunks([self.source(section.heading), *kept]))
             heading = section.heading
             story.sections.append(Section(
                 "description" if section.name is None else section.name.replace("unknown", "other"),
-                heading.content.strip() if heading is not None else "", _join(kept) if kept else "",
+                heading.content.strip() if heading is not None else "", join_chunks(kept) if kept else "",
                 heading.line if heading is not None else story.line))
-        story.description = _join(description + unknown)
+        story.description = join_chunks(description + unknown)
         story.pull_requests = self.pull_requests(draft)
         for section in draft.sections[1:]:
             if section.name in ("description", "notes", "unknown") and section.heading is not None:
@@ -467,8 +452,8 @@ class _Reader:
             epic.epic.stories.append(story)
 
     def pull_requests(self, draft: _StoryDraft) -> list[PullRequestRef]:
-        """Pull requests mentioned anywhere in the story's text: read only in the blocks where _PR_HINT matched."""
-        return _pull_requests(draft.mentioned, self.source) if draft.mentioned else []
+        """Pull requests mentioned anywhere in the story's text: read only in the blocks where PR_HINT matched."""
+        return pull_requests_in(draft.mentioned, self.source) if draft.mentioned else []
 
 
     def unread(self, section: _Section, consumed: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -477,7 +462,7 @@ class _Reader:
         kept = [self.source(block) for block in section.blocks if block.kind not in consumed and block.kind != "hr"]
         if not kept or section.heading is None:
             return kept, []
-        return kept, [_join([self.source(section.heading), *kept])]
+        return kept, [join_chunks([self.source(section.heading), *kept])]
 
     def sources(self, blocks: list[Block]) -> list[str]:
         return [self.source(block) for block in blocks if block.kind != "hr"]
@@ -516,7 +501,7 @@ class _Reader:
         rows without their ``|---|`` line. Returns the pairs read and the block's other lines."""
         lines = self.lines_of(block)
         pairs: list[tuple[str, Cell]] = []
-        if all(_PIPE_ROW.match(line) or not line.strip() for line in lines):
+        if all(PIPE_ROW.match(line) or not line.strip() for line in lines):
             rows = [(block.start + offset + 1, row_cells(line.strip())) for offset, line in enumerate(lines)
                     if line.strip()]
             if rows and normalise_heading(inline_text(rows[0][1][0] if rows[0][1] else "")) in KEY_VALUE_HEADERS:
@@ -604,40 +589,29 @@ class _Reader:
                     criteria.extend(nested_criteria(self.text[block.pos:block.stop]))
                     continue
                 for item in block.items:  # each with at most one inline text
-                    criterion = _criterion(item.inlines[0][0] if item.inlines else "", ())
+                    criterion = criterion_of(item.inlines[0][0] if item.inlines else "", ())
                     if criterion is not None:
                         criteria.append(criterion)
             elif block.kind == "paragraph":
-                for line in inline_text(block.content).split("\n"):
-                    if line.strip():
-                        criteria.append(Criterion(text=line.strip(), checkbox=False))
+                criteria.extend(paragraph_criteria(block.content))
         return criteria
 
     def read_subtasks(self, parent: str, blocks: list[Block]) -> list[Subtask]:
         subtasks: list[Subtask] = []
-        numbers: dict[int, int] = {}
         for block in blocks:
             if block.kind == "table":
                 subtasks.extend(self.read_subtask_table(parent, read_table(block), len(subtasks)))
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
                     text, line = _first_inline(item, block)
-                    match = _CHECKBOX.match(text)
-                    title = text[match.end():] if match else text
-                    if not title:
-                        continue
-                    status = "done" if match and match.group(1) in "xX" else None
-                    points: float | None = None
-                    suffix = _SUBTASK_POINTS.search(title)
-                    if suffix and title[:suffix.start()].strip():
-                        points = float(suffix.group(1).replace(",", "."))
-                        title = title[:suffix.start()].rstrip()
-                    description = ""
-                    parts = _SUBTASK_DESCRIPTION.split(title, maxsplit=1)
-                    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
-                        title, description = parts[0].strip(), parts[1].strip()
-                    subtasks.append(Subtask(number=len(subtasks) + 1, title=title, description=description,
-                                            story_points=points, status=status, line=line, parent_key=parent))
+                    subtask = list_subtask(text, line, len(subtasks) + 1, parent)
+                    if subtask is not None:
+                        subtasks.append(subtask)
+        return self.unique_subtasks(parent, subtasks)
+
+    def unique_subtasks(self, parent: str, subtasks: list[Subtask]) -> list[Subtask]:
+        """``subtasks`` without those whose number an earlier one has (each reported)."""
+        numbers: dict[int, int] = {}
         kept: list[Subtask] = []
         for subtask in subtasks:
             first = numbers.get(subtask.number)
@@ -708,14 +682,14 @@ class _Reader:
             if block.kind == "blockquote":
                 quoted = self.text[block.pos:block.stop]
                 if quoted.startswith("> ") and quoted.count("\n") - quoted.endswith("\n") == quoted.count("\n> "):
-                    comments.append(_comment(quoted[2:].replace("\n> ", "\n")))  # every line starts with "> "
+                    comments.append(comment_of(quoted[2:].replace("\n> ", "\n")))  # every line starts with "> "
                 else:
-                    comments.append(_comment("\n".join(_unquote(line) for line in self.lines_of(block))))
+                    comments.append(comment_of("\n".join(_unquote(line) for line in self.lines_of(block))))
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
-                    comments.append(_comment("\n".join(content for content, _ in item.inlines)))
+                    comments.append(comment_of("\n".join(content for content, _ in item.inlines)))
             elif block.kind == "paragraph":
-                comments.append(_comment(self.source(block)))
+                comments.append(comment_of(self.source(block)))
         return [comment for comment in comments if comment.body]
 
     def read_attachments(self, story: Story, blocks: list[Block]) -> list[str]:
@@ -740,7 +714,7 @@ class _Reader:
 
     def read_links(self, section: _Section) -> list[Link]:
         assert section.heading is not None, "a named section starts at its heading"
-        default = "depends on" if normalise_heading(inline_text(section.heading.content)) == "dependencies" else "relates to"
+        default = links_default(section.heading.content)
         links: list[Link] = []
         for block in section.blocks:
             if block.kind == "table":
@@ -755,7 +729,7 @@ class _Reader:
                     target = inline_text(row[target_index])
                     if target.strip().lower() in _NO_LINKS:
                         continue
-                    for each in _targets(target):
+                    for each in link_targets(target):
                         links.append(Link(normalise_link_type(kind) or default, each))
                 continue
             items: list[tuple[str, int]] = []
@@ -765,37 +739,31 @@ class _Reader:
                         items.append(_first_inline(item, block))
             elif block.kind == "paragraph":
                 items.extend((line, block.line + offset) for offset, line in enumerate(block.content.split("\n")))
-            for text, line in items:
-                if text.strip().strip("*_").strip().lower() in _NO_LINKS:
-                    continue  # "None", "N/A", "-": no links
-                link = _parse_link(strip_decoration(text.replace("*", "")), default)
-                if link is None:
-                    if text.strip():
-                        self.problem(line, f'link "{text.strip()}" not understood; write it as "blocks: US-002"')
-                    continue
-                links.extend(link)
+            self.link_lines(items, default, links)
         return links
+
+    def link_lines(self, items: list[tuple[str, int]], default: str, links: list[Link]) -> None:
+        """Add the links written as ``(text, 1-based line)`` lines (list items, a paragraph's lines)."""
+        for text, line in items:
+            if text.strip().strip("*_").strip().lower() in _NO_LINKS:
+                continue  # "None", "N/A", "-": no links
+            link = parse_link(strip_decoration(text.replace("*", "")), default)
+            if link is None:
+                if text.strip():
+                    self.problem(line, f'link "{text.strip()}" not understood; write it as "blocks: US-002"')
+                continue
+            links.extend(link)
 
     def read_commits(self, blocks: list[Block]) -> list[Commit]:
         commits: list[Commit] = []
         for block in blocks:
             if block.kind == "table":
-                table = read_table(block)
-                columns = column_map(table, COMMIT_COLUMNS)
-                sha_index = columns.get("sha", 0)
-                message_index = columns.get("message", 1 if len(table.headers) > 1 else None)
-                for _, row in table.rows:
-                    sha = inline_text(row[sha_index]).strip() if sha_index < len(row) else ""
-                    message = (inline_text(row[message_index]).strip()
-                               if message_index is not None and message_index < len(row) else "")
-                    if sha:
-                        commits.append(Commit(sha=sha.strip("`"), message=message))
+                commit_rows(read_table(block), commits)
             elif block.kind in ("bullet_list", "ordered_list"):
                 for item in block.items:
-                    text, _ = _first_inline(item, block)
-                    parts = _COMMIT_SEPARATOR.split(text, maxsplit=1)
-                    if parts and parts[0]:
-                        commits.append(Commit(sha=parts[0].strip("`"), message=parts[1] if len(parts) > 1 else ""))
+                    commit = commit_line(_first_inline(item, block)[0])
+                    if commit is not None:
+                        commits.append(commit)
         return commits
 
 
@@ -803,7 +771,7 @@ class _Reader:
 
 
 def _split_key(text: str) -> tuple[str | None, str]:
-    match = _KEY.match(text)
+    match = KEY_LINE.match(text)
     if not match:
         return None, text
     return match.group(1), strip_decoration(match.group(2))
@@ -822,7 +790,7 @@ def _field_line(line: str) -> tuple[str, str] | None:
     """``(field name, value)`` of a ``**Priority**: High`` line naming a known field, else None."""
     if "**" not in line and "__" not in line:
         return None
-    match = _INLINE_FIELD.match(line)
+    match = INLINE_FIELD.match(line)
     if match is None:
         return None
     name = normalise_heading(match.group("name"))
@@ -831,15 +799,11 @@ def _field_line(line: str) -> tuple[str, str] | None:
 
 def _row_field(line: str) -> str | None:
     """The field a ``| **Priority** | High |`` row names, if it is a known one."""
-    if not _PIPE_ROW.match(line):
+    if not PIPE_ROW.match(line):
         return None
     cells = row_cells(line.strip())
     name = normalise_heading(inline_text(cells[0])) if cells else ""
     return name if name in FIELD_NAMES else None
-
-
-def _join(chunks: list[str]) -> str:
-    return "\n\n".join([chunk.strip("\n") for chunk in chunks if chunk and chunk.strip()])
 
 
 def _first_inline(item: Item, block: Block) -> tuple[str, int]:
@@ -858,29 +822,6 @@ def _unquote(line: str) -> str:
             stripped = stripped[1:]
         return stripped
     return line
-
-
-def _comment(text: str) -> Comment:
-    text = text.strip()
-    first, _, rest = text.partition("\n")
-    if first.startswith(("**@", "@", "__@")) or _BOLD_AUTHOR.match(first):
-        match = _COMMENT_HEAD.match(first)
-        if match:
-            body = "\n".join(part for part in (match.group("rest").strip(), rest.strip()) if part)
-            date = (match.group("date") or "").strip() or None
-            return Comment(body=body, author=match.group("author").strip().lstrip("@") or None, date=date)
-    return Comment(body=text)
-
-
-def _criterion(text: str, children: tuple[Criterion, ...]) -> Criterion | None:
-    """A list item's text (``[x] Done``) as a criterion; None when it says nothing."""
-    text = text.strip()
-    match = _CHECKBOX.match(text)
-    done = bool(match and match.group(1) in "xX")
-    text = " ".join((text[match.end():] if match else text).split())
-    if not text:
-        return None
-    return Criterion(text=text, done=done, children=children, checkbox=match is not None)
 
 
 @cache
@@ -914,7 +855,7 @@ def nested_criteria(source: str) -> list[Criterion]:
                     texts.append(token.content)
                 index += 1
             index += 1  # past list_item_close
-            criterion = _criterion(" ".join(texts), tuple(children))
+            criterion = criterion_of(" ".join(texts), tuple(children))
             if criterion is not None:
                 found.append(criterion)
             else:
@@ -930,72 +871,6 @@ def nested_criteria(source: str) -> list[Criterion]:
         else:
             index += 1
     return criteria
-
-
-def _targets(text: str) -> list[str]:
-    return [part.strip().strip("`") for part in _TARGET_SEPARATOR.split(text) if part.strip()]
-
-
-def _parse_link(text: str, default: str) -> list[Link] | None:
-    match = _LINK_LINE.match(text)
-    if match:
-        kind = normalise_link_type(match.group("type"))
-        targets = _targets(match.group("targets"))
-        return [Link(kind, target) for target in targets] if kind and targets else None
-    lowered = text.lower()
-    for prefix in sorted(_LINK_PREFIXES, key=len, reverse=True):
-        if lowered.startswith(prefix + " "):
-            targets = _targets(text[len(prefix):])
-            return [Link(normalise_link_type(prefix), target) for target in targets] or None
-    if _KEY.match(text):
-        return [Link(default, target) for target in _targets(text)]
-    return None
-
-
-def _pull_requests(blocks: Iterable[Block], source: Callable[[Block], str]) -> list[PullRequestRef]:
-    """Pull requests mentioned in ``blocks`` (a story's, in order), links included - not in code - by
-    number and (for a URL) repository, each with the line it is first written on."""
-    texts = []
-    starts: list[tuple[int, int]] = []  # (offset in the joined text, 1-based line of the block)
-    offset = 0
-    for block in blocks:
-        if block.kind in _CODE_BLOCKS:
-            continue
-        text = source(block)
-        text = _CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "`" in text else text
-        starts.append((offset, block.line))
-        texts.append(text)
-        offset += len(text) + 1
-    # NUL between blocks: neither pattern can match across it, so one search covers every block
-    joined = "\x00".join(texts)
-    found: dict[tuple[int, str | None], int] = {}
-
-    def line_of(position: int) -> int:
-        index = bisect_right(starts, (position, 1 << 30)) - 1
-        start, line = starts[index]
-        return line + joined.count("\n", start, position)
-
-    for match in _PR.finditer(joined):
-        found.setdefault((int(match.group(1)), None), line_of(match.start()))
-    for match in _PR_URL.finditer(joined):
-        found.setdefault((int(match.group("number")), _repository(match.group("prefix"))), line_of(match.start()))
-    return [PullRequestRef(number, repository, line) for (number, repository), line
-            in sorted(found.items(), key=lambda pair: (pair[0][0], pair[0][1] or ""))]
-
-
-def _repository(prefix: str) -> str | None:
-    """``workspace/repo`` from the part of a pull-request URL before ``/pull-requests/N``
-    (Cloud ``https://bitbucket.org/ws/repo``, Data Center ``.../projects/P/repos/r``); None for
-    a bare ``/pull-requests/N``. One path segment alone names no repository: kept as it is."""
-    path = prefix
-    if "://" in prefix:  # drop the scheme and the host
-        path = prefix.split("://", 1)[1].partition("/")[2]
-    parts = [part for part in path.split("/") if part]
-    if len(parts) >= 4 and parts[-2].lower() == "repos" and parts[-4].lower() == "projects":
-        return f"{parts[-3]}/{parts[-1]}"
-    if len(parts) >= 2:
-        return f"{parts[-2]}/{parts[-1]}"
-    return parts[0] if parts else None
 
 
 # --- public API ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Columns are matched by their header names (case, bold and emoji ignored), never 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spectryn_markdown.inline import inline_text
@@ -46,7 +47,7 @@ class Table:
 
     __slots__ = ("shape", "headers", "header_text", "rows", "line")
 
-    def __init__(self, shape: _Shape, rows: list[tuple[int, list[str]]], line: int) -> None:
+    def __init__(self, shape: _Shape, rows: Sequence[tuple[int, Sequence[str]]], line: int) -> None:
         self.shape = shape
         self.headers = shape.headers
         self.header_text = shape.header_text
@@ -57,16 +58,20 @@ class Table:
 def read_table(block: Block) -> Table:
     """The header names and body rows of a ``table`` block."""
     rows = block.rows
-    head = tuple(rows[0][1])
+    return table_of(tuple(rows[0][1]), rows[1:], block.start + 1)
+
+
+def table_of(head: tuple[str, ...], rows: Sequence[tuple[int, Sequence[str]]], line: int) -> Table:
+    """The table whose header row has the trimmed cells ``head``, its body ``rows`` and 1-based ``line``."""
     shape = _SHAPES.get(head)
     if shape is None:
         if len(_SHAPES) > 512:
             _SHAPES.clear()
         shape = _SHAPES[head] = _Shape(head)
-    return Table(shape, rows[1:], block.start + 1)
+    return Table(shape, rows, line)
 
 
-def cell(cells: list[str], index: int, line: int) -> Cell:
+def cell(cells: Sequence[str], index: int, line: int) -> Cell:
     """Cell ``index`` of a body row read at 0-based ``line``."""
     raw = cells[index]
     return Cell(inline_text(raw), raw.strip(), line + 1)
