@@ -56,6 +56,18 @@ _ENDS = rf"(?=\Z|[\x20\t]*{_LINE_END}|{_ATX})"
 # might be a table's header, which only the scanner decides.
 _NO_DELIMITER_NEXT = r"(?![\x20\t]*[|:\-][|:\-\x20\t]*(?:\n|\Z))"
 
+
+
+def _items(marker: str) -> str:
+    """One-line list items, each starting with ``marker`` (a list's items share their marker: no backreference,
+    which CPython 3.11 cannot have under a possessive repetition, gh-101955)."""
+    return rf"{marker}\x20{_FIRST}[^\n]*{_LINE_END}(?:{marker}\x20{_FIRST}[^\n]*{_LINE_END})*"
+
+
+_BULLET_ITEMS = "|".join(_items(marker) for marker in (r"-", r"\*", r"\+"))
+_ORDERED_ITEMS = "|".join(_items(marker) for marker in (r"[0-9]{1,9}\.", r"[0-9]{1,9}\)"))
+
+
 #: A heading line of any level the fast path takes (``{levels}``: a quantifier such as ``{1,6}``).
 HEADING_LINE = r"\#{levels}(?:[\x20\t][^\n]*)?" + _LINE_END + _NO_DELIMITER_NEXT
 #: The block alternatives of :data:`_BLOCK` after its blank lines, headings of ``{levels}`` (see ``HEADING_LINE``).
@@ -65,10 +77,9 @@ BLOCK_ALTERNATIVES = rf"""
   | (?P<table>\|[^\n]*\n[|:\-][|:\-\x20\t]*{_LINE_END}(?:\|[^\n]*{_LINE_END})*){_ENDS}
   | (?P<paragraph>{_FIRST}[^\n]*{_LINE_END}(?:{_NEXT}[^\n]*{_LINE_END})*){_ENDS}
   | (?P<quote>>\x20{_FIRST}[^\n]*{_LINE_END}(?:>\x20{_NEXT}[^\n]*{_LINE_END})*){_ENDS}
-  | (?P<bullet_list>(?P<bullet>[-*+])\x20{_FIRST}[^\n]*{_LINE_END}(?:(?P=bullet)\x20{_FIRST}[^\n]*{_LINE_END})*)
+  | (?P<bullet_list>{_BULLET_ITEMS})
         (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
-  | (?P<ordered_list>[0-9]{{1,9}}(?P<delimiter>[.)])\x20{_FIRST}[^\n]*{_LINE_END}
-        (?:[0-9]{{1,9}}(?P=delimiter)\x20{_FIRST}[^\n]*{_LINE_END})*)
+  | (?P<ordered_list>{_ORDERED_ITEMS})
         (?=\Z|{_ATX}|(?:[\x20\t]*\n)+(?:[\x20\t]*\Z|[^\x20\t\n*+\-0-9]))
 """
 _BLOCK = re.compile(r"(?:[\x20\t]*\n)*+(?:"  # blank lines before the block, taken for good
@@ -128,7 +139,7 @@ def scan_text(text: str) -> Generator[Block, tuple[int, int] | None, None]:
             rest = chunk.lstrip("#")
             block.level = len(chunk) - len(rest)
             rest = rest.rstrip(" \t\n")
-            block.content = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else _closed(rest)
+            block.content = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else closed_heading(rest)
             jump = yield block
             pos, line = (stop, end) if jump is None else jump
             continue
@@ -176,7 +187,7 @@ def _each(blocks: list[Block]) -> Generator[Block, tuple[int, int] | None, tuple
     return None
 
 
-def _closed(rest: str) -> str:
+def closed_heading(rest: str) -> str:
     """A heading's text after its ``#`` marks, without a closing sequence of ``#`` (markdown-it's heading rule)."""
     closing = rest.rstrip("#")
     if not closing or closing[-1] in " \t":
@@ -191,25 +202,37 @@ _HEADERS: dict[str, tuple[list[str], bool]] = {}
 _DELIMITERS: dict[str, int] = {}
 
 
-def _table(lines: list[str], start: int) -> Block | None:
-    """The table of ``lines`` (header, delimiter row, body rows, maybe an empty rest), as the scanner's
-    table rule reads it."""
-    if lines[-1] == "":
-        lines.pop()
-    header = lines[0]
+def header_cells(header: str) -> tuple[list[str], bool]:
+    """A header row's trimmed cells and whether it counts no more cells as written than GFM reads (kept)."""
     known = _HEADERS.get(header)
     if known is None:
         if len(_HEADERS) > 512:
             _HEADERS.clear()
         cells = [cell.strip(TRIM_CHARS) for cell in row_cells(_trim(header))]
         known = _HEADERS[header] = (cells, cell_count(header) <= len(cells))
-    head, even_header = known
-    width = len(head)
-    aligns = _DELIMITERS.get(lines[1])
+    return known
+
+
+def delimiter_width(line: str) -> int:
+    """The columns a delimiter row declares, 0 if it is none (:func:`~spectryn_markdown.scanner.delimiter_aligns`, kept)."""
+    aligns = _DELIMITERS.get(line)
     if aligns is None:
         if len(_DELIMITERS) > 512:
             _DELIMITERS.clear()
-        aligns = _DELIMITERS[lines[1]] = delimiter_aligns(lines[1])
+        aligns = _DELIMITERS[line] = delimiter_aligns(line)
+    return aligns
+
+
+def _table(lines: list[str], start: int) -> Block | None:
+    """The table of ``lines`` (header, delimiter row, body rows, maybe an empty rest), as the scanner's
+    table rule reads it."""
+    if lines[-1] == "":
+        lines.pop()
+    head, even_header = _HEADERS.get(lines[0]) or header_cells(lines[0])
+    width = len(head)
+    aligns = _DELIMITERS.get(lines[1])
+    if aligns is None:
+        aligns = delimiter_width(lines[1])
     if width == 0 or width != aligns:
         return None
     rows = [(start, head[:])]

@@ -98,7 +98,7 @@ def strip_decoration(value: str) -> str:
             text = text[1:]
         while text and _decoration(text[-1]):
             text = text[:-1]
-        if text == before:
+        if text == before or text[:1] != ":":  # only a shortcode left in front can make another pass strip more
             return text
 
 

@@ -81,6 +81,7 @@ from spectryn_markdown.normalise import (
     strip_decoration,
 )
 from spectryn_markdown.scanner import Block, Item, row_cells
+from spectryn_markdown.storypath import read_story
 from spectryn_markdown.tables import (
     FIELD_NAMES,
     KEY_VALUE_HEADERS,
@@ -158,6 +159,8 @@ class _Reader:
         self.attachments = AttachmentChecker(path, attachments or AttachmentRules.for_spec(path))
         # the scanner reads NUL characters as U+FFFD (as markdown-it does); descriptions keep the file as written
         self.blocks = scan_text(text.replace("\x00", "\ufffd") if "\x00" in text else text)
+        # stories read whole from the text (storypath) must see what the scan sees
+        self.whole_stories = "\x00" not in text
         self.text = text
         self.statuses = tuple(statuses)
         self.priorities = tuple(priorities)
@@ -180,6 +183,15 @@ class _Reader:
         text = self.text[block.pos:block.stop]
         return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
+    def resume(self, at: tuple[int, int]) -> Block | None:
+        """The first block from offset and 0-based line ``at`` (where a story read whole ended), or None."""
+        if at[0] >= len(self.text):
+            return None
+        try:
+            return self.blocks.send(at)
+        except StopIteration:
+            return None
+
     # --- problems -------------------------------------------------------------------------
 
     def problem(self, line: int, message: str) -> None:
@@ -200,10 +212,14 @@ class _Reader:
         count = len(mentions)
         index = 0  # of the first mention not before the blocks still to come
         mention = mentions[0] if mentions else len(self.text)
-        following = next(blocks, None)
-        while following is not None:
-            block = following
-            following = next(blocks, None)
+        pending: Block | None = None  # read already: the block after a heading without a key
+        while True:
+            if pending is None:
+                block = next(blocks, None)
+                if block is None:
+                    break
+            else:
+                block, pending = pending, None
             mentioned = False
             if mention < block.stop:
                 index = bisect_left(mentions, block.pos, index)
@@ -248,13 +264,21 @@ class _Reader:
                 if level == 3:
                     if key is not None:
                         self.finish_story(story, epic)
+                        story = None
                         epic = epic or _EpicDraft(Epic(title=""))
+                        if not title:
+                            self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
+                        if self.whole_stories:  # the common shape in a few regex calls, else block by block
+                            resume = read_story(self, block, key, title, epic)
+                            if resume is not None:
+                                pending = self.resume(resume)
+                                if pending is None:
+                                    break
+                                continue
                         story = _StoryDraft(block, key, title)
                         story.sections.append(_Section(None, None))
                         if mentioned:
                             story.mentioned.append(block)
-                        if not title:
-                            self.problem(block.line, f'story {key} has no title; write "### {key}: Title"')
                         continue
                     # no key: a story (named by a loosely written key, or an error) when it is in
                     # the stories area or metadata follows; otherwise decided once its content is
@@ -265,7 +289,8 @@ class _Reader:
                     story.sections.append(_Section(None, None))
                     if mentioned:
                         story.mentioned.append(block)
-                    if in_stories_area or _introduces_story(following):
+                    pending = next(blocks, None)
+                    if in_stories_area or _introduces_story(pending):
                         self.adopt(story)
                     else:
                         story.tentative = True
