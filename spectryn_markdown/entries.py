@@ -47,6 +47,16 @@ INLINE_FIELD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?(?:\*\*|__)\s*(?P<name>[^*_\n:]
 PIPE_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
 #: Where a line of a block could be one of the two above (each line of it searched alone is a match of this).
 FIELD_OR_ROW = re.compile(f"(?:{INLINE_FIELD.pattern})|(?:{PIPE_ROW.pattern})", re.MULTILINE)
+
+
+def may_hold_fields(text: str) -> bool:
+    """Whether :data:`FIELD_OR_ROW` finds a line of ``text`` that could be a field line or a table row.
+
+    Every match needs a pipe, or a colon and ``**`` or ``__``: text without them is answered without the
+    search (which tries every position of a paragraph)."""
+    if "|" not in text and (":" not in text or ("**" not in text and "__" not in text)):
+        return False
+    return FIELD_OR_ROW.search(text) is not None
 #: A checkbox subtask's points suffix: ``(2 SP)``, ``(3 pts)``, ``(1.5 points)``.
 _SUBTASK_POINTS = re.compile(r"\s*\(\s*(\d+(?:[.,]\d+)?)\s*(?:sp|pts?|points?|story\s*points?)\.?\s*\)\s*$",
                              re.IGNORECASE)
@@ -136,7 +146,9 @@ def criterion_of(text: str, children: tuple[Criterion, ...]) -> Criterion | None
 
 
 def link_targets(text: str) -> list[str]:
-    return [part.strip().strip("`") for part in _TARGET_SEPARATOR.split(text) if part.strip()]
+    # a single target (no separator in it) without the split
+    parts = _TARGET_SEPARATOR.split(text) if "," in text or ";" in text or "and" in text else [text]
+    return [part.strip().strip("`") for part in parts if part.strip()]
 
 
 def parse_link(text: str, default: str) -> list[Link] | None:

@@ -93,7 +93,8 @@ def strip_decoration(value: str) -> str:
         return text  # the common case: nothing to remove
     while True:
         before = text
-        text = _LEADING_SHORTCODE.sub("", text).strip()
+        if text[:1] == ":":  # else nothing to remove (and the text is stripped already)
+            text = _LEADING_SHORTCODE.sub("", text).strip()
         while text and _decoration(text[0]):
             text = text[1:]
         while text and _decoration(text[-1]):
@@ -171,6 +172,7 @@ def _cached_priority(raw: str, extra: tuple[str, ...]) -> tuple[str | None, str 
     return _normalise(raw, PRIORITIES, PRIORITY_ALIASES, extra, "priority")
 
 
+@lru_cache(maxsize=1024)
 @lru_cache(maxsize=1024)
 def parse_points(raw: str) -> tuple[float | None, str | None]:
     """Read a story-points value (``5``, ``2.5``, ``3 SP``); empty or ``-`` gives ``(None, None)``."""

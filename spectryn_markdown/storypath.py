@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 
 from spectryn_core.model import Section, Story, Subtask
 from spectryn_markdown.entries import (
-    FIELD_OR_ROW,
     comment_of,
     commit_line,
     commit_rows,
@@ -41,6 +40,7 @@ from spectryn_markdown.entries import (
     join_chunks,
     links_default,
     list_subtask,
+    may_hold_fields,
     paragraph_criteria,
     pull_requests_in,
 )
@@ -62,23 +62,13 @@ _SPAN = re.compile(
 _PIECE = re.compile(r"\#[^\n]*|[^\x20\t\n\#][^\n]*(?:\n[^\x20\t\n\#][^\n]*)*")
 _RULE = re.compile(r"(?:(?:\*[\x20\t]*){3,}|(?:-[\x20\t]*){3,}|(?:_[\x20\t]*){3,})(?:\n|\Z)")
 _ORDERED = re.compile(r"[0-9]{1,9}[.)]\x20")
-# the pattern of a plain table row of each width: "| a | b |", the cells trimmed as the fast path trims them
-_TRIM_CLASS = "[" + re.escape(TRIM_CHARS.replace("\n", "")) + "]*"
-_ROWS: dict[int, re.Pattern[str]] = {}
 _UNSURE = ("table", "paragraph", "bullet")  # kinds the walk may read as metadata where a section's text is
 
 
-def _rows(width: int) -> re.Pattern[str]:
-    pattern = _ROWS.get(width)
-    if pattern is None:
-        cell = _TRIM_CLASS + r"([^|\n\\]*?)" + _TRIM_CLASS + r"\|"
-        pattern = _ROWS[width] = re.compile(r"^\|" + cell * width + "$", re.MULTILINE)
-    return pattern
-
-
 def _table(piece: str, line: int) -> Table | None:
-    """The table written as ``piece`` (starting at 0-based ``line``) when every body row is plain and as wide
-    as its header (so the walk would note no short row), else None."""
+    """The table written as ``piece`` (starting at 0-based ``line``) when every body row is plain - ``|``
+    at both ends, no escaped pipe, as many cells as its header (so the walk would note no short row) -
+    else None. A plain row's cells are its text between pipes, trimmed as the fast path trims them."""
     first = piece.find("\n")
     second = piece.find("\n", first + 1)
     head, even = header_cells(piece[:first])
@@ -88,12 +78,17 @@ def _table(piece: str, line: int) -> Table | None:
     if second < 0:
         return table_of(tuple(head), [], line + 1)
     body = piece[second + 1:]
-    found = _rows(width).findall(body)
-    if len(found) != body.count("\n") + 1:
+    if "\\" in body:
         return None
-    if width == 1:
-        found = [(cell,) for cell in found]
-    return table_of(tuple(head), list(zip(range(line + 2, line + 2 + len(found)), found, strict=True)), line + 1)
+    found: list[tuple[int, list[str]]] = []
+    row_line = line + 2
+    for row in body.split("\n"):
+        cells = row[1:-1].split("|")
+        if len(cells) != width or len(row) < 2 or row[0] != "|" or row[-1] != "|":
+            return None
+        found.append((row_line, [cell.strip(TRIM_CHARS) for cell in cells]))
+        row_line += 1
+    return table_of(tuple(head), found, line + 1)
 
 
 #: A section as :func:`layout` gives it: its name (None before the first H4), the H4 heading's text and
@@ -155,7 +150,7 @@ def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[Blo
                 return None
         elif first == ">":
             kind = "quote"
-        elif first in "-*_" and _RULE.match(piece):
+        elif first in "-*_" and piece.lstrip(first + " \t")[:1] in ("\n", "") and _RULE.match(piece):
             if "\n" in piece:
                 return None  # a rule and a block right under it: two blocks, left to the walk
             continue  # a thematic break: no reader reads it
@@ -164,7 +159,7 @@ def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[Blo
         else:
             kind = "paragraph"
         if kind in _UNSURE and name in (None, "description", "notes", "unknown") and (
-                kind == "table" and name is not None or kind != "table" and FIELD_OR_ROW.search(piece)):
+                kind == "table" and name is not None or kind != "table" and may_hold_fields(piece)):
             return None  # metadata, or text the walk warns about
         chunks.append((kind, piece, line, table))
     if mention < end:
