@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from spectryn_core.model import KEY_PATTERN, Comment, Commit, Criterion, Link, PullRequestRef, Subtask
 from spectryn_markdown.inline import inline_text
@@ -125,13 +126,25 @@ def paragraph_criteria(content: str) -> list[Criterion]:
 def comment_of(text: str) -> Comment:
     text = text.strip()
     first, _, rest = text.partition("\n")
-    if first.startswith(("**@", "@", "__@")) or _BOLD_AUTHOR.match(first):
-        match = _COMMENT_HEAD.match(first)
-        if match:
-            body = "\n".join(part for part in (match.group("rest").strip(), rest.strip()) if part)
-            date = (match.group("date") or "").strip() or None
-            return Comment(body=body, author=match.group("author").strip().lstrip("@") or None, date=date)
-    return Comment(body=text)
+    head = _comment_head(first)
+    if head is None:
+        return Comment(body=text)
+    said, author, date = head
+    rest = rest.strip()
+    return Comment(body=f"{said}\n{rest}" if said and rest else said or rest, author=author, date=date)
+
+
+@lru_cache(maxsize=1024)
+def _comment_head(first: str) -> tuple[str, str | None, str | None] | None:
+    """A comment's first line read as ``**@author** (date): text`` - ``(text, author, date)`` - or None
+    (a spec's comments repeat a few authors and dates)."""
+    if not (first.startswith(("**@", "@", "__@")) or _BOLD_AUTHOR.match(first)):
+        return None
+    match = _COMMENT_HEAD.match(first)
+    if match is None:
+        return None
+    return (match.group("rest").strip(), match.group("author").strip().lstrip("@") or None,
+            (match.group("date") or "").strip() or None)
 
 
 def criterion_of(text: str, children: tuple[Criterion, ...]) -> Criterion | None:
@@ -167,22 +180,20 @@ def parse_link(text: str, default: str) -> list[Link] | None:
     return None
 
 
-def pull_requests_in(blocks: Iterable[Block], source: Callable[[Block], str]) -> list[PullRequestRef]:
-    """Pull requests mentioned in ``blocks`` (a story's, in order), links included - not in code - by
-    number and (for a URL) repository, each with the line it is first written on."""
-    texts = []
+def pull_requests_in(texts: Iterable[tuple[str, int]]) -> list[PullRequestRef]:
+    """Pull requests mentioned in a story's ``texts`` (blocks as written outside code, each with the 1-based
+    line it starts on, in order), links included - not in code spans - by number and (for a URL)
+    repository, each with the line it is first written on."""
+    pieces: list[str] = []
     starts: list[tuple[int, int]] = []  # (offset in the joined text, 1-based line of the block)
     offset = 0
-    for block in blocks:
-        if block.kind in _CODE_BLOCKS:
-            continue
-        text = source(block)
+    for text, line in texts:
         text = _CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "`" in text else text
-        starts.append((offset, block.line))
-        texts.append(text)
+        starts.append((offset, line))
+        pieces.append(text)
         offset += len(text) + 1
     # NUL between blocks: neither pattern can match across it, so one search covers every block
-    joined = "\x00".join(texts)
+    joined = "\x00".join(pieces) if len(pieces) > 1 else pieces[0] if pieces else ""
     found: dict[tuple[int, str | None], int] = {}
 
     def line_of(position: int) -> int:
@@ -192,10 +203,18 @@ def pull_requests_in(blocks: Iterable[Block], source: Callable[[Block], str]) ->
 
     for match in _PR.finditer(joined):
         found.setdefault((int(match.group(1)), None), line_of(match.start()))
-    for match in _PR_URL.finditer(joined):
-        found.setdefault((int(match.group("number")), _repository(match.group("prefix"))), line_of(match.start()))
+    if "/" in joined:  # every URL match has one
+        for match in _PR_URL.finditer(joined):
+            found.setdefault((int(match.group("number")), _repository(match.group("prefix"))),
+                             line_of(match.start()))
     return [PullRequestRef(number, repository, line) for (number, repository), line
-            in sorted(found.items(), key=lambda pair: (pair[0][0], pair[0][1] or ""))]
+            in (sorted(found.items(), key=lambda pair: (pair[0][0], pair[0][1] or "")) if len(found) > 1
+                else found.items())]
+
+
+def code_free(blocks: Iterable[Block], source: Callable[[Block], str]) -> list[tuple[str, int]]:
+    """The blocks that are not code (fenced, indented, HTML), as written with their 1-based lines."""
+    return [(source(block), block.line) for block in blocks if block.kind not in _CODE_BLOCKS]
 
 
 def _repository(prefix: str) -> str | None:

@@ -58,6 +58,7 @@ from spectryn_markdown.entries import (
     KEY_LINE,
     PIPE_ROW,
     PR_HINT,
+    code_free,
     comment_of,
     commit_line,
     commit_rows,
@@ -478,7 +479,7 @@ class _Reader:
 
     def pull_requests(self, draft: _StoryDraft) -> list[PullRequestRef]:
         """Pull requests mentioned anywhere in the story's text: read only in the blocks where PR_HINT matched."""
-        return pull_requests_in(draft.mentioned, self.source) if draft.mentioned else []
+        return pull_requests_in(code_free(draft.mentioned, self.source)) if draft.mentioned else []
 
 
     def unread(self, section: _Section, consumed: tuple[str, ...]) -> tuple[list[str], list[str]]:

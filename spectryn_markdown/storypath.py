@@ -96,10 +96,10 @@ def _table(piece: str, line: int) -> Table | None:
 Part = tuple[str | None, str, int, str, list[tuple[str, str, int, Table | None]]]
 
 
-def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[Block]) -> list[Part] | None:
+def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[tuple[str, int]]) -> list[Part] | None:
     """The sections of the story text ``reader.text[start:end]`` (a span :data:`_SPAN` matched, from 0-based
     ``line``), or None where they might not read as the walk reads them. Blocks holding a possible
-    pull-request mention (``reader.mentions``) are added to ``mentioned``."""
+    pull-request mention (``reader.mentions``) are added to ``mentioned`` (as written, with their 1-based line)."""
     text = reader.text
     names = reader.section_names
     chunks: list[tuple[str, str, int, Table | None]] = []
@@ -167,12 +167,12 @@ def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[Blo
     return parts
 
 
-def _mention(mentioned: list[Block], found: re.Match[str] | None, line: int, mentions: list[int], index: int) -> int:
+def _mention(mentioned: list[tuple[str, int]], found: re.Match[str] | None, line: int, mentions: list[int],
+             index: int) -> int:
     """Note the block ``found`` (at 0-based ``line``) as holding a mention; the index of the first mention after it."""
     assert found is not None, "a mention in a span is in one of its blocks"
-    pos, stop = found.span()
-    mentioned.append(Block("heading" if found.group()[0] == "#" else "paragraph", line, line + 1, pos, stop))
-    return bisect_left(mentions, stop, index)
+    mentioned.append((found.group().rstrip(), line + 1))
+    return bisect_left(mentions, found.end(), index)
 
 
 def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _EpicDraft) -> tuple[int, int] | None:
@@ -186,7 +186,7 @@ def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _Epi
     end = span.end()
     mentions = reader.mentions
     index = bisect_left(mentions, heading.pos)
-    mentioned = [heading] if index < len(mentions) and mentions[index] < start else []
+    mentioned = [(reader.source(heading), heading.line)] if index < len(mentions) and mentions[index] < start else []
     parts = layout(reader, start, end, heading.end, mentioned)
     if parts is None:
         return None
@@ -279,7 +279,7 @@ def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _Epi
             join_chunks(kept) if kept else "", heading_line or line))
     story.description = join_chunks(description + unknown)
     if mentioned:
-        story.pull_requests = pull_requests_in(mentioned, reader.source)
+        story.pull_requests = pull_requests_in(mentioned)
     if key_ok:
         epic.epic.stories.append(story)
     return end, heading.end + text.count("\n", start, end)
