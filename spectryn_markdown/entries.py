@@ -87,7 +87,7 @@ def commit_rows(table: Table, commits: list[Commit]) -> None:
         message = (inline_text(row[message_index]).strip()
                    if message_index is not None and message_index < len(row) else "")
         if sha:
-            commits.append(Commit(sha=sha.strip("`"), message=message))
+            commits.append(Commit(sha.strip("`"), message))
 
 
 def commit_line(text: str) -> Commit | None:
@@ -131,7 +131,7 @@ def comment_of(text: str) -> Comment:
         return Comment(body=text)
     said, author, date = head
     rest = rest.strip()
-    return Comment(body=f"{said}\n{rest}" if said and rest else said or rest, author=author, date=date)
+    return Comment(f"{said}\n{rest}" if said and rest else said or rest, author, date)  # body, author, date
 
 
 @lru_cache(maxsize=1024)
@@ -155,7 +155,7 @@ def criterion_of(text: str, children: tuple[Criterion, ...]) -> Criterion | None
     text = " ".join((text[match.end():] if match else text).split())
     if not text:
         return None
-    return Criterion(text=text, done=done, children=children, checkbox=match is not None)
+    return Criterion(text, done, children, match is not None)  # checkbox: whether one was written
 
 
 def link_targets(text: str) -> list[str]:

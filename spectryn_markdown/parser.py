@@ -665,6 +665,7 @@ class _Reader:
         assignee_index = columns.get("assignee")
         description_index = columns.get("description")
         subtasks: list[Subtask] = []
+        status = self.status
         for position, (row_line, row) in enumerate(table.rows, start=before + 1):
             line = row_line + 1
             title = inline_text(row[title_index])
@@ -686,19 +687,19 @@ class _Reader:
             points, error = parse_points(inline_text(row[points_index]) if points_index is not None else "")
             if error:
                 self.problem(line, error)
+            key = f"{parent}.{number}"
+            # Subtask's fields in order (positional: keywords cost ~5k instructions a subtask, benchmarks/)
             subtasks.append(Subtask(
-                number=number,
-                title=title,
-                description=row[description_index].strip() if description_index is not None else "",
-                story_points=points,
-                status=self.status(inline_text(row[status_index]) if status_index is not None else "", line,
-                                   f"{parent}.{number}"),
-                priority=(self.priority(inline_text(row[priority_index]), line, f"{parent}.{number}")
-                          if priority_index is not None else None),
-                assignee=(strip_decoration(inline_text(row[assignee_index])).lstrip("@") or None
-                          if assignee_index is not None else None),
-                line=line,
-                parent_key=parent,
+                number,
+                title,
+                row[description_index].strip() if description_index is not None else "",  # description
+                points,
+                status(inline_text(row[status_index]) if status_index is not None else "", line, key),
+                self.priority(inline_text(row[priority_index]), line, key) if priority_index is not None else None,
+                (strip_decoration(inline_text(row[assignee_index])).lstrip("@") or None  # assignee
+                 if assignee_index is not None else None),
+                line,
+                parent,  # parent_key
             ))
         return subtasks
 

@@ -96,9 +96,10 @@ def _table(piece: str, line: int) -> Table | None:
 Part = tuple[str | None, str, int, str, list[tuple[str, str, int, Table | None]]]
 
 
-def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[tuple[str, int]]) -> list[Part] | None:
+def layout(reader: _Reader, start: int, end: int, line: int,
+           mentioned: list[tuple[str, int]]) -> tuple[list[Part], int] | None:
     """The sections of the story text ``reader.text[start:end]`` (a span :data:`_SPAN` matched, from 0-based
-    ``line``), or None where they might not read as the walk reads them. Blocks holding a possible
+    ``line``) and the 0-based line at ``end``, or None where they might not read as the walk reads them. Blocks holding a possible
     pull-request mention (``reader.mentions``) are added to ``mentioned`` (as written, with their 1-based line)."""
     text = reader.text
     names = reader.section_names
@@ -164,7 +165,7 @@ def layout(reader: _Reader, start: int, end: int, line: int, mentioned: list[tup
         chunks.append((kind, piece, line, table))
     if mention < end:
         _mention(mentioned, before, before_line, mentions, index)
-    return parts
+    return parts, line + count("\n", last, end)
 
 
 def _mention(mentioned: list[tuple[str, int]], found: re.Match[str] | None, line: int, mentions: list[int],
@@ -187,9 +188,10 @@ def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _Epi
     mentions = reader.mentions
     index = bisect_left(mentions, heading.pos)
     mentioned = [(reader.source(heading), heading.line)] if index < len(mentions) and mentions[index] < start else []
-    parts = layout(reader, start, end, heading.end, mentioned)
-    if parts is None:
+    read = layout(reader, start, end, heading.end, mentioned)
+    if read is None:
         return None
+    parts, end_line = read
     parent = key
     line = heading.line
     key_ok = reader.claim_key(key, line)
@@ -282,7 +284,7 @@ def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _Epi
         story.pull_requests = pull_requests_in(mentioned)
     if key_ok:
         epic.epic.stories.append(story)
-    return end, heading.end + text.count("\n", start, end)
+    return end, end_line
 
 
 def _preamble(reader: _Reader, story: Story, chunks: list[tuple[str, str, int, Table | None]]) -> list[str]:
