@@ -99,8 +99,9 @@ Part = tuple[str | None, str, int, str, list[tuple[str, str, int, Table | None]]
 def layout(reader: _Reader, start: int, end: int, line: int,
            mentioned: list[tuple[str, int]]) -> tuple[list[Part], int] | None:
     """The sections of the story text ``reader.text[start:end]`` (a span :data:`_SPAN` matched, from 0-based
-    ``line``) and the 0-based line at ``end``, or None where they might not read as the walk reads them. Blocks holding a possible
-    pull-request mention (``reader.mentions``) are added to ``mentioned`` (as written, with their 1-based line)."""
+    ``line``) and the 0-based line at ``end``, or None where they might not read as the walk reads them.
+    Blocks holding a possible pull-request mention (``reader.mentions``) are added to ``mentioned`` (as
+    written, with their 1-based line)."""
     text = reader.text
     names = reader.section_names
     chunks: list[tuple[str, str, int, Table | None]] = []
@@ -112,18 +113,15 @@ def layout(reader: _Reader, start: int, end: int, line: int,
     mentions = reader.mentions
     index = bisect_left(mentions, start)
     mention = mentions[index] if index < len(mentions) else end  # the next one; the span's end when none
-    before: re.Match[str] | None = None  # the block before this one, and its line
-    before_line = line
     for found in _PIECE.finditer(text, start, end):
         pos = found.start()
-        if pos > mention:  # the block before holds it (blank lines hold none)
-            index = _mention(mentioned, before, before_line, mentions, index)
-            mention = mentions[index] if index < len(mentions) else end
         piece = found.group()
         line += count("\n", last, pos)
         last = pos
-        before = found
-        before_line = line
+        if mention < pos + len(piece):  # this block holds the next mention (blank lines hold none)
+            mentioned.append((piece.rstrip(), line + 1))
+            index = bisect_left(mentions, pos + len(piece), index)
+            mention = mentions[index] if index < len(mentions) else end
         first = piece[0]
         if first == "#":
             rest = piece.lstrip("#")
@@ -163,17 +161,7 @@ def layout(reader: _Reader, start: int, end: int, line: int,
                 kind == "table" and name is not None or kind != "table" and may_hold_fields(piece)):
             return None  # metadata, or text the walk warns about
         chunks.append((kind, piece, line, table))
-    if mention < end:
-        _mention(mentioned, before, before_line, mentions, index)
     return parts, line + count("\n", last, end)
-
-
-def _mention(mentioned: list[tuple[str, int]], found: re.Match[str] | None, line: int, mentions: list[int],
-             index: int) -> int:
-    """Note the block ``found`` (at 0-based ``line``) as holding a mention; the index of the first mention after it."""
-    assert found is not None, "a mention in a span is in one of its blocks"
-    mentioned.append((found.group().rstrip(), line + 1))
-    return bisect_left(mentions, found.end(), index)
 
 
 def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _EpicDraft) -> tuple[int, int] | None:
