@@ -46,7 +46,7 @@ from urllib.parse import quote, unquote
 from spectryn_bitbucket import content, legacy
 from spectryn_bitbucket.users import ISSUE_FIELDS as ASSIGNEE_FIELDS
 from spectryn_bitbucket.users import Directory, assignee_body, assignee_ref
-from spectryn_core.items import Account, Item, Provenance, RemoteItem, Rendered, base_digest
+from spectryn_core.items import Account, Item, Provenance, RemoteItem, Rendered, base_digest, comment_text
 from spectryn_core.model import KEY_PATTERN, Comment, Epic, Section, Story, Subtask
 
 #: The reporter's identifiers an issue listing asks for (who made the issue).
@@ -132,9 +132,9 @@ def parse_title(title: str) -> tuple[str, str] | None:
 
 
 def normalise_content(text: str | None) -> str:
-    """Content as compared: LF line ends, no trailing spaces, no leading/trailing blank lines."""
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n")
+    """Content as compared: LF line ends, no trailing spaces, no leading/trailing blank lines
+    (as a comment's text is digested: :func:`spectryn_core.items.comment_text`)."""
+    return comment_text(text or "")
 
 
 @dataclass

@@ -737,14 +737,16 @@ def edit_comment(conn: BitbucketConnection, item: Item, remote: RemoteItem, comm
         return False
     text = render_comment(comment)
     _forget_comments(conn, remote.id)
+    what = f"comment {found['id']} of issue #{remote.id} ({item.key})"
     # Atlassian's OpenAPI: "only the content.raw field can be modified"
-    conn.client.call(
-        "PUT", conn.issues_path(f"/{remote.id}/comments/{found['id']}"),
-        f"comment {found['id']} of issue #{remote.id} ({item.key})",
-        json={"content": {"raw": text}},
-        not_found=lambda: ItemError(f"comment {found['id']} of issue #{remote.id} ({item.key}) no "
-                                    "longer exists", "run the sync again: it is added anew"),
-    )
+    response = conn.client.request("PUT", conn.issues_path(f"/{remote.id}/comments/{found['id']}"),
+                                   json={"content": {"raw": text}})
+    if response.status_code == 403:  # written by another account the sync trusts: only its author edits it
+        who = _name_of(reporter({"reporter": found.get("user")}))
+        raise ItemError(f"{what} was written by {who}; Bitbucket lets only a comment's author edit it "
+                        "- not edited", f"edit it in Bitbucket, or sync with {who}'s credentials")
+    conn.client.raise_for(response, what, lambda: ItemError(f"{what} no longer exists",
+                                                            "run the sync again: it is added anew"))
     return True
 
 

@@ -630,14 +630,6 @@ def earlier_comment_tags(item: Item, remote: RemoteItem | None) -> list[str]:
     return sorted(tag for tag in tags if len(tag) == 6 and tag not in accounted)
 
 
-def base_confirms(item: Item, remote: RemoteItem | None, done: dict[str, str]) -> bool:
-    """True when the base ``remote`` carries already holds the tag of every extra in ``done``
-    (nothing to confirm with a base-only write)."""
-    if remote is None:
-        return True
-    return set(extra_tags(item, remote.id, done)) <= _tags(remote)
-
-
 def untouched(remote: RemoteItem) -> bool:
     """True when ``remote`` carries a base and every field still has the value it records."""
     digests = field_digests(base_of(remote))

@@ -10,7 +10,7 @@ from bb_helpers import API, REPO, FakeConfig, connection, issue_json, items_of, 
 
 from spectryn_bitbucket import plugin, tracker
 from spectryn_bitbucket.render import remote_item, render_comment
-from spectryn_core.errors import ConfigError, TrackerError
+from spectryn_core.errors import ConfigError, ItemError, TrackerError
 from spectryn_core.items import Account, RemoteItem, comment_digest
 from spectryn_core.model import Attachment, Comment
 
@@ -245,6 +245,20 @@ def test_edit_comment_puts_only_the_syncs_comment_with_the_old_text(requests_moc
     assert all(r.method == "GET" for r in requests_mock.request_history)
     assert not tracker.edit_comment(conn, item, RemoteItem("US-001", "12"), new, comment_digest(old)[:8],
                                     [Account("{someone}")])
+
+
+def test_edit_comment_of_another_account_of_the_sync_is_an_item_error_not_a_stop(requests_mock) -> None:
+    """The issue's reporter (trusted) wrote the comment, but this run writes as another account:
+    Bitbucket answers 403 - that comment is reported, the run goes on."""
+    item = {i.key: i for i in items_of(sample_spec())}["US-001"]
+    old = Comment("Looks good.", "alice", "2025-01-15")
+    requests_mock.get(f"{REPO}/issues/12/comments", json={"values": [
+        {"id": 3, "content": {"raw": render_comment(old)}, "user": {"uuid": "{ci}", "display_name": "CI bot"}}]})
+    requests_mock.put(f"{REPO}/issues/12/comments/3", status_code=403,
+                      json={"type": "error", "error": {"message": "You may only edit your own comments."}})
+    with pytest.raises(ItemError, match=r"comment 3 of issue #12 \(US-001\) was written by CI bot"):
+        tracker.edit_comment(connection(), item, RemoteItem("US-001", "12"), Comment("Fine.", "alice", "2025-01-15"),
+                             comment_digest(old)[:8], [Account("{ci}")])
 
 
 def test_link_pull_request_comments_once(requests_mock) -> None:
