@@ -165,8 +165,10 @@ def to_text(result: SyncResult, *, verbose: bool = False, full_diff: bool = Fals
     if c["conflicts"]:
         lines.append(
             "Conflicts were left alone: they changed in the tracker and in the file since the "
-            "last sync (or the issue has no merge base to tell). Re-run with --force to overwrite "
-            "the tracker's version, or edit the file to match it."
+            "last sync (or the issue has no merge base to tell). Settle them: edit the file to "
+            "match the tracker (or `spectryn pull`), say who wins per field with "
+            "--conflict-policy FIELD=spec|tracker (sync.conflict_policy), or re-run with --force "
+            "to send the spec's version of every field in conflict."
         )
     return "\n".join(lines)
 

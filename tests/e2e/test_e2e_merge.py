@@ -113,6 +113,7 @@ def test_overlapping_edits_are_a_conflict_showing_base_tracker_and_spec(world: A
                  "=======", "**I want** to log out everywhere", ">>>>>>> spec",
                  "base text from the tracker's change records"):
         assert line in block, plan.out
+    assert "--conflict-policy FIELD=spec|tracker" in plan.out  # every way out is named
     as_json = world.sync("EPIC.md", "--output", "json", execute=False, env=fresh(world, "ci3"))
     item = {i["key"]: i for i in json.loads(as_json.out)["items"]}["US-002"]
     conflict = item["conflicts"]["content"]
