@@ -210,7 +210,10 @@ def read_base(text: str | None) -> BaseRecord:
     if found is None:
         return BaseRecord(normalise_content(without_note(raw)))
     start, end, match = found
-    content = normalise_content(without_note(raw[:start] + raw[end:]))
+    before, after = raw[:start], raw[end:]
+    if before.strip() and after.strip():  # a person wrote below the base line: one blank line
+        before, after = before.rstrip("\r\n") + "\n\n", after.lstrip("\r\n")
+    content = normalise_content(without_note(before + after))
     parsed = _parse_body(match["body"])
     if parsed is None:
         return BaseRecord(content, span=(start, end))
