@@ -92,6 +92,7 @@ from spectryn_markdown.tables import (
     Table,
     cell_number,
     column_map,
+    field_meaning,
     is_field_value,
     read_metadata,
     read_table,
@@ -107,7 +108,6 @@ _LOOSE_KEY = re.compile(r"^\[?(?P<prefix>[A-Za-z][A-Za-z0-9_]*?)(?P<sep>[-_/]|(?
                         r"(?:\s*[:\-–—|]\s*|\s+|$)(?P<rest>.*)$")
 #: Under Links / Dependencies: "no links".
 _NO_LINKS = frozenset({"none", "n/a", "na", "-", "–", "—", "nothing", "no links", "no dependencies", "tbd"})
-_LABEL_SEPARATOR = re.compile(r"[,;]")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # a web address, not a file
 _DESCRIPTION_HEADINGS = {"overview", "summary", "description", "epic description"}
 
@@ -149,6 +149,8 @@ class _StoryDraft:
 class _EpicDraft:
     epic: Epic
     blocks: list[Block] = field(default_factory=list)
+
+
 
 
 class _Reader:
@@ -553,29 +555,30 @@ class _Reader:
         return pairs, "\n".join(kept).rstrip()
 
     def apply_story_metadata(self, story: Story, pairs: list) -> str:
+        return self.apply_fields(story, [(field_meaning(name, cell.text, cell.source), cell.line)
+                                         for name, cell in pairs])
+
+    def apply_fields(self, story: Story, fields: list[tuple[tuple[str | None, Any], int]]) -> str:
+        """Set ``story``'s metadata from ``(field_meaning(...), 1-based line)`` pairs; return the text of
+        fields with no attribute (``**Name:** value`` lines), which stays in the description."""
         extra: list[str] = []
-        for name, cell in pairs:
-            attribute = FIELD_NAMES.get(name)
-            value = strip_decoration(cell.text)
-            if attribute == "issue":
-                continue  # written by --write-back; the tracker knows its own issue
-            if attribute == "story_points":
-                points, error = parse_points(cell.text)
-                if error:
-                    self.problem(cell.line, error)
-                story.story_points = points
-            elif attribute == "priority":
-                story.priority = self.priority(cell.text, cell.line, story.key)
+        for (attribute, payload), line in fields:
+            if attribute is None:
+                if payload:
+                    extra.append(payload)
             elif attribute == "status":
-                story.status = self.status(cell.text, cell.line, story.key)
+                story.status = self.status(payload, line, story.key)
+            elif attribute == "priority":
+                story.priority = self.priority(payload, line, story.key)
+            elif attribute == "story_points":
+                points, error = payload
+                if error:
+                    self.problem(line, error)
+                story.story_points = points
             elif attribute == "labels":
-                story.labels = [label for label in (strip_decoration(part) for part in _LABEL_SEPARATOR.split(cell.text)) if label]
-            elif attribute == "assignee":
-                story.assignee = value.lstrip("@") or None
-            elif attribute in ("milestone", "component", "version", "kind"):
-                setattr(story, attribute, value or None)
-            elif value:
-                extra.append(f"**{name.title()}:** {cell.source}")
+                story.labels = list(payload)
+            elif attribute != "issue":  # issue: written by --write-back; the tracker knows its own issue
+                setattr(story, attribute, payload)  # assignee, milestone, component, version, kind
         return "\n".join(extra)
 
     def status(self, raw: str, line: int, key: str = "") -> str | None:

@@ -49,7 +49,7 @@ from spectryn_markdown.entries import (
 from spectryn_markdown.fastpath import BLOCK_ALTERNATIVES, HEADING_LINE, closed_heading, delimiter_width, header_cells
 from spectryn_markdown.inline import inline_text
 from spectryn_markdown.scanner import TRIM_CHARS, Block
-from spectryn_markdown.tables import Table, read_metadata, table_of
+from spectryn_markdown.tables import KEY_VALUE_HEADERS, Table, read_metadata, row_meaning, table_of
 
 if TYPE_CHECKING:
     from spectryn_markdown.parser import _EpicDraft, _Reader
@@ -283,6 +283,11 @@ def _preamble(reader: _Reader, story: Story, chunks: list[tuple[str, str, int, T
     extra = ""
     for _, piece, _, table in chunks:
         if table is not None:
+            if len(table.headers) == 2 and table.headers[0] in KEY_VALUE_HEADERS:  # | Field | Value |
+                # read_metadata's first shape, each row's meaning kept per run (rows are as wide as the header)
+                extra = reader.apply_fields(story, [(row_meaning(cells[0], cells[1]), line + 1)
+                                                    for line, cells in table.rows])
+                continue
             pairs = read_metadata(table)
             if pairs is not None:
                 extra = reader.apply_story_metadata(story, pairs)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from spectryn_markdown.inline import inline_text
-from spectryn_markdown.normalise import normalise_heading
+from spectryn_markdown.normalise import normalise_heading, parse_points, strip_decoration
 from spectryn_markdown.scanner import Block
 
 
@@ -114,6 +116,38 @@ def read_metadata(table: Table) -> list[tuple[str, Cell]] | None:
         line, cells = table.rows[0]
         return [(name, cell(cells, index, line)) for index, name in enumerate(headers)]
     return None
+
+
+_LABEL_SEPARATOR = re.compile(r"[,;]")
+
+
+@lru_cache(maxsize=4096)
+def field_meaning(name: str, text: str, source: str) -> tuple[str | None, Any]:
+    """What a metadata field (normalised ``name``, its value as plain ``text`` and as markdown ``source``)
+    sets, the same for every story that writes it (kept per run): ``(attribute, payload)`` for
+    :meth:`spectryn_markdown.parser._Reader.apply_fields` - status/priority their text (read per story: problems and
+    ``Spec.written`` name the story), story points ``parse_points``' answer, labels a tuple, other
+    attributes their value; ``(None, line or "")`` for a field with no attribute."""
+    attribute = FIELD_NAMES.get(name)
+    if attribute in ("status", "priority", "issue"):
+        return attribute, text
+    if attribute == "story_points":
+        return attribute, parse_points(text)
+    if attribute == "labels":
+        return attribute, tuple(label for label in (strip_decoration(part) for part in _LABEL_SEPARATOR.split(text))
+                                if label)
+    value = strip_decoration(text)
+    if attribute == "assignee":
+        return attribute, value.lstrip("@") or None
+    if attribute is not None:  # milestone, component, version, kind
+        return attribute, value or None
+    return None, f"**{name.title()}:** {source}" if value else ""
+
+
+@lru_cache(maxsize=4096)
+def row_meaning(name: str, value: str) -> tuple[str | None, Any]:
+    """:func:`field_meaning` of a ``| Field | Value |`` table's row, its two cells as written (trimmed)."""
+    return field_meaning(normalise_heading(inline_text(name)), inline_text(value), value.strip())
 
 
 def is_field_value(table: Table) -> bool:
