@@ -172,6 +172,7 @@ class _Reader:
         self.mentions = [found.start() for found in PR_HINT.finditer(text)]
         # what each status / priority as written means (a spec repeats a few on every story)
         self.section_names: dict[str, str] = {}  # H4 heading as written -> section name
+        self.story_headings: dict[str, tuple[str, str, str] | tuple[()]] = {}  # storypath._heading's, per line
         self.statuses_read: dict[str, tuple[str | None, str | None]] = {}
         self.priorities_read: dict[str, tuple[str | None, str | None]] = {}
 

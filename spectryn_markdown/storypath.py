@@ -71,14 +71,16 @@ def _table(piece: str, line: int) -> Table | None:
     """The table written as ``piece`` (starting at 0-based ``line``) when every body row is plain - ``|``
     at both ends, no escaped pipe, as many cells as its header (so the walk would note no short row) -
     else None. A plain row's cells are its text between pipes, trimmed as the fast path trims them."""
-    first = piece.find("\n")
-    second = piece.find("\n", first + 1)
-    head, even = header_cells(piece[:first])
-    width = len(head)
-    if not even or width == 0 or width != delimiter_width(piece[first + 1:second if second > 0 else len(piece)]):
+    second = piece.find("\n", piece.find("\n") + 1)
+    top = piece[:second] if second > 0 else piece
+    head = _HEADS.get(top)
+    if head is None:
+        head = _head(top)
+    if not head:
         return None
     if second < 0:
-        return table_of(tuple(head), [], line + 1)
+        return table_of(head, [], line + 1)
+    width = len(head)
     body = piece[second + 1:]
     if "\\" in body:
         return None
@@ -90,7 +92,24 @@ def _table(piece: str, line: int) -> Table | None:
             return None
         found.append((row_line, [cell.strip(TRIM_CHARS) for cell in cells]))
         row_line += 1
-    return table_of(tuple(head), found, line + 1)
+    return table_of(head, found, line + 1)
+
+
+#: A table's header and delimiter rows as written -> the header's trimmed cells, or () where
+#: :func:`_table` reads no table (kept per run: a spec repeats the same few tables on every story).
+_HEADS: dict[str, tuple[str, ...]] = {}
+
+
+def _head(top: str) -> tuple[str, ...]:
+    """The header cells of a table whose first two lines are ``top``, () unless the delimiter row declares
+    as many columns as the header has (and the header counts no more cells as written than GFM reads)."""
+    first = top.find("\n")
+    head, even = header_cells(top[:first])
+    found = tuple(head) if even and head and len(head) == delimiter_width(top[first + 1:]) else ()
+    if len(_HEADS) > 512:
+        _HEADS.clear()
+    _HEADS[top] = found
+    return found
 
 
 #: A section as :func:`layout` gives it: its name (None before the first H4), the H4 heading's text and
@@ -105,7 +124,7 @@ def layout(reader: _Reader, start: int, end: int, line: int,
     Blocks holding a possible pull-request mention (``reader.mentions``) are added to ``mentioned`` (as
     written, with their 1-based line)."""
     text = reader.text
-    names = reader.section_names
+    headings = reader.story_headings
     chunks: list[tuple[str, str, int, Table | None]] = []
     parts: list[Part] = [(None, "", 0, "", chunks)]
     name: str | None = None
@@ -126,16 +145,14 @@ def layout(reader: _Reader, start: int, end: int, line: int,
             mention = mentions[index] if index < len(mentions) else end
         first = piece[0]
         if first == "#":
-            rest = piece.lstrip("#")
-            if len(piece) - len(rest) != 4:
-                return None  # an H5/H6 is a block of its section: left to the walk
-            rest = rest.rstrip(" \t")
-            title = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else closed_heading(rest)
-            name = names.get(title) or reader.section_name(title)
-            if name == "attachments":
+            known = headings.get(piece)
+            if known is None:
+                known = headings[piece] = _heading(reader, piece)
+            if not known:
                 return None
+            name, title, source = known
             chunks = []
-            parts.append((name, title, line + 1, piece.rstrip(), chunks))
+            parts.append((name, title, line + 1, source, chunks))
             continue
         table = None
         if first == "|":
@@ -164,6 +181,18 @@ def layout(reader: _Reader, start: int, end: int, line: int,
             return None  # metadata, or text the walk warns about
         chunks.append((kind, piece, line, table))
     return parts, line + count("\n", last, end)
+
+
+def _heading(reader: _Reader, piece: str) -> tuple[str, str, str] | tuple[()]:
+    """An H4 line's section name, its text and the line as written; () for an H5/H6 (a block of its
+    section: left to the walk) or an Attachments heading (files are checked)."""
+    rest = piece.lstrip("#")
+    if len(piece) - len(rest) != 4:
+        return ()
+    rest = rest.rstrip(" \t")
+    title = rest.strip(TRIM_CHARS) if rest[-1:] != "#" else closed_heading(rest)
+    name = reader.section_names.get(title) or reader.section_name(title)
+    return () if name == "attachments" else (name, title, piece.rstrip())
 
 
 def read_story(reader: _Reader, heading: Block, key: str, title: str, epic: _EpicDraft) -> tuple[int, int] | None:
