@@ -33,7 +33,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,16 @@ class _EpicDraft:
     blocks: list[Block] = field(default_factory=list)
 
 
+
+
+@lru_cache(maxsize=1024)
+def _number_and_points(number: str, points: str) -> tuple[str, int | None, float | None, str | None]:
+    """A subtask row's number and points cells (as written; "" where the table has no such column), read
+    (kept per run: a spec repeats them): the number as plain text, its whole number (None if it is not
+    one), and ``parse_points``' answer."""
+    written = inline_text(number).strip()
+    parsed = (int(written) if written.isdecimal() else cell_number(written)) if written else None
+    return (written, parsed, *parse_points(inline_text(points)))
 
 
 class _Reader:
@@ -680,15 +690,13 @@ class _Reader:
                     self.problem(line, f"subtask in {parent} has no name; fill in its name cell")
                 continue
             number = position
-            if number_index is not None:
-                written = inline_text(row[number_index]).strip()
-                if written:
-                    parsed = int(written) if written.isdecimal() else cell_number(written)
-                    if parsed is None:
-                        self.problem(line, f'subtask number "{written}" is not a whole number; write 1, 2, 3 ...')
-                    else:
-                        number = parsed
-            points, error = parse_points(inline_text(row[points_index]) if points_index is not None else "")
+            written, parsed, points, error = _number_and_points(
+                row[number_index] if number_index is not None else "", row[points_index] if points_index is not None else "")
+            if written:
+                if parsed is None:
+                    self.problem(line, f'subtask number "{written}" is not a whole number; write 1, 2, 3 ...')
+                else:
+                    number = parsed
             if error:
                 self.problem(line, error)
             key = f"{parent}.{number}"
