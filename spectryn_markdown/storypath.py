@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from spectryn_core.model import Section, Story, Subtask
@@ -64,6 +65,8 @@ _SPAN = re.compile(
 _PIECE = re.compile(r"\#[^\n]*|[^\x20\t\n\#][^\n]*(?:\n[^\x20\t\n\#][^\n]*)*")
 _RULE = re.compile(r"(?:(?:\*[\x20\t]*){3,}|(?:-[\x20\t]*){3,}|(?:_[\x20\t]*){3,})(?:\n|\Z)")
 _ORDERED = re.compile(r"[0-9]{1,9}[.)]\x20")
+_strip = str.strip
+_TRIMS = repeat(TRIM_CHARS)
 _UNSURE = ("table", "paragraph", "bullet")  # kinds the walk may read as metadata where a section's text is
 
 
@@ -90,7 +93,7 @@ def _table(piece: str, line: int) -> Table | None:
         cells = row[1:-1].split("|")
         if len(cells) != width or len(row) < 2 or row[0] != "|" or row[-1] != "|":
             return None
-        found.append((row_line, [cell.strip(TRIM_CHARS) for cell in cells]))
+        found.append((row_line, [*map(_strip, cells, _TRIMS)]))  # each cell.strip(TRIM_CHARS), without a frame
         row_line += 1
     return table_of(head, found, line + 1)
 
