@@ -39,6 +39,7 @@ Choices a user can see:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -340,16 +341,8 @@ def with_refs(content: str, ids: dict[str, str]) -> str:
     so naming issues by id costs no request of its own."""
     if not ids:
         return content
-    lines = content.split("\n")
-    inside = False
-    for number, line in enumerate(lines):
-        if line.startswith("## "):
-            inside = line in _CHILD_LISTS
-            continue
-        match = _is_ref_line(line, inside) if line.startswith("- ") else None
-        if match is not None and match["key"] in ids:
-            lines[number] = f"- {match['type'] or ''}{match['key']} (#{ids[match['key']]}){match['rest'] or ''}"
-    return "\n".join(lines)
+    return _rewrite_refs(content, lambda match: f" (#{ids[match['key']]})" if match["key"] in ids
+                         else None)
 
 
 def canonical_refs(content: str) -> str:
@@ -358,15 +351,22 @@ def canonical_refs(content: str) -> str:
     ``## Subtasks`` or ``## Stories``) reads as the current form."""
     if "- " not in content or "#" not in content:
         return content
+    return _rewrite_refs(content, lambda match: "" if "#" in match[0] else None)
+
+
+def _rewrite_refs(content: str, decoration: Callable[[re.Match[str]], str | None]) -> str:
+    """``content`` with each link or child line written again as ``- type: KEY<decoration>: rest``;
+    ``decoration(match)`` None leaves the line as it is."""
     lines = content.split("\n")
     inside = False
     for number, line in enumerate(lines):
         if line.startswith("## "):
             inside = line in _CHILD_LISTS
             continue
-        match = _is_ref_line(line, inside) if "#" in line else None
-        if match is not None:
-            lines[number] = f"- {match['type'] or ''}{match['key']}{match['rest'] or ''}"
+        match = _is_ref_line(line, inside) if line.startswith("- ") else None
+        added = decoration(match) if match is not None else None
+        if match is not None and added is not None:
+            lines[number] = f"- {match['type'] or ''}{match['key']}{added}{match['rest'] or ''}"
     return "\n".join(lines)
 
 
