@@ -31,6 +31,21 @@ def runner(world: Any, name: str) -> Any:
     return fresh
 
 
+def two_runs_at_once(world: Any) -> None:
+    """Two fresh runners sync at once: both read an empty tracker before either creates (their
+    first creates are held until both are waiting), so every key is created twice."""
+    world.sandbox.hold("POST", "/issues", count=0)
+    first = runner(world, "a").start(*world.sync_args("EPIC.md", "--workers", "1"))
+    second = runner(world, "b").start(*world.sync_args("EPIC.md", "--workers", "1"))
+    try:
+        assert world.sandbox.faults.hold.wait_for_waiting(2, timeout=60), "both runs must wait"
+    finally:
+        world.sandbox.release()
+        for process in (first, second):
+            process.communicate(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0
+
+
 def edit_spec(world: Any, old: str, new: str, spec: str = "EPIC.md") -> None:
     path = world.tmp / spec
     text = path.read_text()
@@ -170,16 +185,7 @@ def test_two_fresh_runners_at_once_then_a_healing_run(world: Any) -> None:
     until both are waiting), so every key is created twice; one more run keeps the earliest of
     each pair, marks the other duplicate with a comment naming it, and leaves a twin a person
     touched open with both links in the report."""
-    world.sandbox.hold("POST", "/issues", count=0)
-    first = runner(world, "a").start(*world.sync_args("EPIC.md", "--workers", "1"))
-    second = runner(world, "b").start(*world.sync_args("EPIC.md", "--workers", "1"))
-    try:
-        assert world.sandbox.faults.hold.wait_for_waiting(2, timeout=60), "both runs must wait"
-    finally:
-        world.sandbox.release()
-        for process in (first, second):
-            process.communicate(timeout=120)
-    assert first.returncode == 0 and second.returncode == 0
+    two_runs_at_once(world)
     counts = world.key_counts()
     assert set(counts.values()) == {2}, counts
 

@@ -15,7 +15,13 @@ from typing import Any
 
 import requests
 
-from tests.e2e.test_e2e_fresh_runner import edit_spec, number_of, raw_content, runner
+from tests.e2e.test_e2e_fresh_runner import (
+    edit_spec,
+    number_of,
+    raw_content,
+    runner,
+    two_runs_at_once,
+)
 
 BASE_LINE = re.compile(r"^\[//\]: # \(spectryn:1 .*\)$", re.M)
 
@@ -340,16 +346,7 @@ def test_a_retitled_issue_is_found_in_a_full_listing_too(world, epic_writer):
 
 
 def test_a_twin_a_person_commented_on_is_never_closed_and_a_dry_run_only_says_would(world):
-    world.sandbox.hold("POST", "/issues", count=0)
-    first = runner(world, "a").start(*world.sync_args("EPIC.md", "--workers", "1"))
-    second = runner(world, "b").start(*world.sync_args("EPIC.md", "--workers", "1"))
-    try:
-        assert world.sandbox.faults.hold.wait_for_waiting(2, timeout=60), "both runs must wait"
-    finally:
-        world.sandbox.release()
-        for process in (first, second):
-            process.communicate(timeout=120)
-    assert first.returncode == 0 and second.returncode == 0
+    two_runs_at_once(world)
     twins = sorted((i for i in world.issues() if i["title"].startswith("US-002:")),
                    key=lambda i: i["id"])
     assert len(twins) == 2

@@ -13,14 +13,6 @@ def sb(bitbucket_sandbox_factory):
     return bitbucket_sandbox_factory(milestones=["v1", "v2"], components=["api"], versions=["1.0"])
 
 
-@pytest.fixture
-def http(sb):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {sb.token}"
-    yield session
-    session.close()
-
-
 def repo_url(sb) -> str:
     return f"{sb.base_url}/repositories/{sb.workspace}/{sb.repo}"
 

@@ -18,14 +18,6 @@ def sb(bitbucket_sandbox_factory):
     return bitbucket_sandbox_factory()
 
 
-@pytest.fixture
-def http(sb):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {sb.token}"
-    yield session
-    session.close()
-
-
 def reports_url(sb, commit: str = COMMIT) -> str:
     return f"{sb.base_url}/repositories/{sb.workspace}/{sb.repo}/commit/{commit}/reports"
 
