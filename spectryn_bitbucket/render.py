@@ -118,6 +118,8 @@ class RenderContext:
     #: Pull requests the spec names that this repository does not have, checked in this run
     #: (read_items, link_pull_request): never linked in this run.
     missing_prs: set[int] = field(default_factory=set)
+    #: Pull requests found to exist in this run (read_items): linking one needs no second GET.
+    existing_prs: set[int] = field(default_factory=set)
     #: Pull requests an issue's base records as checked and missing (not checked in this run
     #: unless the issue is written, or with --recheck-pull-requests): warned about.
     recorded_missing: set[int] = field(default_factory=set)

@@ -370,6 +370,8 @@ def _check_pull_requests(conn: BitbucketConnection, items: list[Item], remotes: 
                                            params={"fields": "id"})
         if response.status_code == 404:
             conn.context.missing_prs.add(number)
+        elif response.status_code == 200:
+            conn.context.existing_prs.add(number)
 
 
 def _learn_users(conn: BitbucketConnection, items: list[Item], issues: Any) -> None:
@@ -868,16 +870,17 @@ def link_pull_request(conn: BitbucketConnection, item: Item, remote: RemoteItem,
     )
     gone = lambda: _Missing()  # noqa: E731
     text = f"Related issue: {pr_marker(item, remote)}"
-    try:
-        if conn.settings.mode == "server":
-            conn.client.get(conn.client.server_url(f"/pull-requests/{number}"), f"pull request #{number}",
-                            not_found=gone)
-        else:
-            conn.client.get(conn.client.repo_path(f"/pullrequests/{number}"), f"pull request #{number}",
-                            params={"fields": "id,title,state"}, not_found=gone)
-    except _Missing:
-        conn.context.missing_prs.add(number)
-        return False
+    if number not in conn.context.existing_prs:  # not seen when the issues were read
+        try:
+            if conn.settings.mode == "server":
+                conn.client.get(conn.client.server_url(f"/pull-requests/{number}"),
+                                f"pull request #{number}", not_found=gone)
+            else:
+                conn.client.get(conn.client.repo_path(f"/pullrequests/{number}"),
+                                f"pull request #{number}", params={"fields": "id"}, not_found=gone)
+        except _Missing:
+            conn.context.missing_prs.add(number)
+            return False
     if conn.settings.mode == "server":
         conn.client.call("POST", conn.client.server_url(f"/pull-requests/{number}/comments"),
                          f"comment on pull request #{number}", json={"text": text}, not_found=not_found)
