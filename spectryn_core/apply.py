@@ -42,6 +42,7 @@ from spectryn_core.provenance import (
     item_base,
     new_base,
     normalise,
+    still_current,
 )
 from spectryn_core.state import PENDING, ItemState, SyncState
 
@@ -230,9 +231,7 @@ class Applier:
             if item is None or remote is None:
                 continue
             done = self._extras_known(item, remote)
-            current = {e.ident: e.digest for e in item.extras()}
-            confirmed = {i: d for i, d in done.items() if i in current and d in (current[i], MISSING)}
-            if extras_in_base(item, remote) == confirmed:
+            if extras_in_base(item, remote) == still_current(item, done):
                 continue
             rendered = self.hooks.render_item(connection=self.connection, item=item, refs=self.refs)
             record = new_base(item, rendered.fields, remote, self._base(change.key, remote),

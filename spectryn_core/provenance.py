@@ -590,6 +590,13 @@ def extras_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
     return found
 
 
+def still_current(item: Item, done: dict[str, str]) -> dict[str, str]:
+    """The extras of ``done`` (ident -> digest sent) that the spec still has as they were sent -
+    or, a pull request, recorded as missing: what the item's base should confirm."""
+    current = {e.ident: e.digest for e in item.extras()}
+    return {i: d for i, d in done.items() if i in current and d in (current[i], MISSING)}
+
+
 def comments_in_base(item: Item, remote: RemoteItem | None) -> dict[str, str]:
     """The item's comments the base of ``remote`` records at their position, whatever text
     they were sent with: ident -> the first :data:`BASE_DIGITS` of that text's digest."""

@@ -301,6 +301,7 @@ def _record(plugins: Plugins, hooks: Any, connection: Any, config: Config, reque
     spec = parse(plugins, result.path, config)
     items = {i.key: i for i in build_items(spec, tracker=request.tracker, config=config, mappers=mappers)}
     names = {spec_field: name for name, spec_field in PULLED_FIELDS.items()}
+    known = state.items()  # read once: it is the whole table
     for pulled in result.pulled:
         item, existing = items.get(pulled.key), remote.get(pulled.key)
         if item is None or existing is None:
@@ -310,6 +311,6 @@ def _record(plugins: Plugins, hooks: Any, connection: Any, config: Config, reque
         value = existing.fields.get(name)
         if rendered is not None and value_digest(rendered.fields.get(name)) == value_digest(value):
             digest = value_digest(value)
-            generation = item_base(existing, state.items().get(pulled.key)).generation
+            generation = item_base(existing, known.get(pulled.key)).generation
             state.record_item(pulled.key, existing.id, existing.url, {name: (digest, digest)},
                               generation)

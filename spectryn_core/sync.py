@@ -42,6 +42,7 @@ from spectryn_core.provenance import (
     removed_comments,
     spec_origin,
     spec_root,
+    still_current,
     untouched,
 )
 from spectryn_core.spec_history import SpecHistory
@@ -380,6 +381,7 @@ def make_plan(
                 discovered.setdefault(item.key, {}).update(carried)
                 done.update(carried)
         extras = item.extras()
+        confirmed: dict[str, str] = {}
         if existing is not None:
             confirmed = extras_in_base(item, existing)
             fresh = {i: d for i, d in confirmed.items() if done.get(i) != d}
@@ -426,11 +428,9 @@ def make_plan(
             _add_warnings(plan, [f"#{existing.id} is {item.key}'s issue (its provenance or the state "
                                  f"says so) but its title {existing.fields.get('title')!r} lost the "
                                  "key; the spec's title is sent back"])
-        current = {e.ident: e.digest for e in extras}
         change.unconfirmed = bool(
             existing is not None and base_of(existing) is not None
-            and set(extras_in_base(item, existing)) != {i for i, d in done.items() if i in current
-                                                        and d in (current[i], MISSING)}
+            and set(confirmed) != set(still_current(item, done))
         )
         change.removed_comments = removed_comments(item, existing)
         if change.removed_comments and existing is not None:
