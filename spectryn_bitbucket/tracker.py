@@ -37,6 +37,7 @@ from spectryn_bitbucket.render import (
     parse_title,
     posted_comment,
     provenance_note,
+    raw_content,
     read_base,
     reembed,
     remote_item,
@@ -325,11 +326,10 @@ def _concerns(issue: dict[str, Any], keys: set[str], origins: set[str], ids: set
         return True
     if str(issue.get("id")) in ids:
         return True
-    content = issue.get("content") or {}
-    raw = content.get("raw") if isinstance(content, dict) else content
-    if not raw or "spectryn:1" not in str(raw):
+    raw = raw_content(issue)
+    if "spectryn:1" not in raw:
         return False
-    provenance = read_base(str(raw)).provenance
+    provenance = read_base(raw).provenance
     return provenance is not None and provenance.spec in origins
 
 
@@ -425,9 +425,7 @@ def find_issue(conn: BitbucketConnection, key: str, origin: str | None = None) -
 
 
 def _made_from(issue: dict[str, Any], origin: str, key: str) -> bool:
-    content = issue.get("content") or {}
-    raw = content.get("raw") if isinstance(content, dict) else content
-    provenance = read_base(str(raw or "")).provenance
+    provenance = read_base(raw_content(issue)).provenance
     return provenance is not None and (provenance.spec, provenance.key) == (origin, key)
 
 

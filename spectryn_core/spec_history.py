@@ -68,8 +68,3 @@ class SpecHistory:
             self._files[commit, origin] = (
                 _git(self.root, "cat-file", "blob", f"{commit}:{origin}") if self.git else None)
         return self._files[commit, origin]
-
-    def shallow(self) -> bool:
-        """True when the clone is shallow (older commits are missing)."""
-        answer = _git(self.root, "rev-parse", "--is-shallow-repository") if self.git else None
-        return answer is not None and answer.strip() == b"true"
