@@ -508,10 +508,7 @@ def read_touches(
     one of the item's spec comments; a change when one of ``accounts`` made it."""
     ours = {render_comment(c) for c in getattr(item.source, "comments", []) or []}
     touches: list[str] = []
-    comments = conn.client.paginate(
-        conn.issues_path(f"/{remote.id}/comments"), f"comments of issue #{remote.id}",
-        params={"fields": ",".join(["values.content.raw", *_WHO])}, not_found=conn.issues_not_found)
-    for comment in comments:
+    for comment in issue_comments(conn, remote.id):
         who = reporter({"reporter": comment.get("user")})
         text = normalise_content((comment.get("content") or {}).get("raw"))
         if not _is_sync(who, accounts) or text not in ours:
@@ -621,9 +618,8 @@ def resolve_duplicate(
 # --- extras ---------------------------------------------------------------------------------
 
 
-#: ``fields=`` of an issue's comment listing that edit_comment and read_extras share.
-_COMMENT_FIELDS = "values.id,values.content.raw,values.user.uuid,values.user.account_id," \
-    "values.user.nickname,values.user.display_name,next"
+#: ``fields=`` of an issue's comment listing (edit_comment, read_extras, read_touches).
+_COMMENT_FIELDS = ",".join(["values.id", "values.content.raw", *_WHO])
 
 
 def issue_comments(conn: BitbucketConnection, issue_id: str) -> list[dict[str, Any]]:
@@ -642,12 +638,11 @@ def _forget_comments(conn: BitbucketConnection, issue_id: str) -> None:
 
 
 def issue_comment_texts(conn: BitbucketConnection, issue_id: str) -> list[str]:
-    """The raw text of every comment of an issue, normalised."""
-    values = conn.client.paginate(
-        conn.issues_path(f"/{issue_id}/comments"), f"comments of issue #{issue_id}",
-        params={"fields": "values.id,values.content.raw,next"}, not_found=conn.issues_not_found,
-    )
-    return [normalise_content((v.get("content") or {}).get("raw")) for v in values]
+    """The raw text of every comment of an issue, normalised - listed afresh (it decides
+    whether a comment was posted, e.g. by another run or before an interruption)."""
+    _forget_comments(conn, issue_id)
+    return [normalise_content((v.get("content") or {}).get("raw"))
+            for v in issue_comments(conn, issue_id)]
 
 
 def issue_attachment_names(conn: BitbucketConnection, issue_id: str) -> list[str]:
