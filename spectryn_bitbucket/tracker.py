@@ -148,7 +148,8 @@ class BitbucketConnection(Connection):
             self._client.close()
 
     def requests_for(self, write: str) -> int:
-        """A PR link checks the PR then comments (2); marking a duplicate reads its comments,
+        """A PR link checks the PR (unless the issues' read found it) then comments (at most 2,
+        counted as 2 for the quota); marking a duplicate reads its comments,
         comments and sets the state (3); an edited comment lists the issue's comments (shared
         with read_extras in one run) and PUTs it (2); an issue's attachments go in one upload
         (the first 1, the others 0); every other write is one request."""
